@@ -1,0 +1,46 @@
+"""The kit's named errors and warnings."""
+from __future__ import annotations
+
+
+class CsmKitError(Exception):
+    """Base class of the kit's errors."""
+
+
+class DataValidationError(CsmKitError, ValueError):
+    """A table breaks the data contract.
+
+    The message names the table, the column, the rule, and up to five
+    offending rows with their row numbers as in the source file (line numbers
+    for CSV, counting the header as line 1; 1-based row positions otherwise).
+    The same facts are attributes, for programs.
+    """
+
+    def __init__(self, table: str, column: str | None, rule: str, rows=None, detail: str = ""):
+        self.table = table
+        self.column = column
+        self.rule = rule
+        self.rows = rows  # a small DataFrame of offending rows, indexed by row number, or None
+        self.detail = detail
+        where = f"{table}.{column}" if column else table
+        msg = f"{where}: {rule}"
+        if detail:
+            msg += f" ({detail})"
+        if rows is not None and len(rows):
+            msg += "\nOffending rows (row number as in the source):\n" + rows.to_string()
+        super().__init__(msg)
+
+
+class DataValidationWarning(UserWarning):
+    """A soft problem in the data: loaded, but worth a look (also listed in the report)."""
+
+
+class MissingTableError(CsmKitError, LookupError):
+    """A function needs a table (or column) the data set does not have."""
+
+
+class NotFittedError(CsmKitError, AttributeError):
+    """A model was used before `fit`."""
+
+
+class ReportError(CsmKitError, RuntimeError):
+    """The monthly report could not be produced."""

@@ -1,0 +1,1 @@
+"""Customer-success metrics, one module per area. Public names are imported here."""

@@ -1,0 +1,1 @@
+"""Survival churn models and CLV models."""

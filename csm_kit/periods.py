@@ -1,0 +1,95 @@
+"""Reporting periods: calendar months, always stated, never read from the clock.
+
+Conventions used across the kit
+-------------------------------
+- A reporting period is a calendar month, written ``"YYYY-MM"`` by users and
+  held as a ``pandas.Period`` with frequency ``M`` in result tables (column
+  ``month``).
+- ``as_of`` is a day; for a month it is the month's last day.
+- A month *range* is inclusive at both ends: ``months("2026-01", "2026-03")``
+  is January, February and March.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def to_month(value) -> pd.Period:
+    """A month as a ``pandas.Period`` (freq ``M``) from ``"YYYY-MM"``, a Period or a date.
+
+    >>> to_month("2026-03")
+    Period('2026-03', 'M')
+    >>> to_month(pd.Timestamp("2026-03-31"))
+    Period('2026-03', 'M')
+    >>> to_month("March")
+    Traceback (most recent call last):
+    ...
+    ValueError: A month is written YYYY-MM (for example 2026-03), not 'March'.
+    """
+    if isinstance(value, pd.Period):
+        return value.asfreq("M")
+    if isinstance(value, str):
+        if not _MONTH_RE.match(value):
+            raise ValueError(f"A month is written YYYY-MM (for example 2026-03), not {value!r}.")
+        return pd.Period(value, freq="M")
+    return pd.Timestamp(value).to_period("M")
+
+
+def month_start(month) -> pd.Timestamp:
+    """First day of the month (midnight).
+
+    >>> month_start("2026-02")
+    Timestamp('2026-02-01 00:00:00')
+    """
+    return to_month(month).start_time.normalize()
+
+
+def month_end(month) -> pd.Timestamp:
+    """Last day of the month (midnight): the month's ``as_of`` date.
+
+    >>> month_end("2024-02")
+    Timestamp('2024-02-29 00:00:00')
+    """
+    return to_month(month).end_time.normalize()
+
+
+def months(start, end) -> pd.PeriodIndex:
+    """The months from ``start`` to ``end``, both included.
+
+    >>> list(months("2025-11", "2026-01").astype(str))
+    ['2025-11', '2025-12', '2026-01']
+    """
+    first, last = to_month(start), to_month(end)
+    if last < first:
+        raise ValueError(f"The period ends ({last}) before it starts ({first}).")
+    return pd.period_range(first, last, freq="M", name="month")
+
+
+def month_index(dates: pd.Series | pd.DatetimeIndex, origin) -> np.ndarray:
+    """Whole months from ``origin`` to each date's month (vectorised; NaT gives a very large number).
+
+    >>> month_index(pd.Series(pd.to_datetime(["2026-01-31", "2026-03-01"])), "2026-01")
+    array([0, 2])
+    """
+    d = pd.DatetimeIndex(dates)
+    o = to_month(origin)
+    idx = (d.year - o.year) * 12 + (d.month - o.month)
+    return np.where(d.isna(), np.iinfo(np.int64).max // 2, np.asarray(idx, dtype=np.int64))
+
+
+def latest_complete_month(last_day) -> pd.Period:
+    """The last calendar month fully covered by data that runs up to ``last_day``.
+
+    >>> latest_complete_month(pd.Timestamp("2026-10-31"))
+    Period('2026-10', 'M')
+    >>> latest_complete_month(pd.Timestamp("2026-10-30"))
+    Period('2026-09', 'M')
+    """
+    day = pd.Timestamp(last_day).normalize()
+    m = day.to_period("M")
+    return m if day == m.end_time.normalize() else m - 1

@@ -78,8 +78,11 @@ def month_index(dates: pd.Series | pd.DatetimeIndex, origin) -> np.ndarray:
     """
     d = pd.DatetimeIndex(dates)
     o = to_month(origin)
-    idx = (d.year - o.year) * 12 + (d.month - o.month)
-    return np.where(d.isna(), np.iinfo(np.int64).max // 2, np.asarray(idx, dtype=np.int64))
+    missing = d.isna()
+    year = np.where(missing, 0, d.year.to_numpy(dtype=float, na_value=0)).astype(np.int64)
+    month = np.where(missing, 0, d.month.to_numpy(dtype=float, na_value=0)).astype(np.int64)
+    idx = (year - o.year) * 12 + (month - o.month)
+    return np.where(missing, np.iinfo(np.int64).max // 2, idx)
 
 
 def latest_complete_month(last_day) -> pd.Period:

@@ -1,0 +1,201 @@
+"""The recurring-revenue ledger: MRR per subscription, month-end balances, paid spells.
+
+Every revenue and retention metric stands on the three functions here, so
+that "the number doesn't match" can always be traced to one definition.
+
+Conventions
+-----------
+- MRR of a subscription = amount x (1 - discount) / months in its billing
+  period (month 1, quarter 3, year 12, week 12/52, day 12/365.25). A free plan
+  (amount 0) has MRR 0 and does not make a customer paying.
+- A subscription covers ``[start_date, end_date)``; an empty ``end_date``
+  means still active.
+- A customer is *paying* on a day when the sum of its subscriptions' MRR that
+  day is > 0. Churn and retention are decided at the customer level:
+  cancelling one of two subscriptions is contraction, not churn.
+- MRR(M) is a balance: the customers' MRR on the last day of month M.
+- Balances are added up in integer micro-units (1e-6 of the currency), so
+  movement totals reconcile with balances exactly, whatever the row order.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..contract import BILLING_PERIOD_MONTHS
+from ..exceptions import DataValidationError
+from ..periods import month_index, months as month_range, to_month
+
+MICRO = 1_000_000  # balances are summed as integers of 1e-6 currency units
+
+
+def _subscriptions(data) -> pd.DataFrame:
+    """The subscriptions table from a Dataset or a DataFrame."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    data.require("subscriptions", by="the revenue ledger")
+    return data.subscriptions
+
+
+def _check_single_currency(subs: pd.DataFrame) -> None:
+    if "currency" not in subs.columns:
+        return
+    currencies = subs["currency"].dropna().unique()
+    if len(currencies) > 1:
+        sample = subs.drop_duplicates("currency").head(5)[["subscription_id", "currency"]]
+        raise DataValidationError(
+            "subscriptions", "currency", "MRR cannot add up amounts in different currencies",
+            rows=sample, detail=f"found {sorted(currencies)}; convert first or filter to one currency",
+        )
+
+
+def subscription_mrr(subscriptions: pd.DataFrame) -> pd.Series:
+    """Monthly recurring revenue of each subscription row.
+
+    ``mrr = amount * (1 - discount) / months_per_billing_period``
+
+    Parameters
+    ----------
+    subscriptions : DataFrame
+        The ``subscriptions`` table (``amount``, ``billing_period``, optional
+        ``discount``).
+
+    Returns
+    -------
+    Series
+        MRR per row, aligned with ``subscriptions``, named ``mrr``.
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({"amount": [1200.0, 100.0, 300.0],
+    ...                      "billing_period": ["year", "month", "quarter"],
+    ...                      "discount": [0.0, 0.25, None]})
+    >>> subscription_mrr(subs).tolist()
+    [100.0, 75.0, 100.0]
+    """
+    months_per_period = subscriptions["billing_period"].map(BILLING_PERIOD_MONTHS)
+    unknown = months_per_period.isna()
+    if unknown.any():
+        rows = subscriptions.loc[unknown, ["billing_period"]].head(5)
+        raise DataValidationError(
+            "subscriptions", "billing_period", "unknown billing period", rows=rows,
+            detail=f"allowed: {', '.join(BILLING_PERIOD_MONTHS)}",
+        )
+    discount = subscriptions["discount"].fillna(0.0) if "discount" in subscriptions else 0.0
+    return (subscriptions["amount"] * (1.0 - discount) / months_per_period).rename("mrr")
+
+
+def month_end_mrr(data, start, end) -> pd.DataFrame:
+    """Each customer's MRR on the last day of every month from ``start`` to ``end``.
+
+    A subscription counts at the end of month M when
+    ``start_date <= last_day(M) < end_date``: it covers the months from the
+    month of ``start_date`` to the month before ``end_date``'s month. A
+    subscription that starts and ends inside one month never shows in a
+    month-end balance.
+
+    Parameters
+    ----------
+    data : Dataset or DataFrame
+        A Dataset with ``subscriptions``, or the table itself.
+    start, end : str or Period
+        First and last month, inclusive (``"YYYY-MM"``).
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id`` (every customer with a subscription row, paying
+        or not), one column per month (``PeriodIndex`` named ``month``),
+        values MRR (float, rounded to 1e-6).
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"],
+    ...     "start_date": pd.to_datetime(["2026-01-15", "2026-02-10", "2026-02-01"]),
+    ...     "end_date": pd.to_datetime([None, "2026-03-05", "2026-02-20"]),
+    ...     "billing_period": ["month", "month", "month"],
+    ...     "amount": [100.0, 50.0, 80.0]})
+    >>> month_end_mrr(subs, "2026-01", "2026-03")
+    month        2026-01  2026-02  2026-03
+    customer_id
+    a              100.0    150.0    100.0
+    b                0.0      0.0      0.0
+    """
+    subs = _subscriptions(data)
+    _check_single_currency(subs)
+    cols = month_range(start, end)
+    n_months = len(cols)
+    mrr_micro = np.rint(subscription_mrr(subs).to_numpy() * MICRO).astype(np.int64)
+
+    customer_codes, customers = pd.factorize(subs["customer_id"], sort=True)
+    first = month_index(subs["start_date"], cols[0])
+    # Months covered end the month before end_date's month; no end_date -> beyond the range.
+    last = month_index(subs["end_date"], cols[0]) - 1
+    first_c = np.clip(first, 0, n_months)
+    stop_c = np.clip(last + 1, 0, n_months)
+    covers = stop_c > first_c
+
+    # Difference array: +mrr at the first covered month, -mrr after the last.
+    diff = np.zeros((len(customers), n_months + 1), dtype=np.int64)
+    np.add.at(diff, (customer_codes[covers], first_c[covers]), mrr_micro[covers])
+    np.add.at(diff, (customer_codes[covers], stop_c[covers]), -mrr_micro[covers])
+    balances = np.cumsum(diff[:, :n_months], axis=1) / MICRO
+    return pd.DataFrame(balances, index=pd.Index(customers, name="customer_id"), columns=cols)
+
+
+def paid_spells(data) -> pd.DataFrame:
+    """Each customer's spells of paying: maximal intervals with MRR > 0.
+
+    A spell is ``[start, end)`` in days; ``end`` is NaT while it lasts.
+    Subscriptions that touch (one ends the day another starts, as in a plan
+    change) make one spell, not a churn and a reactivation.
+
+    Parameters
+    ----------
+    data : Dataset or DataFrame
+        A Dataset with ``subscriptions``, or the table itself.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``customer_id``, ``spell`` (1 for the first paid spell, 2 for
+        the first reactivation, ...), ``start``, ``end``; sorted by customer
+        and start. Zero-length spells are left out.
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a"],
+    ...     "start_date": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-05-01"]),
+    ...     "end_date": pd.to_datetime(["2026-02-01", "2026-03-01", None]),
+    ...     "billing_period": ["month"] * 3, "amount": [10.0, 20.0, 10.0]})
+    >>> paid_spells(subs)
+      customer_id  spell      start        end
+    0           a      1 2026-01-01 2026-03-01
+    1           a      2 2026-05-01        NaT
+    """
+    subs = _subscriptions(data)
+    paying = subs[subscription_mrr(subs).to_numpy() > 0]
+    starts = pd.DataFrame({"customer_id": paying["customer_id"].to_numpy(),
+                           "date": paying["start_date"].to_numpy(), "delta": 1})
+    ended = paying[paying["end_date"].notna()]
+    ends = pd.DataFrame({"customer_id": ended["customer_id"].to_numpy(),
+                         "date": ended["end_date"].to_numpy(), "delta": -1})
+    events = pd.concat([starts, ends], ignore_index=True)
+    # On one day, starts before ends: a plan change on day d leaves no gap.
+    events = events.sort_values(["customer_id", "date", "delta"], ascending=[True, True, False],
+                                kind="mergesort", ignore_index=True)
+    live = events.groupby("customer_id", sort=False)["delta"].cumsum()
+    opens = events[(live == 1) & (events["delta"] == 1)]
+    closes = events[(live == 0) & (events["delta"] == -1)]
+
+    spells = opens[["customer_id", "date"]].rename(columns={"date": "start"}).reset_index(drop=True)
+    spells["spell"] = spells.groupby("customer_id", sort=False).cumcount() + 1
+    close_dates = closes[["customer_id", "date"]].rename(columns={"date": "end"}).reset_index(drop=True)
+    close_dates["spell"] = close_dates.groupby("customer_id", sort=False).cumcount() + 1
+    spells = spells.merge(close_dates, on=["customer_id", "spell"], how="left")
+    spells = spells[~(spells["end"] == spells["start"])]
+    # Renumber after dropping zero-length spells.
+    spells["spell"] = spells.groupby("customer_id", sort=False).cumcount() + 1
+    return spells[["customer_id", "spell", "start", "end"]].reset_index(drop=True)

@@ -1,1 +1,5 @@
 """Customer-success metrics, one module per area. Public names are imported here."""
+from .satisfaction import nps, csat, ces, survey_summary, nps_category; from .feedback import feedback_themes, theme_frequency, referral_candidates
+from .engagement import active_accounts, stickiness, feature_adoption, account_usage, usage_trend
+from .onboarding import onboarding_completion, adoption_rate, milestone_completion, time_to_value, time_to_value_curve, time_to_value_durations
+from .support import support_summary, ticket_times

@@ -1,0 +1,232 @@
+"""Engagement metrics on tiny hand-built event logs; every expected value is worked by hand."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from csm_kit import Dataset
+from csm_kit.exceptions import DataValidationError, MissingTableError
+from csm_kit.metrics.engagement import (account_usage, active_accounts, feature_adoption, stickiness,
+                                        usage_trend)
+
+
+def events(rows):
+    """rows: (customer, user, timestamp, event[, quantity])."""
+    cols = ["customer_id", "user_id", "timestamp", "event", "quantity"][: len(rows[0])]
+    df = pd.DataFrame(rows, columns=cols)
+    df["timestamp"] = pd.to_datetime(df["timestamp"], format="ISO8601")
+    if "quantity" in df:
+        df["quantity"] = df["quantity"].astype("Int64")
+    return df
+
+
+# April 2026 has 30 days. u1 (account a) every day, u2 (a) on days 1-15, u3 (b) on days 1-3.
+APRIL = pd.date_range("2026-04-01", "2026-04-30", freq="D")
+DAU_EVENTS = events(
+    [("a", "u1", d + pd.Timedelta(hours=9), "login") for d in APRIL]
+    + [("a", "u1", d + pd.Timedelta(hours=17), "export") for d in APRIL[:5]]  # same day again: still 1
+    + [("a", "u2", d, "login") for d in APRIL[:15]]
+    + [("b", "u3", d, "login") for d in APRIL[:3]]
+)
+
+
+def test_stickiness_three_users_over_a_30_day_month():
+    out = stickiness(DAU_EVENTS, end="2026-04")
+    # user-days: 30 + 15 + 3 = 48; mean DAU = 48 / 30 = 1.6; MAU = 3; DAU/MAU = 1.6 / 3
+    row = out.iloc[0]
+    assert row["days"] == 30
+    assert row["mean_daily_active"] == pytest.approx(1.6)
+    assert row["monthly_active"] == 3
+    assert row["stickiness"] == pytest.approx(1.6 / 3)
+
+
+def test_stickiness_account_level_and_empty_month():
+    out = stickiness(DAU_EVENTS, start="2026-03", end="2026-04", level="account")
+    # March: nobody active -> 0 mean, 0 monthly, stickiness NaN (not a crash, not 0)
+    assert out["month"].astype(str).tolist() == ["2026-03", "2026-04"]
+    assert out.loc[0, "mean_daily_active"] == 0 and out.loc[0, "monthly_active"] == 0
+    assert np.isnan(out.loc[0, "stickiness"])
+    # April: account a active all 30 days, b on 3 -> 33 account-days / 30 = 1.1; / 2 accounts = 0.55
+    assert out.loc[1, "stickiness"] == pytest.approx(0.55)
+
+
+def test_stickiness_days_without_activity_count_as_zero():
+    # One user active on 1 day of February 2026 (28 days): DAU mean = 1/28, MAU = 1
+    ev = events([("a", "u1", "2026-02-10 08:00", "login")])
+    assert stickiness(ev, end="2026-02")["stickiness"].iloc[0] == pytest.approx(1 / 28)
+
+
+def test_active_accounts_monthly_daily_and_zero_quantity():
+    ev = events([
+        ("a", "u1", "2026-01-05 09:00", "login", 1),
+        ("a", "u2", "2026-01-05 10:00", "login", None),  # missing quantity means 1
+        ("b", "u3", "2026-01-06 08:00", "login", 0),     # zero occurrences: not activity
+        ("b", "u3", "2026-03-02 11:00", "login", 2),
+    ])
+    monthly = active_accounts(ev, end="2026-03")
+    # Jan: u1, u2 of account a (u3 only has a quantity-0 row); Feb: nothing; Mar: u3 of b
+    assert monthly["month"].astype(str).tolist() == ["2026-01", "2026-02", "2026-03"]
+    assert monthly["active_users"].tolist() == [2, 0, 1]
+    assert monthly["active_accounts"].tolist() == [1, 0, 1]
+
+    daily = active_accounts(ev, start="2026-01", end="2026-01", freq="D")
+    assert len(daily) == 31 and daily["day"].iloc[0] == pd.Timestamp("2026-01-01")
+    assert daily.loc[daily["day"] == "2026-01-05", "active_users"].item() == 2
+    assert daily.loc[daily["day"] == "2026-01-06", "active_users"].item() == 0  # the quantity-0 row
+    assert daily["active_accounts"].sum() == 1
+
+
+def test_active_accounts_by_segment_keeps_missing_segment():
+    ev = events([("a", "u1", "2026-01-05", "login"), ("b", "u2", "2026-01-06", "login"),
+                 ("c", "u3", "2026-01-07", "login"), ("z", "u9", "2026-01-08", "login")])
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "segment": ["smb", "smb", None],
+                              "signup_date": pd.to_datetime(["2025-01-01"] * 3)})
+    out = active_accounts(Dataset(usage_events=ev, customers=customers), end="2026-01", by="segment")
+    # smb: a, b; (missing): c (no segment) and z (not in customers) -> counted, not dropped
+    got = out.set_index("segment")["active_accounts"].to_dict()
+    assert got == {"(missing)": 2, "smb": 2}
+
+
+def test_user_appearing_under_two_accounts_counts_once_per_account():
+    ev = events([("a", "u1", "2026-01-05", "login"), ("b", "u1", "2026-01-05", "login")])
+    out = active_accounts(ev, end="2026-01")
+    assert out["active_users"].item() == 2 and out["active_accounts"].item() == 2
+
+
+def test_feature_adoption_one_of_two_accounts_is_half():
+    ev = events([("a", "u1", "2026-01-03", "login"), ("a", "u1", "2026-01-04", "export"),
+                 ("a", "u2", "2026-01-05", "export"),  # second user of a: still one adopting account
+                 ("b", "u3", "2026-01-09", "login")])
+    out = feature_adoption(ev, end="2026-01").set_index("feature")
+    # active accounts: a, b = 2; export used by a only -> 1/2; login by both -> 2/2
+    assert out.loc["export", "denominator"] == 2 and out.loc["export", "adopters"] == 1
+    assert out.loc["export", "adoption"] == pytest.approx(0.5)
+    assert out.loc["login", "adoption"] == pytest.approx(1.0)
+    assert (out["basis"] == "active").all()
+
+
+def test_feature_adoption_with_eligibility_unused_feature_and_empty_month():
+    ev = events([("a", "u1", "2026-01-03", "sso"), ("b", "u2", "2026-01-04", "sso"),
+                 ("c", "u3", "2026-01-05", "login")])
+    eligible = {"sso": ["a", "c"]}  # b is not on a plan with sso
+    out = feature_adoption(ev, start="2026-01", end="2026-02", features=["sso", "api"], eligible=eligible)
+    jan = out[out["month"] == pd.Period("2026-01", "M")].set_index("feature")
+    # sso: active and eligible = a, c -> 2; adopters among them: a -> 1/2; b used it while not eligible
+    assert jan.loc["sso", "basis"] == "active_eligible"
+    assert jan.loc["sso", ["active_customers", "denominator", "adopters", "adopters_not_eligible"]].tolist() == [3, 2, 1, 1]
+    assert jan.loc["sso", "adoption"] == pytest.approx(0.5)
+    # api: nobody used it; denominator = all 3 active -> 0/3 = 0
+    assert jan.loc["api", "adoption"] == 0.0 and jan.loc["api", "denominator"] == 3
+    feb = out[out["month"] == pd.Period("2026-02", "M")]
+    assert feb["denominator"].tolist() == [0, 0] and feb["adoption"].isna().all()
+
+
+def test_feature_adoption_eligible_as_dataframe_matches_dict():
+    ev = events([("a", "u1", "2026-01-03", "sso"), ("b", "u2", "2026-01-04", "sso")])
+    frame = pd.DataFrame({"feature": ["sso"], "customer_id": ["a"]})
+    assert feature_adoption(ev, end="2026-01", eligible=frame).equals(
+        feature_adoption(ev, end="2026-01", eligible={"sso": ["a"]}))
+
+
+def test_account_usage_breadth_depth_frequency_and_seats():
+    ev = events([
+        ("a", "u1", "2026-01-03 09:00", "login", 1),
+        ("a", "u1", "2026-01-03 10:00", "export", 4),
+        ("a", "u2", "2026-01-09 09:00", "login", 1),
+        ("a", "u2", "2026-02-02 09:00", "report", 3),
+    ])
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"],
+                              "signup_date": pd.to_datetime(["2025-06-01", "2025-06-01", "2026-02-10"])})
+    subs = pd.DataFrame({"subscription_id": ["s1", "s2"], "customer_id": ["a", "b"],
+                         "start_date": pd.to_datetime(["2025-06-01", "2025-06-01"]),
+                         "end_date": pd.to_datetime([None, "2026-01-15"]),
+                         "billing_period": "month", "amount": [100.0, 50.0],
+                         "quantity": pd.array([4, 2], dtype="Int64")})
+    out = account_usage(Dataset(usage_events=ev, customers=customers, subscriptions=subs),
+                        start="2026-01", end="2026-02")
+    a_jan = out[(out["customer_id"] == "a") & (out["month"] == pd.Period("2026-01", "M"))].iloc[0]
+    # Jan, a: users u1, u2 -> 2; days 3rd and 9th -> 2; events 1 + 4 + 1 = 6; features login, export -> 2
+    assert a_jan[["active_users", "active_days", "events", "features_used"]].tolist() == [2, 2, 6, 2]
+    assert a_jan["events_per_active_user"] == pytest.approx(3.0)        # 6 / 2
+    assert a_jan["seats"] == 4 and a_jan["seat_utilisation"] == pytest.approx(0.5)  # 2 / 4
+    a_feb = out[(out["customer_id"] == "a") & (out["month"] == pd.Period("2026-02", "M"))].iloc[0]
+    assert a_feb[["active_users", "active_days", "events", "features_used"]].tolist() == [1, 1, 3, 1]
+    # b: no activity at all -> rows of zeros; its subscription ended 15 Jan -> no seats at month end
+    b = out[out["customer_id"] == "b"]
+    assert b["active_users"].tolist() == [0, 0] and b["events_per_active_user"].isna().all()
+    assert b["seats"].isna().all()
+    # c signed up on 10 Feb: a February row only
+    assert out.loc[out["customer_id"] == "c", "month"].astype(str).tolist() == ["2026-02"]
+
+
+def test_usage_trend_ratio_and_slope_by_hand():
+    # Account a, user-days per month Jan..Jun: 1, 1, 1, 2, 2, 2 (window 3 + 3)
+    rows = [("a", "u1", f"2026-0{m}-05", "login") for m in (1, 2, 3)]
+    rows += [("a", "u1", f"2026-0{m}-0{d}", "login") for m in (4, 5, 6) for d in (1, 2)]
+    # Account b: 2 user-days in Jan (u2 and u3 on one day), nothing since
+    rows += [("b", "u2", "2026-01-10", "login"), ("b", "u3", "2026-01-10", "login")]
+    # Account c: only in the last month -> no baseline
+    rows += [("c", "u4", "2026-06-20", "login")]
+    rows += [("a", "u1", "2026-07-01", "login")]  # after the window: ignored
+    out = usage_trend(events(rows), as_of="2026-06-30").set_index("customer_id")
+    # a: previous 3, recent 6, ratio 2. Slope: x = 0..5, mean 2.5, Sxx = 17.5,
+    #    Sxy = (-2.5 - 1.5 - 0.5) * 1 + (0.5 + 1.5 + 2.5) * 2 = 4.5 -> 4.5 / 17.5; mean y = 1.5
+    assert out.loc["a", ["previous", "recent", "ratio"]].tolist() == [3.0, 6.0, 2.0]
+    assert out.loc["a", "slope"] == pytest.approx(4.5 / 17.5)
+    assert out.loc["a", "relative_slope"] == pytest.approx(4.5 / 17.5 / 1.5)
+    # b: y = 2, 0, 0, 0, 0, 0: ratio 0 / 2 = 0; Sxy = -2.5 * 2 = -5 -> slope -5 / 17.5
+    assert out.loc["b", "ratio"] == 0.0 and out.loc["b", "slope"] == pytest.approx(-5 / 17.5)
+    # c: previous 0 -> ratio undefined (NaN), slope still defined: Sxy = 2.5 * 1 -> 2.5 / 17.5
+    assert np.isnan(out.loc["c", "ratio"]) and out.loc["c", "slope"] == pytest.approx(2.5 / 17.5)
+
+
+def test_usage_trend_mid_month_as_of_uses_last_complete_month_and_measures():
+    rows = [("a", "u1", "2026-01-05", "login", 5), ("a", "u2", "2026-01-05", "login", 1),
+            ("a", "u1", "2026-02-05", "login", 1), ("a", "u1", "2026-03-10", "login", 9)]
+    ev = events(rows)
+    # as_of 15 March: last complete month is February; window 1 + 1 = Jan vs Feb
+    ud = usage_trend(ev, as_of="2026-03-15", window_months=1).set_index("customer_id")
+    assert ud.loc["a", ["previous", "recent"]].tolist() == [2.0, 1.0]     # user-days: 2 in Jan, 1 in Feb
+    days = usage_trend(ev, as_of="2026-03-15", window_months=1, measure="active_days")
+    assert days[["previous", "recent"]].iloc[0].tolist() == [1.0, 1.0]   # one day each month
+    evs = usage_trend(ev, as_of="2026-03-15", window_months=1, measure="events")
+    assert evs[["previous", "recent"]].iloc[0].tolist() == [6.0, 1.0]    # 5 + 1, then 1
+
+
+def test_usage_trend_includes_silent_customers_from_customers_table():
+    ev = events([("a", "u1", "2026-01-05", "login")])
+    customers = pd.DataFrame({"customer_id": ["a", "q", "late"],
+                              "signup_date": pd.to_datetime(["2025-01-01", "2025-01-01", "2026-09-01"])})
+    out = usage_trend(Dataset(usage_events=ev, customers=customers), as_of="2026-06-30")
+    assert out["customer_id"].tolist() == ["a", "q"]  # 'late' signed up after as_of
+    assert out.loc[1, ["previous", "recent", "slope"]].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_single_customer_single_event():
+    ev = events([("a", "u1", "2026-05-31 23:59", "login")])
+    assert active_accounts(ev, end="2026-05")[["active_users", "active_accounts"]].iloc[0].tolist() == [1, 1]
+    assert stickiness(ev, end="2026-05")["stickiness"].item() == pytest.approx(1 / 31)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_results_do_not_depend_on_row_order(seed):
+    ev = DAU_EVENTS.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    for fn, kwargs in [(active_accounts, {"end": "2026-04"}), (stickiness, {"end": "2026-04"}),
+                       (feature_adoption, {"end": "2026-04"}), (account_usage, {"end": "2026-04"}),
+                       (active_accounts, {"end": "2026-04", "freq": "D"}),
+                       (usage_trend, {"as_of": "2026-04-30", "window_months": 1})]:
+        pd.testing.assert_frame_equal(fn(ev, **kwargs), fn(DAU_EVENTS, **kwargs))
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(MissingTableError, match="usage_events"):
+        stickiness(Dataset(), end="2026-01")
+    ev = events([("a", None, "2026-01-05", "login")])
+    with pytest.raises(DataValidationError, match="usage_events.user_id"):
+        stickiness(ev, end="2026-01")
+    with pytest.raises(ValueError, match="freq"):
+        active_accounts(DAU_EVENTS, end="2026-04", freq="W")
+    with pytest.raises(ValueError, match="needs a Dataset"):
+        active_accounts(DAU_EVENTS, end="2026-04", by="segment")
+    with pytest.raises(MissingTableError, match="customers.plan"):
+        active_accounts(Dataset(usage_events=DAU_EVENTS, customers=pd.DataFrame({"customer_id": ["a"]})),
+                        end="2026-04", by="plan")

@@ -100,6 +100,36 @@ class Dataset:
             rows.append({"table": name, "rows": len(df), "time_column": col, "first": first, "last": last})
         return pd.DataFrame(rows, columns=["table", "rows", "time_column", "first", "last"])
 
+    def monthly_row_counts(self) -> pd.DataFrame:
+        """Rows per table per calendar month of its time column (tidy: table, month, rows).
+
+        Customers are counted by signup month, subscriptions by start month,
+        and so on (see ``Table.time_column``); tables without one are left out.
+
+        >>> ds = Dataset(customers=pd.DataFrame({"customer_id": ["a", "b", "c"],
+        ...     "signup_date": pd.to_datetime(["2026-01-05", "2026-01-20", "2026-03-01"])}))
+        >>> ds.monthly_row_counts()
+               table    month  rows
+        0  customers  2026-01     2
+        1  customers  2026-03     1
+        """
+        parts = []
+        for name, df in self:
+            col = TABLES[name].time_column
+            if col is None or not len(df):
+                continue
+            counts = df[col].dt.to_period("M").value_counts().sort_index()
+            parts.append(pd.DataFrame({"table": name, "month": counts.index, "rows": counts.to_numpy()}))
+        if not parts:
+            return pd.DataFrame({"table": pd.Series(dtype=object), "month": pd.Series(dtype="period[M]"),
+                                 "rows": pd.Series(dtype="int64")})
+        return pd.concat(parts, ignore_index=True)
+
+    @property
+    def absent_tables(self) -> list[str]:
+        """Contract tables this data set does not have."""
+        return [name for name in TABLES if getattr(self, name) is None]
+
     def __repr__(self) -> str:
         parts = ", ".join(f"{n}={len(df):,}" for n, df in self)
         return f"<Dataset from {self.source}: {parts or 'no tables'}>"

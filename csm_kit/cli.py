@@ -1,0 +1,74 @@
+"""The `csm-kit` command: `report` and `simulate`.
+
+Exit codes: 0 success, 1 the work failed (bad data, a failing notebook; the
+message says which), 2 the command line was wrong.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import SAMPLE_DIR
+from .exceptions import CsmKitError, DataValidationError
+
+
+def _param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"--param takes NAME=VALUE, not {text!r}")
+    return name, value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csm-kit", description="Customer-success analytics: reports and sample data.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="run the notebooks and write the monthly report")
+    report.add_argument("--month", help="reporting month YYYY-MM (default: the latest complete month of the data)")
+    report.add_argument("--data", default=str(SAMPLE_DIR), help="data folder, DuckDB file or SQLAlchemy URL (default: data/sample)")
+    report.add_argument("--out", default="reports", help="folder for reports (default: reports/)")
+    report.add_argument("--segment", default=None, help="restrict the report to one customer segment")
+    report.add_argument("--teaching", action="store_true", help="keep the teaching cells in the HTML")
+    report.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
+    report.add_argument("--notebooks", default=None, help="folder of report notebooks (default: the kit's)")
+    report.add_argument("--param", "-p", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                        help="extra notebook parameter; must be declared by every notebook")
+
+    sim = sub.add_parser("simulate", help="write a simulated SaaS data set")
+    sim.add_argument("--customers", type=int, required=True, help="number of customers")
+    sim.add_argument("--months", type=int, required=True, help="months simulated")
+    sim.add_argument("--seed", type=int, default=0, help="random seed (same seed -> same files)")
+    sim.add_argument("--start", default="2023-11", help="first month YYYY-MM (default 2023-11)")
+    sim.add_argument("--out", required=True, help="output folder")
+    sim.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default csv)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "report":
+            from .report import run_report
+
+            folder = run_report(args.month, data=args.data, out=args.out, segment=args.segment,
+                                teaching=args.teaching, jobs=args.jobs, notebooks_dir=args.notebooks,
+                                parameters=dict(args.param) or None)
+            print(f"Report written: {folder / 'index.html'}")
+        else:
+            from .simulator import simulate
+
+            ds = simulate(n_customers=args.customers, start=args.start, months=args.months, seed=args.seed)
+            folder = ds.to_dir(Path(args.out), format=args.format)
+            print(f"Simulated {args.customers:,} customers over {args.months} months: {folder}")
+    except DataValidationError as exc:
+        print(f"csm-kit: the data breaks the contract (see data/README.md):\n{exc}", file=sys.stderr)
+        return 1
+    except (CsmKitError, ValueError, FileNotFoundError) as exc:
+        print(f"csm-kit: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

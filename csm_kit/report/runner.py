@@ -1,0 +1,213 @@
+"""`run_report`: every area notebook through papermill, into one monthly report folder.
+
+The report is built in a temporary folder beside its target and moved into
+place only when every notebook has run and exported, so a failed run never
+touches an earlier good report. Failed notebooks are kept under
+``<out>/.failed/<report>/`` for inspection.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from ..config import NOTEBOOKS_DIR
+from ..exceptions import ReportError
+from ..periods import latest_complete_month, to_month
+from ..record import json_safe, read_recorded
+from .html import index_html, notebook_html
+from .manifest import environment, git_revision, utc_now
+from .parameters import parameters_for
+
+KERNEL = "python3"
+
+
+def report_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
+    """The report's notebooks: ``NN_name.ipynb`` at the top of the folder, in order."""
+    folder = Path(notebooks_dir or NOTEBOOKS_DIR)
+    found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.is_file())
+    if not found:
+        raise ReportError(f"No report notebooks (NN_name.ipynb) in {folder}.")
+    return found
+
+
+def notebook_title(path: Path) -> str:
+    """``03_revenue_mrr.ipynb`` -> ``Revenue mrr``: the name a reader sees in the index."""
+    return path.stem.split("_", 1)[-1].replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    notebook: Path
+    output: Path
+    seconds: float
+    error: BaseException | None
+
+
+def _execute(nb: Path, output: Path, parameters: dict, progress: bool) -> _Outcome:
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(nb), str(output), parameters=parameters, kernel_name=KERNEL,
+                                   cwd=str(nb.parent), progress_bar=progress and {"desc": nb.stem},
+                                   start_timeout=120)
+        error = None
+    except Exception as exc:  # kept and reported with the notebook's name below
+        error = exc
+    return _Outcome(nb, output, time.perf_counter() - started, error)
+
+
+def _describe_failure(outcome: _Outcome) -> str:
+    exc = outcome.error
+    if isinstance(exc, PapermillExecutionError):
+        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
+        return (f"{outcome.notebook.name}: cell {exc.cell_index} (`{first_line.strip()}`) raised "
+                f"{exc.ename}: {exc.evalue}")
+    return f"{outcome.notebook.name}: {type(exc).__name__}: {exc}"
+
+
+def _report_name(month, segment) -> str:
+    return str(month) if segment in (None, "", "all") else f"{month}_{segment}"
+
+
+def _swap_into_place(built: Path, target: Path) -> None:
+    """Replace ``target`` with ``built`` using renames on one file system."""
+    backup = target.with_name(f".{target.name}.previous")
+    if backup.exists():
+        shutil.rmtree(backup)
+    if target.exists():
+        os.replace(target, backup)
+    os.replace(built, target)
+    if backup.exists():
+        shutil.rmtree(backup)
+
+
+def _scorecard_rows(metrics: dict[str, dict[str, dict]]) -> list[dict]:
+    rows = []
+    for notebook, recorded in metrics.items():
+        for payload in recorded.values():
+            if payload.get("scorecard", True):
+                rows.append({"label": payload.get("label") or payload["name"], "value": payload.get("value"),
+                             "unit": payload.get("unit"), "notebook": notebook, "name": payload["name"]})
+    return rows
+
+
+def run_report(month=None, *, data, out="reports", segment: str | None = None, teaching: bool = False,
+               jobs: int = 2, notebooks_dir=None, parameters: dict | None = None,
+               progress: bool = True) -> Path:
+    """Run the report notebooks for one month and write ``<out>/<YYYY-MM>[_<segment>]/``.
+
+    Parameters
+    ----------
+    month : str, optional
+        Reporting month ``YYYY-MM``; default: the latest complete month of the data.
+    data : str or Path
+        The data source (anything :func:`csm_kit.load_dataset` reads).
+    out : str or Path
+        Folder that holds the reports.
+    segment : str, optional
+        Restrict every notebook to one customer segment (``"all"`` or None: everyone).
+    teaching : bool
+        Keep the cells tagged ``teaching`` in the HTML.
+    jobs : int
+        Notebooks run at once (each kernel costs ~1.7 s to start, so 2 on 2 cores).
+    notebooks_dir : Path, optional
+        Where the notebooks are (default: the kit's ``notebooks/``).
+    parameters : dict, optional
+        Extra notebook parameters; each name must be declared by every notebook.
+
+    Returns
+    -------
+    Path
+        The report folder. It holds the executed notebooks, one HTML per notebook,
+        ``index.html``, ``metrics.json``, ``scorecard.csv`` and ``manifest.json``.
+
+    Raises
+    ------
+    DataValidationError
+        The data breaks the contract (checked once, before any notebook runs).
+    ReportError
+        A notebook or a parameter is wrong; the message names it.
+    """
+    from ..io.loaders import load_dataset
+
+    started_at, clock = utc_now(), time.perf_counter()
+    notebooks = report_notebooks(notebooks_dir)
+    source = str(data) if "://" in str(data) else str(Path(data).resolve())
+    dataset = load_dataset(source)  # validates once; a DataValidationError stops here
+    if month is None:
+        last = dataset.coverage["last"].max()
+        if last is None or last != last:
+            raise ReportError("Cannot choose a month: the data has no dates; pass --month.")
+        month = latest_complete_month(last)
+    month = to_month(month)
+    if segment not in (None, "", "all"):
+        dataset.for_segment(segment)  # unknown segment -> clear error now, not in every notebook
+
+    wanted = {"month": str(month), "data": source, "segment": segment or "all", "teaching": teaching}
+    plan = {nb: parameters_for(nb, wanted, parameters) for nb in notebooks}
+
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    name = _report_name(month, segment)
+    target = out / name
+    build = Path(tempfile.mkdtemp(prefix=f".{name}.building-", dir=out))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            outcomes = list(pool.map(lambda nb: _execute(nb, build / nb.name, plan[nb], progress), notebooks))
+        failed = [o for o in outcomes if o.error is not None]
+        if failed:
+            kept = out / ".failed" / name
+            if kept.exists():
+                shutil.rmtree(kept)
+            kept.mkdir(parents=True)
+            for o in failed:
+                if o.output.exists():
+                    shutil.copy2(o.output, kept / o.output.name)
+            lines = "\n".join("  " + _describe_failure(o) for o in failed)
+            raise ReportError(f"The {name} report failed; the earlier report (if any) is untouched.\n"
+                              f"{lines}\nExecuted notebooks kept for inspection in {kept}")
+
+        metrics, areas = {}, []
+        for o in outcomes:
+            (build / f"{o.notebook.stem}.html").write_text(notebook_html(o.output, teaching=teaching),
+                                                           encoding="utf-8")
+            metrics[o.notebook.stem] = read_recorded(o.output)
+            areas.append({"title": notebook_title(o.notebook), "href": f"{o.notebook.stem}.html"})
+        rows = _scorecard_rows(metrics)
+        (build / "metrics.json").write_text(json.dumps(json_safe({"month": str(month), "segment": segment or "all",
+                                                                  "notebooks": metrics}), indent=2))
+        _write_scorecard_csv(build / "scorecard.csv", rows)
+        meta = f"Data: {dataset.source} · fingerprint {dataset.fingerprint} · segment: {segment or 'all'}"
+        (build / "index.html").write_text(index_html(title=f"Customer-success report, {month}", meta=meta,
+                                                     areas=areas, scorecard_rows=rows,
+                                                     warnings=list(dataset.warnings)), encoding="utf-8")
+        manifest = {
+            "report": name, "parameters": wanted | (parameters or {}),
+            "data": {"source": dataset.source, "fingerprint": dataset.fingerprint,
+                     "warnings": list(dataset.warnings)},
+            "git_revision": git_revision(Path(__file__).parent),
+            "environment": environment(),
+            "notebooks": [{"notebook": o.notebook.name, "seconds": round(o.seconds, 2)} for o in outcomes],
+            "started": started_at, "finished": utc_now(),
+            "wall_seconds": round(time.perf_counter() - clock, 2),
+        }
+        (build / "manifest.json").write_text(json.dumps(json_safe(manifest), indent=2))
+        _swap_into_place(build, target)
+    finally:
+        if build.exists():
+            shutil.rmtree(build, ignore_errors=True)
+    return target
+
+
+def _write_scorecard_csv(path: Path, rows: list[dict]) -> None:
+    import pandas as pd
+
+    pd.DataFrame(rows, columns=["notebook", "name", "label", "value", "unit"]).to_csv(path, index=False)

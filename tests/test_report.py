@@ -1,0 +1,134 @@
+"""The report runner: success, failures, misspelt parameters, atomic replacement."""
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from csm_kit.exceptions import DataValidationError, ReportError
+from csm_kit.record import MIME_TYPE, json_safe, read_recorded
+from csm_kit.report import run_report
+
+PARAMS = 'month = "2026-10"  # month\ndata = "../data/sample"  # data\nsegment = "all"  # segment'
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    params = new_code_cell(PARAMS)
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[params, *[new_code_cell(c) for c in cells]])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def tiny_notebooks(tmp_path):
+    """Two quick notebooks that record numbers and draw a plot."""
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    _notebook(folder / "00_first.ipynb",
+              "import csm_kit\nfrom csm_kit.record import record\nds = csm_kit.load_dataset(data)",
+              "record('customers', len(ds.customers), unit='customers', label='Customers')\n"
+              "record('month_seen', month)",
+              "import matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt\n"
+              "plt.plot([1, 2, 3]); plt.title('a plot'); plt.show()")
+    _notebook(folder / "01_second.ipynb", "from csm_kit.record import record\nrecord('segment_seen', segment)")
+    return folder
+
+
+def test_report_writes_every_artefact(tmp_path, small_data_dir, tiny_notebooks):
+    out = tmp_path / "reports"
+    folder = run_report("2026-09", data=small_data_dir, out=out, notebooks_dir=tiny_notebooks, progress=False)
+    assert folder == out / "2026-09"
+    names = {p.name for p in folder.iterdir()}
+    assert {"00_first.ipynb", "00_first.html", "01_second.ipynb", "01_second.html", "index.html",
+            "metrics.json", "manifest.json", "scorecard.csv"} <= names
+
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["month"] == "2026-09"
+    assert metrics["notebooks"]["00_first"]["customers"]["value"] == 150
+    assert metrics["notebooks"]["00_first"]["month_seen"]["value"] == "2026-09"  # the parameter reached it
+    assert metrics["notebooks"]["01_second"]["segment_seen"]["value"] == "all"
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["parameters"]["month"] == "2026-09"
+    assert len(manifest["data"]["fingerprint"]) == 16
+    assert [n["notebook"] for n in manifest["notebooks"]] == ["00_first.ipynb", "01_second.ipynb"]
+    assert manifest["environment"]["csm_kit"]
+
+    page = (folder / "00_first.html").read_text()
+    assert "data:image/png;base64" in page  # the plot is embedded: the file can be emailed alone
+    assert "load_dataset" not in page  # code hidden
+    index = (folder / "index.html").read_text()
+    assert "00_first.html" in index and "Customers" in index
+
+
+def test_month_defaults_to_latest_complete_month(tmp_path, small_data_dir, tiny_notebooks):
+    folder = run_report(None, data=small_data_dir, out=tmp_path, notebooks_dir=tiny_notebooks, progress=False)
+    assert folder.name == "2026-10"  # the simulation ends on 2026-10-31
+
+
+def test_misspelt_parameter_is_refused_before_anything_runs(tmp_path, small_data_dir, tiny_notebooks):
+    with pytest.raises(ReportError, match="no parameter 'mnth'"):
+        run_report("2026-09", data=small_data_dir, out=tmp_path / "r", notebooks_dir=tiny_notebooks,
+                   parameters={"mnth": "2026-08"}, progress=False)
+    assert not (tmp_path / "r").exists()
+
+
+def test_notebook_without_required_parameters_is_refused(tmp_path, small_data_dir):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = new_notebook(cells=[new_code_cell("x = 1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "00_bare.ipynb")
+    with pytest.raises(ReportError, match="00_bare.ipynb has no parameter month, data, segment"):
+        run_report("2026-09", data=small_data_dir, out=tmp_path / "r", notebooks_dir=folder, progress=False)
+
+
+def test_failure_names_notebook_and_cell_and_keeps_the_good_report(tmp_path, small_data_dir, tiny_notebooks):
+    out = tmp_path / "reports"
+    good = run_report("2026-09", data=small_data_dir, out=out, notebooks_dir=tiny_notebooks, progress=False)
+    before = {p.name: p.read_bytes() for p in good.iterdir()}
+
+    _notebook(tiny_notebooks / "02_broken.ipynb", "x = 1", "raise RuntimeError('boom in cell two')")
+    with pytest.raises(ReportError) as err:
+        run_report("2026-09", data=small_data_dir, out=out, notebooks_dir=tiny_notebooks, progress=False)
+    message = str(err.value)
+    assert "02_broken.ipynb: cell 2 (`raise RuntimeError('boom in cell two')`)" in message
+    assert "RuntimeError: boom in cell two" in message
+    assert {p.name: p.read_bytes() for p in good.iterdir()} == before  # untouched, byte for byte
+    kept = out / ".failed" / "2026-09" / "02_broken.ipynb"
+    assert kept.exists() and "boom in cell two" in kept.read_text()
+    assert sorted(p.name for p in out.iterdir()) == [".failed", "2026-09"]  # no half-built folders left
+
+
+def test_bad_data_stops_before_any_notebook(tmp_path, small_data_dir, tiny_notebooks):
+    bad = tmp_path / "bad"
+    shutil.copytree(small_data_dir, bad)
+    customers = (bad / "customers.csv").read_text().splitlines()
+    customers.append(customers[1])  # a duplicate customer_id
+    (bad / "customers.csv").write_text("\n".join(customers) + "\n")
+    with pytest.raises(DataValidationError, match="customers.customer_id"):
+        run_report("2026-09", data=bad, out=tmp_path / "r", notebooks_dir=tiny_notebooks, progress=False)
+
+
+def test_segment_report_goes_to_its_own_folder(tmp_path, small_data_dir, tiny_notebooks):
+    import csm_kit
+
+    segment = sorted(csm_kit.load_dataset(small_data_dir).customers["segment"].unique())[0]
+    folder = run_report("2026-09", data=small_data_dir, out=tmp_path, segment=segment,
+                        notebooks_dir=tiny_notebooks, progress=False)
+    assert folder.name == f"2026-09_{segment}"
+    assert json.loads((folder / "metrics.json").read_text())["notebooks"]["01_second"]["segment_seen"]["value"] == segment
+    with pytest.raises(ValueError, match="Unknown segment 'nope'"):
+        run_report("2026-09", data=small_data_dir, out=tmp_path, segment="nope", notebooks_dir=tiny_notebooks)
+
+
+def test_recorded_values_round_trip_through_a_notebook_node():
+    nb = new_notebook(cells=[new_code_cell("")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={
+        MIME_TYPE: json_safe({"name": "nps", "value": float("nan"), "unit": None, "label": "NPS"}),
+        "text/plain": "NPS: —"})]
+    assert read_recorded(nb) == {"nps": {"name": "nps", "value": None, "unit": None, "label": "NPS"}}

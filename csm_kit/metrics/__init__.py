@@ -3,3 +3,5 @@ from .satisfaction import nps, csat, ces, survey_summary, nps_category; from .fe
 from .engagement import active_accounts, stickiness, feature_adoption, account_usage, usage_trend
 from .onboarding import onboarding_completion, adoption_rate, milestone_completion, time_to_value, time_to_value_curve, time_to_value_durations
 from .support import support_summary, ticket_times
+from .retention import churn_rates, retention_rates
+from .cohorts import cohort_retention

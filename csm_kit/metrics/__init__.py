@@ -5,3 +5,4 @@ from .onboarding import onboarding_completion, adoption_rate, milestone_completi
 from .support import support_summary, ticket_times
 from .retention import churn_rates, retention_rates
 from .cohorts import cohort_retention
+from .revenue import mrr, mrr_movements, mrr_movement_log, revenue_retention, quick_ratio, arpa

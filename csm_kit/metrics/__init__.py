@@ -8,3 +8,4 @@ from .cohorts import cohort_retention
 from .revenue import mrr, mrr_movements, mrr_movement_log, revenue_retention, quick_ratio, arpa
 from .lifetime_value import simple_clv, saas_ltv, saas_ltv_by_month, simple_clv_by_segment
 from .health import health_scores, health_measures, health_backtest, questionnaire_health, HealthMeasure
+from .scorecard import scorecard, load_targets, target_status

@@ -2,7 +2,7 @@
 
 Every rule raises :class:`~csm_kit.exceptions.DataValidationError` naming the
 table, the column, the rule and up to five offending rows, with their row
-numbers as in the source (CSV: line number with the header as line 1;
+numbers as in the source (CSV: the row a spreadsheet shows, header = row 1;
 other sources: 1-based row position). Nothing is coerced silently: a value
 that does not parse is an error, not a NaN.
 

@@ -1,0 +1,193 @@
+"""One malformed file per rule: each error names the table, column, rule and row numbers."""
+import pandas as pd
+import pytest
+
+import csm_kit
+from csm_kit.exceptions import DataValidationError
+from tests.contract_fixtures import valid_dataset
+
+
+@pytest.fixture
+def folder(tmp_path):
+    valid_dataset().to_dir(tmp_path)
+    return tmp_path
+
+
+def edit(folder, table, line, old, new):
+    """Replace text on one line of <table>.csv (line 1 is the header)."""
+    path = folder / f"{table}.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert old in lines[line - 1], (lines[line - 1], old)
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def error(folder) -> DataValidationError:
+    with pytest.raises(DataValidationError) as exc:
+        csm_kit.load_dataset(folder)
+    return exc.value
+
+
+def check(err, table, column, rule, rows):
+    assert (err.table, err.column) == (table, column)
+    assert rule in err.rule
+    assert list(err.rows.index) == rows
+    text = str(err)
+    assert f"{table}.{column}" in text and rule in text
+
+
+def test_valid_folder_loads(folder):
+    assert csm_kit.load_dataset(folder).customers.shape == (3, 5)
+
+
+def test_missing_required_column(folder):
+    (folder / "customers.csv").write_text("customer_id,segment\nc1,smb\n")
+    err = error(folder)
+    assert (err.table, err.column, err.rule) == ("customers", "signup_date", "required column is missing")
+
+
+def test_unparseable_date(folder):
+    edit(folder, "customers", 3, "2026-02-01", "2026-02-31")
+    check(error(folder), "customers", "signup_date", "not a valid date", [3])
+
+
+def test_unparseable_datetime(folder):
+    edit(folder, "tickets", 2, "2026-02-04T09:00:00", "yesterday")
+    check(error(folder), "tickets", "opened_at", "not a valid datetime", [2])
+
+
+def test_date_with_a_time_of_day(folder):
+    edit(folder, "subscriptions", 2, "2026-01-05", "2026-01-05T10:00:00")
+    check(error(folder), "subscriptions", "start_date", "time of day", [2])
+
+
+def test_text_in_a_number_column(folder):
+    edit(folder, "subscriptions", 4, "49.0", "forty-nine")
+    check(error(folder), "subscriptions", "amount", "not a number", [4])
+
+
+def test_fraction_in_a_whole_number_column(folder):
+    edit(folder, "subscriptions", 3, ",20,", ",20.5,")
+    check(error(folder), "subscriptions", "quantity", "not a whole number", [3])
+
+
+def test_bad_boolean(folder):
+    edit(folder, "milestones", 4, "false,false", "maybe,false")
+    check(error(folder), "milestones", "required", "not true/false", [4])
+
+
+def test_negative_amount(folder):
+    edit(folder, "transactions", 3, "1500.25", "-1500.25")
+    check(error(folder), "transactions", "amount", "below the minimum 0", [3])
+
+
+def test_discount_above_one(folder):
+    edit(folder, "subscriptions", 3, "0.15", "15")
+    check(error(folder), "subscriptions", "discount", "above the maximum 1", [3])
+
+
+# The first survey comment holds a line break, so later records sit one physical line lower:
+# rows are numbered as a spreadsheet shows them (record number, header = 1).
+@pytest.mark.parametrize("line, old, new, row", [(2, "9.0", "11.0", 2), (4, "4.0", "0.0", 3), (5, "6.0", "8.0", 4)])
+def test_out_of_range_scores(folder, line, old, new, row):
+    edit(folder, "surveys", line, old, new)  # NPS 0-10, CSAT 1-5, CES 1-7
+    check(error(folder), "surveys", "score", "outside its scale", [row])
+
+
+def test_a_row_may_state_its_own_scale(folder):
+    path = folder / "surveys.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[1, "score"], df["scale_min"], df["scale_max"] = "9", "", ""
+    df.loc[1, "scale_min"], df.loc[1, "scale_max"] = "1", "10"
+    df.to_csv(path, index=False)
+    assert csm_kit.load_dataset(folder).surveys["score"].tolist() == [9.0, 9.0, 6.0]
+
+
+def test_unknown_billing_period(folder):
+    edit(folder, "subscriptions", 3, ",year,", ",yearly,")
+    check(error(folder), "subscriptions", "billing_period", "unknown value", [3])
+
+
+def test_surveys_row_numbers_count_records_not_physical_lines(folder):
+    edit(folder, "surveys", 5, ",c2,ces,", ",c9,ces,")
+    check(error(folder), "surveys", "customer_id", "not found in customers.customer_id", [4])
+
+
+def test_unknown_survey_type(folder):
+    edit(folder, "surveys", 2, ",nps,", ",net_promoter,")
+    check(error(folder), "surveys", "survey", "unknown value", [2])
+
+
+def test_duplicate_key(folder):
+    edit(folder, "tickets", 3, "k2", "k1")
+    check(error(folder), "tickets", "ticket_id", "duplicate key", [2, 3])
+
+
+def test_duplicate_composite_key(folder):
+    edit(folder, "onboarding", 3, "data_connected", "account_created")
+    err = error(folder)
+    assert err.table == "onboarding" and err.rule == "duplicate key" and list(err.rows.index) == [2, 3]
+
+
+def test_subscription_ending_before_it_starts(folder):
+    edit(folder, "subscriptions", 4, "2026-03-10", "2026-01-10")
+    check(error(folder), "subscriptions", "end_date", "ends before it starts", [4])
+
+
+def test_ticket_answered_before_it_was_opened(folder):
+    edit(folder, "tickets", 2, "2026-02-04T10:00:00", "2026-02-03T10:00:00")
+    check(error(folder), "tickets", "first_response_at", "before the ticket was opened", [2])
+
+
+def test_customer_not_in_customers(folder):
+    edit(folder, "usage_events", 4, "c2,u2", "c9,u2")
+    check(error(folder), "usage_events", "customer_id", "not found in customers.customer_id", [4])
+
+
+def test_milestone_not_in_the_plan(folder):
+    edit(folder, "onboarding", 4, "account_created", "kickoff")
+    check(error(folder), "onboarding", "milestone", "not found in milestones.milestone", [4])
+
+
+def test_required_value_empty(folder):
+    edit(folder, "customers", 2, "007,", ",")
+    check(error(folder), "customers", "customer_id", "required value is empty", [2])
+
+
+def test_exactly_one_first_value_milestone(folder):
+    edit(folder, "milestones", 4, "false,false", "false,true")
+    err = error(folder)
+    assert err.column == "first_value" and "exactly one" in err.rule and list(err.rows.index) == [3, 4]
+
+
+def test_empty_file(folder):
+    (folder / "tickets.csv").write_text("")
+    err = error(folder)
+    assert (err.table, err.rule) == ("tickets", "the file is empty")
+
+
+def test_header_only_file(folder):
+    (folder / "tickets.csv").write_text("ticket_id,customer_id,opened_at,first_response_at,resolved_at,priority,channel\n")
+    err = error(folder)
+    assert err.table == "tickets" and "no data rows" in err.rule
+
+
+def test_non_utf8_text(folder):
+    path = folder / "surveys.csv"
+    data = path.read_bytes().replace("Ünïcode".encode("utf-8"), "Ünïcode".encode("latin-1"))
+    path.write_bytes(data)
+    err = error(folder)
+    assert err.table == "surveys" and err.rule == "text is not UTF-8" and "line 5" in err.detail
+
+
+def test_two_files_for_one_table(folder):
+    valid_dataset().to_dir(folder, format="parquet")
+    err = error(folder)
+    assert err.rule == "two files for one table"
+
+
+def test_rows_from_frames_are_numbered_from_one():
+    tables = {"customers": pd.DataFrame({"customer_id": ["a", "b", "c"], "signup_date": ["2026-01-01", "x", "y"]})}
+    with pytest.raises(DataValidationError) as exc:
+        csm_kit.load_dataset(tables)
+    assert list(exc.value.rows.index) == [2, 3]

@@ -10,8 +10,10 @@ class DataValidationError(CsmKitError, ValueError):
     """A table breaks the data contract.
 
     The message names the table, the column, the rule, and up to five
-    offending rows with their row numbers as in the source file (line numbers
-    for CSV, counting the header as line 1; 1-based row positions otherwise).
+    offending rows with their row numbers as in the source: for CSV the row a
+    spreadsheet shows (header = row 1, first record = row 2; a quoted line
+    break inside a cell does not start a new row); 1-based row positions for
+    Parquet, databases and DataFrames.
     The same facts are attributes, for programs.
     """
 

@@ -1,0 +1,35 @@
+"""Bundled data sets, each documented in its folder's README.
+
+- :func:`load_sample`: ``data/sample``, a simulated SaaS company (2,000
+  accounts, 2023-11 to 2026-10), made by ``csm-kit simulate``.
+- :func:`load_cdnow`: ``data/cdnow``, the CDNOW sample of 2,357 music buyers
+  (1997-01 to 1998-06) behind Fader, Hardie & Lee's BG/NBD paper (2005),
+  as customers and transactions only.
+"""
+from __future__ import annotations
+
+from .config import CDNOW_DIR, SAMPLE_DIR
+from .dataset import Dataset
+
+
+def load_sample() -> Dataset:
+    """The simulated sample data set (all nine tables).
+
+    >>> load_sample().customers.shape[0]
+    2000
+    """
+    from .io.loaders import load_dataset
+
+    return load_dataset(SAMPLE_DIR)
+
+
+def load_cdnow() -> Dataset:
+    """The CDNOW sample: 2,357 customers and their 6,919 purchases (no subscriptions).
+
+    >>> ds = load_cdnow()
+    >>> len(ds.customers), len(ds.transactions), ds.subscriptions is None
+    (2357, 6919, True)
+    """
+    from .io.loaders import load_dataset
+
+    return load_dataset(CDNOW_DIR)

@@ -1,0 +1,107 @@
+"""The simulator: deterministic, valid against the contract, and plausible."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import csm_kit
+from csm_kit.metrics import churn_rates
+from csm_kit.metrics.ledger import paid_spells
+from csm_kit.simulator import TRUE_CHURN_DRIVERS
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return csm_kit.simulate(n_customers=5000, start="2024-01", months=30, seed=11)
+
+
+def test_same_seed_same_bytes(tmp_path):
+    for folder in ("a", "b"):
+        csm_kit.simulate(n_customers=300, start="2025-01", months=12, seed=5).to_dir(tmp_path / folder)
+    for path in sorted((tmp_path / "a").iterdir()):
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
+    other = csm_kit.simulate(n_customers=300, start="2025-01", months=12, seed=6)
+    assert not other.subscriptions.equals(csm_kit.load_dataset(tmp_path / "a").subscriptions)
+
+
+def test_written_data_passes_validation_and_reloads_equal(tmp_path, sim):
+    small = csm_kit.simulate(n_customers=400, start="2025-01", months=12, seed=2)
+    small.to_dir(tmp_path)
+    back = csm_kit.load_dataset(tmp_path)
+    for name, df in small:
+        pd.testing.assert_frame_equal(df, back.tables[name], obj=name)
+
+
+def test_nothing_happens_after_the_window(sim):
+    end = pd.Timestamp("2026-07-01")  # 30 months from 2024-01
+    for name, df in sim:
+        for col in df.select_dtypes("datetime").columns:
+            assert (df[col].dropna() < end).all(), f"{name}.{col}"
+    assert sim.subscriptions["end_date"].isna().any()  # active subscriptions are open-ended
+
+
+def test_segments_are_priced_in_order(sim):
+    from csm_kit.metrics import arpa
+
+    a = arpa(sim, start="2026-06", end="2026-06", by="segment").set_index("segment")["arpa"]
+    assert a["smb"] < a["mid_market"] < a["enterprise"]
+
+
+def lifetimes(sim):
+    spells = paid_spells(sim)
+    first = spells[spells["spell"] == 1].set_index("customer_id")
+    return first.assign(churned=first["end"].notna())
+
+
+def test_churn_follows_the_hidden_drivers_through_what_is_observable(sim):
+    life = lifetimes(sim)
+    # Observable engagement: usage rows per paying month; low-usage accounts churn more.
+    usage = sim.usage_events.groupby("customer_id").size()
+    months_paid = ((life["end"].fillna(pd.Timestamp("2026-07-01")) - life["start"]).dt.days / 30.44).clip(lower=1)
+    rate = (usage.reindex(life.index).fillna(0) / months_paid)
+    low = rate <= rate.median()
+    assert life.loc[low, "churned"].mean() > 1.3 * life.loc[~low, "churned"].mean()
+    # Onboarding: accounts that never connected data churn more.
+    connected = sim.onboarding.loc[sim.onboarding["milestone"] == "data_connected", "customer_id"]
+    done = life.index.isin(connected)
+    assert life.loc[~done, "churned"].mean() > life.loc[done, "churned"].mean() + 0.05
+    # Satisfaction: detractors churn more than promoters.
+    nps = sim.surveys[sim.surveys["survey"] == "nps"].groupby("customer_id")["score"].mean()
+    scored = life.join(nps.rename("nps"), how="inner")
+    assert scored.loc[scored["nps"] <= 6, "churned"].mean() > scored.loc[scored["nps"] >= 9, "churned"].mean()
+    # Support pain: many tickets, more churn.
+    tickets = sim.tickets.groupby("customer_id").size().reindex(life.index).fillna(0) / months_paid
+    many = tickets > tickets.quantile(0.75)
+    assert life.loc[many, "churned"].mean() > life.loc[~many, "churned"].mean()
+    assert TRUE_CHURN_DRIVERS["engagement"] < 0 < TRUE_CHURN_DRIVERS["not_onboarded"]
+
+
+def test_annual_accounts_leave_only_at_renewal(sim):
+    subs = sim.subscriptions
+    first = subs.sort_values("start_date").drop_duplicates("customer_id")
+    annual = first[first["billing_period"] == "year"]["customer_id"]
+    life = lifetimes(sim).loc[lambda d: d.index.isin(annual) & d["churned"]]
+    months = (life["end"].dt.year - life["start"].dt.year) * 12 + life["end"].dt.month - life["start"].dt.month
+    assert len(life) > 20 and (months % 12 == 0).all()
+
+
+def test_some_join_and_churn_in_the_same_month_and_some_come_back(sim):
+    r = churn_rates(sim, start="2024-02", end="2026-06")
+    assert r["churned_joined"].sum() > 10 and r["reactivated"].sum() > 10
+
+
+def test_survey_response_rate_below_one_and_comment_tone_follows_score(sim):
+    s, sends = sim.surveys, sim.survey_sends
+    rel = s[s["touchpoint"] == "relationship"]
+    assert 0.2 < len(rel) / (sends["touchpoint"] == "relationship").sum() < 0.8
+    negative = rel["comment"].str.contains("too |slow|hard|missing|breaking|confusing|limited", regex=True, na=False)
+    assert negative[rel["score"] <= 6].mean() > 0.3 > negative[rel["score"] >= 9].mean()
+
+
+def test_tickets_and_onboarding_shapes(sim):
+    t = sim.tickets
+    assert t["resolved_at"].isna().any() and (t["first_response_at"].dropna() >= t.loc[t["first_response_at"].notna(), "opened_at"]).all()
+    urgent = (t["first_response_at"] - t["opened_at"]).dt.total_seconds()[t["priority"] == "urgent"].median()
+    low = (t["first_response_at"] - t["opened_at"]).dt.total_seconds()[t["priority"] == "low"].median()
+    assert urgent < low
+    reached = sim.onboarding.groupby("milestone").size()
+    assert reached["account_created"] == 5000 > reached["data_connected"] > reached["integration_live"]

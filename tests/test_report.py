@@ -96,7 +96,8 @@ def test_failure_names_notebook_and_cell_and_keeps_the_good_report(tmp_path, sma
     with pytest.raises(ReportError) as err:
         run_report("2026-09", data=small_data_dir, out=out, notebooks_dir=tiny_notebooks, progress=False)
     message = str(err.value)
-    assert "02_broken.ipynb: cell 2 (`raise RuntimeError('boom in cell two')`)" in message
+    # cells counted from 1 as in the notebook: parameters, "x = 1", then the failing one
+    assert "02_broken.ipynb: cell 3 (`raise RuntimeError('boom in cell two')`)" in message
     assert "RuntimeError: boom in cell two" in message
     assert {p.name: p.read_bytes() for p in good.iterdir()} == before  # untouched, byte for byte
     kept = out / ".failed" / "2026-09" / "02_broken.ipynb"

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
@@ -64,12 +65,22 @@ def _execute(nb: Path, output: Path, parameters: dict, progress: bool) -> _Outco
     return _Outcome(nb, output, time.perf_counter() - started, error)
 
 
+def _source_cell_number(executed: Path, index: int) -> int:
+    """1-based number of a cell in the notebook as its author sees it (without papermill's injected cell)."""
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except (OSError, ValueError):
+        return index + 1
+    injected = [i for i, c in enumerate(cells) if "injected-parameters" in c.metadata.get("tags", [])]
+    return index + 1 - sum(1 for i in injected if i < index)
+
+
 def _describe_failure(outcome: _Outcome) -> str:
     exc = outcome.error
     if isinstance(exc, PapermillExecutionError):
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
-        return (f"{outcome.notebook.name}: cell {exc.cell_index} (`{first_line.strip()}`) raised "
-                f"{exc.ename}: {exc.evalue}")
+        return (f"{outcome.notebook.name}: cell {_source_cell_number(outcome.output, exc.cell_index)} "
+                f"(`{first_line.strip()}`) raised {exc.ename}: {exc.evalue}")
     return f"{outcome.notebook.name}: {type(exc).__name__}: {exc}"
 
 

@@ -68,7 +68,7 @@ FROM cm WHERE k >= 0 GROUP BY k;
 CREATE OR REPLACE TEMP TABLE cud AS
 SELECT customer_id, user_id, timestamp::DATE AS day
 FROM read_parquet('{events}')
-WHERE timestamp >= DATE '{first_month}'
+WHERE timestamp >= DATE '{first_month}' AND coalesce(quantity, 1) > 0
 GROUP BY ALL;
 
 CREATE OR REPLACE TEMP TABLE usage AS
@@ -89,7 +89,7 @@ GROUP BY m.k, mo.active_accounts, mo.mau, m.month_start, m.month_end;
 CREATE OR REPLACE TEMP TABLE adoption AS
 WITH used AS (
   SELECT DISTINCT customer_id, event, date_trunc('month', timestamp)::DATE AS month_start
-  FROM read_parquet('{events}') WHERE timestamp >= DATE '{first_month}'
+  FROM read_parquet('{events}') WHERE timestamp >= DATE '{first_month}' AND coalesce(quantity, 1) > 0
 )
 SELECT m.k, u.event, count(*) / any_value(us.active_accounts) AS adoption
 FROM used u JOIN months m USING (month_start) JOIN usage us ON us.k = m.k

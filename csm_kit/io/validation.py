@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..contract import SURVEY_SCALES, TABLES, Column, Table
 from ..exceptions import DataValidationError
@@ -40,9 +42,12 @@ def _fail(table, column, rule, raw, mask, rows, columns=None, detail=""):
 def _blank(series: pd.Series) -> np.ndarray:
     """Missing values: null, or an empty/whitespace string."""
     missing = series.isna().to_numpy()
-    if series.dtype == object:
-        text = series.astype("string")
-        missing |= (text.str.strip() == "").fillna(False).to_numpy(dtype=bool)
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "string":
+        # pyarrow's kernels trim and measure in C; pandas' .str would loop in Python.
+        trimmed = pc.utf8_trim_whitespace(pa.array(series, type=pa.string(), from_pandas=True))
+        missing |= pc.equal(pc.utf8_length(trimmed), 0).fill_null(False).to_numpy(zero_copy_only=False)
+    elif series.dtype == object:  # mixed values (from a DataFrame): the slow, general way
+        missing |= (series.astype("string").str.strip() == "").fillna(False).to_numpy(dtype=bool)
     return missing
 
 

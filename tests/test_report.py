@@ -133,3 +133,19 @@ def test_recorded_values_round_trip_through_a_notebook_node():
         MIME_TYPE: json_safe({"name": "nps", "value": float("nan"), "unit": None, "label": "NPS"}),
         "text/plain": "NPS: —"})]
     assert read_recorded(nb) == {"nps": {"name": "nps", "value": None, "unit": None, "label": "NPS"}}
+
+
+def test_end_to_end_with_the_kit_notebooks(tmp_path, small_data_dir):
+    folder = run_report("2026-10", data=small_data_dir, out=tmp_path, progress=False)
+    metrics = json.loads((folder / "metrics.json").read_text())["notebooks"]
+    assert metrics["00_data_overview"]["customers_total"]["value"] == 150
+    index = (folder / "index.html").read_text()
+    assert "Data overview" in index and "Customers in the data" in index
+
+
+def test_kit_notebooks_run_on_a_data_set_without_optional_tables(tmp_path):
+    from csm_kit.config import CDNOW_DIR
+
+    folder = run_report("1998-06", data=CDNOW_DIR, out=tmp_path, progress=False)
+    page = (folder / "00_data_overview.html").read_text()
+    assert "Not in this data set" in page and "subscriptions" in page

@@ -1,1 +1,4 @@
-"""Survival churn models and CLV models."""
+"""Survival churn models and CLV models (in progress: see the models issue)."""
+from .sbg import ShiftedBetaGeoModel
+
+__all__ = ["ShiftedBetaGeoModel"]

@@ -1,0 +1,62 @@
+"""What every fitted model of the kit shares: the not-fitted check, parameters with standard errors.
+
+Models follow the scikit-learn / lifelines shape: configure in ``__init__``,
+learn in ``fit`` (which returns ``self``), fitted state in attributes ending
+in ``_``, a :class:`~csm_kit.exceptions.NotFittedError` before ``fit``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from ..exceptions import NotFittedError
+
+
+def numerical_hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
+    """Central-difference Hessian of a scalar function (for standard errors at the optimum)."""
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    h = step * np.maximum(1.0, np.abs(x))
+    hess = np.empty((n, n))
+    for i in range(n):  # a handful of parameters, not data rows
+        for j in range(i, n):
+            e_i, e_j = np.eye(n)[i] * h[i], np.eye(n)[j] * h[j]
+            value = (f(x + e_i + e_j) - f(x + e_i - e_j) - f(x - e_i + e_j) + f(x - e_i - e_j)) / (4 * h[i] * h[j])
+            hess[i, j] = hess[j, i] = value
+    return hess
+
+
+class FittedModel:
+    """Base of the kit's maximum-likelihood models (parameters estimated on a log scale)."""
+
+    #: Parameter names, in the order of the optimiser's vector (the papers' names).
+    param_names: tuple[str, ...] = ()
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit() first.")
+
+    def _maximise(self, negative_log_likelihood, start: np.ndarray) -> None:
+        """Fit positive parameters by minimising the negative log-likelihood over their logs."""
+        result = optimize.minimize(lambda z: negative_log_likelihood(np.exp(z)), np.log(start),
+                                   method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20000})
+        result = optimize.minimize(lambda z: negative_log_likelihood(np.exp(z)), result.x, method="BFGS")
+        theta = np.exp(result.x)
+        hess = numerical_hessian(negative_log_likelihood, theta)
+        try:
+            se = np.sqrt(np.diag(np.linalg.inv(hess)))
+        except np.linalg.LinAlgError:
+            se = np.full(len(theta), np.nan)
+        self.params_ = dict(zip(self.param_names, theta))
+        self.standard_errors_ = dict(zip(self.param_names, se))
+        self.log_likelihood_ = float(-negative_log_likelihood(theta))
+        self.converged_ = bool(result.success)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Estimates with standard errors and 95% Wald intervals."""
+        self._check_fitted()
+        est = pd.Series(self.params_)
+        se = pd.Series(self.standard_errors_)
+        return pd.DataFrame({"estimate": est, "std_error": se, "ci_low": est - 1.96 * se, "ci_high": est + 1.96 * se})

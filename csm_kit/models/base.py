@@ -48,10 +48,14 @@ class FittedModel:
             se = np.sqrt(np.diag(np.linalg.inv(hess)))
         except np.linalg.LinAlgError:
             se = np.full(len(theta), np.nan)
-        self.params_ = dict(zip(self.param_names, theta))
-        self.standard_errors_ = dict(zip(self.param_names, se))
+        self.params_ = {k: float(v) for k, v in zip(self.param_names, theta)}
+        self.standard_errors_ = {k: float(v) for k, v in zip(self.param_names, se)}
         self.log_likelihood_ = float(-negative_log_likelihood(theta))
-        self.converged_ = bool(result.success)
+        # BFGS often reports "precision loss" at a flat optimum; judge convergence by the gradient instead.
+        z, eps = result.x, 1e-6
+        grad = [(negative_log_likelihood(np.exp(z + eps * e)) - negative_log_likelihood(np.exp(z - eps * e))) / (2 * eps)
+                for e in np.eye(len(z))]
+        self.converged_ = bool(np.max(np.abs(grad)) < 1e-3)
 
     @property
     def summary(self) -> pd.DataFrame:

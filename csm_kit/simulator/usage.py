@@ -44,6 +44,11 @@ def usage_table(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataFram
     order = np.lexsort((feature, user, seconds, c))
     c, user, seconds, feature, quantity = c[order], user[order], seconds[order], feature[order], quantity[order]
     customer_id = acc["customer_id"].to_numpy()[c]
-    user_id = (pd.Series(customer_id) + "-U" + pd.Series(user).astype(str).str.zfill(2)).to_numpy(dtype=object)
+    # Build each user's id once and share it across that user's rows: at a million accounts
+    # the per-row strings would otherwise cost several GB.
+    pairs, row_pair = np.unique(c * 32 + user, return_inverse=True)
+    names = (pd.Series(acc["customer_id"].to_numpy()[pairs // 32]) + "-U"
+             + pd.Series(pairs % 32).astype(str).str.zfill(2)).to_numpy(dtype=object)
+    user_id = names[row_pair]
     return pd.DataFrame({"customer_id": customer_id, "user_id": user_id, "timestamp": cal.instants(seconds),
                          "event": FEATURES[feature], "quantity": pd.array(quantity, dtype="Int64")})

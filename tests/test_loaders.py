@@ -90,3 +90,67 @@ def test_fingerprint_changes_with_content(original):
     tables["subscriptions"].loc[0, "amount"] = 1.0
     assert csm_kit.load_dataset(tables).fingerprint != original.fingerprint
     assert csm_kit.load_dataset(valid_tables()).fingerprint == original.fingerprint
+
+
+def test_dict_of_typed_frames_loads_unchanged():
+    # The fixture's frames are already typed as the contract says, so loading changes nothing.
+    expected, ds = valid_tables(), csm_kit.load_dataset(valid_tables())
+    for name, df in expected.items():
+        pd.testing.assert_frame_equal(ds.tables[name], df, obj=name)
+    assert ds.source == "memory" and ds.warnings == ()
+
+
+def test_times_with_an_offset_become_naive_utc(tmp_path):
+    tables = valid_tables()
+    # 11:00 at UTC+02:00 is 09:00 UTC; 09:00 at UTC-05:00 is 14:00 UTC.
+    tables["tickets"]["opened_at"] = ["2026-02-04T11:00:00+02:00", "2026-02-20T09:00:00-05:00"]
+    ds = csm_kit.load_dataset(tables)
+    assert ds.tickets["opened_at"].tolist() == [pd.Timestamp("2026-02-04 09:00"), pd.Timestamp("2026-02-20 14:00")]
+    aware = valid_tables()
+    aware["survey_sends"]["sent_at"] = pd.to_datetime(["2026-01-30T09:00:00"] * 2).tz_localize("Europe/Paris")
+    # Paris is UTC+1 in January: 09:00 there is 08:00 UTC, naive.
+    assert csm_kit.load_dataset(aware).survey_sends["sent_at"].tolist() == [pd.Timestamp("2026-01-30 08:00")] * 2
+
+
+def test_nanoseconds_survive_a_csv_round_trip(tmp_path):
+    tables = valid_tables()
+    tables["usage_events"].loc[2, "timestamp"] = pd.Timestamp("2026-02-03T12:00:00.000000001")
+    ds = csm_kit.load_dataset(tables)
+    ds.to_dir(tmp_path)
+    assert "2026-02-03T12:00:00.000000001" in (tmp_path / "usage_events.csv").read_text()
+    assert_same(ds, csm_kit.load_dataset(tmp_path))
+
+
+def test_extra_columns_are_kept(tmp_path):
+    tables = valid_tables()
+    tables["customers"]["owner"] = ["ann", "bob", None]
+    ds = csm_kit.load_dataset(tables)
+    assert list(ds.customers.columns)[-1] == "owner" and ds.customers["owner"].tolist() == ["ann", "bob", None]
+    ds.to_dir(tmp_path)
+    # From CSV an extra column is text, and an empty cell is missing, as everywhere.
+    assert csm_kit.load_dataset(tmp_path).customers["owner"].tolist() == ["ann", "bob", None]
+
+
+def test_na_and_null_are_text_not_missing(tmp_path, original):
+    original.to_dir(tmp_path)
+    path = tmp_path / "customers.csv"
+    path.write_text(path.read_text().replace(",smb,", ",NA,").replace(",enterprise,", ",null,"))
+    assert csm_kit.load_dataset(tmp_path).customers["segment"].tolist() == ["NA", "null", None]
+
+
+def test_any_unknown_file_is_a_warning_but_a_readme_is_not(tmp_path, original):
+    original.to_dir(tmp_path)
+    (tmp_path / "README.md").write_text("about this data\n")
+    (tmp_path / "accounts.xlsx").write_bytes(b"\x00")
+    with pytest.warns(DataValidationWarning, match="accounts.xlsx"):
+        ds = csm_kit.load_dataset(tmp_path)
+    assert ds.warnings == ("accounts.xlsx: not a table of the contract, ignored",)
+
+
+def test_numeric_ids_in_a_database_become_text(tmp_path):
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "cs.db")) as con:
+        con.execute("create table customers as select 42 as customer_id, date '2026-01-05' as signup_date")
+    ds = csm_kit.load_dataset(tmp_path / "cs.db")
+    assert ds.customers["customer_id"].tolist() == ["42"] and ds.transactions is None

@@ -4,7 +4,7 @@ import pytest
 
 import csm_kit
 from csm_kit.exceptions import DataValidationError
-from tests.contract_fixtures import valid_dataset
+from tests.contract_fixtures import valid_dataset, valid_tables
 
 
 @pytest.fixture
@@ -71,9 +71,17 @@ def test_fraction_in_a_whole_number_column(folder):
     check(error(folder), "subscriptions", "quantity", "not a whole number", [3])
 
 
-def test_bad_boolean(folder):
-    edit(folder, "milestones", 4, "false,false", "maybe,false")
+@pytest.mark.parametrize("word", ["maybe", "yes", "t"])
+def test_bad_boolean(folder, word):
+    # Only true/false/1/0 are booleans; "yes" is refused, not guessed at.
+    edit(folder, "milestones", 4, "false,false", f"{word},false")
     check(error(folder), "milestones", "required", "not true/false", [4])
+
+
+def test_booleans_may_be_written_one_and_zero(folder):
+    edit(folder, "milestones", 4, "false,false", "0,0")
+    edit(folder, "milestones", 2, "true,false", "1,FALSE")
+    assert csm_kit.load_dataset(folder).milestones["required"].tolist() == [True, True, False]
 
 
 def test_negative_amount(folder):
@@ -126,7 +134,8 @@ def test_duplicate_key(folder):
 def test_duplicate_composite_key(folder):
     edit(folder, "onboarding", 3, "data_connected", "account_created")
     err = error(folder)
-    assert err.table == "onboarding" and err.rule == "duplicate key" and list(err.rows.index) == [2, 3]
+    assert (err.table, err.column, err.rule) == ("onboarding", "customer_id, milestone", "duplicate key")
+    assert list(err.rows.index) == [2, 3]
 
 
 def test_subscription_ending_before_it_starts(folder):
@@ -137,6 +146,28 @@ def test_subscription_ending_before_it_starts(folder):
 def test_ticket_answered_before_it_was_opened(folder):
     edit(folder, "tickets", 2, "2026-02-04T10:00:00", "2026-02-03T10:00:00")
     check(error(folder), "tickets", "first_response_at", "before the ticket was opened", [2])
+
+
+def test_ticket_resolved_before_it_was_opened(folder):
+    edit(folder, "tickets", 2, "2026-02-05T09:00:00", "2026-02-04T08:59:59")
+    check(error(folder), "tickets", "resolved_at", "before the ticket was opened", [2])
+
+
+def test_survey_about_an_unknown_ticket(folder):
+    # r3 is the third record: spreadsheet row 4 (physical line 5, after the comment's line break).
+    edit(folder, "surveys", 5, "Ünïcode ok,k1,", "Ünïcode ok,k7,")
+    check(error(folder), "surveys", "ticket_id", "not found in tickets.ticket_id", [4])
+
+
+def test_survey_answering_an_unknown_send(folder):
+    edit(folder, "surveys", 3, 'thanks",,e1', 'thanks",,e9')
+    check(error(folder), "surveys", "send_id", "not found in survey_sends.send_id", [2])
+
+
+def test_references_are_checked_only_against_loaded_tables(folder):
+    edit(folder, "surveys", 5, "Ünïcode ok,k1,", "Ünïcode ok,k7,")
+    ds = csm_kit.load_dataset(folder, tables=["customers", "surveys"])  # tickets not loaded: k7 unchecked
+    assert ds.surveys["ticket_id"].tolist() == [None, "k1", "k7"]
 
 
 def test_customer_not_in_customers(folder):
@@ -154,10 +185,39 @@ def test_required_value_empty(folder):
     check(error(folder), "customers", "customer_id", "required value is empty", [2])
 
 
+def test_empty_value_in_a_non_nullable_column_of_a_frame():
+    tables = valid_tables()
+    tables["subscriptions"].loc[1, "plan"] = None  # second row -> row 2 of a DataFrame
+    with pytest.raises(DataValidationError) as exc:
+        csm_kit.load_dataset(tables)
+    check(exc.value, "subscriptions", "plan", "required value is empty", [2])
+
+
+def test_text_in_a_number_column_of_a_parquet_file(tmp_path):
+    tables = valid_tables()
+    tables["tickets"]["csat"] = ["4", "four"]
+    csm_kit.Dataset(**tables).to_dir(tmp_path, format="parquet")
+    with pytest.raises(DataValidationError) as exc:
+        csm_kit.load_dataset(tmp_path)
+    check(exc.value, "tickets", "csat", "not a number", [2])  # Parquet rows count from 1
+
+
+def test_ticket_csat_outside_one_to_five(folder):
+    edit(folder, "tickets", 2, ",email,4.0", ",email,6.0")
+    check(error(folder), "tickets", "csat", "above the maximum 5", [2])
+
+
 def test_exactly_one_first_value_milestone(folder):
     edit(folder, "milestones", 4, "false,false", "false,true")
     err = error(folder)
     assert err.column == "first_value" and "exactly one" in err.rule and list(err.rows.index) == [3, 4]
+
+
+def test_empty_parquet_file(tmp_path):
+    valid_dataset().to_dir(tmp_path, format="parquet")
+    (tmp_path / "tickets.parquet").write_bytes(b"")
+    err = error(tmp_path)
+    assert (err.table, err.rule) == ("tickets", "the file is empty")
 
 
 def test_empty_file(folder):

@@ -9,7 +9,29 @@ KIND_TYPES = {"id": "text (id)", "text": "text", "date": "date (YYYY-MM-DD)",
 
 
 def contract_markdown() -> str:
-    """Every table and column of the contract as Markdown tables."""
+    """Every table and column of the contract as Markdown, for ``data/README.md``.
+
+    One section per table (description and key), then one row per column:
+    name, type, required, whether it may be empty, its rules (range, allowed
+    values, reference) and meaning. The text sits between the ``BEGIN`` and
+    ``END`` markers, so the README can be regenerated and a test can check
+    that it holds exactly this text.
+
+    Returns
+    -------
+    str
+        Markdown, from ``BEGIN`` to ``END``.
+
+    Examples
+    --------
+    >>> print(*contract_markdown().splitlines()[2:8], sep=chr(10))
+    ### `customers`
+    <BLANKLINE>
+    One row per customer account. Key: customer_id.
+    <BLANKLINE>
+    | column | type | required | empty allowed | rule | meaning |
+    |---|---|---|---|---|---|
+    """
     parts = [BEGIN]
     for t in TABLES.values():
         key = ", ".join(t.key) if t.key else "none"

@@ -11,6 +11,12 @@ CSV files are read by pyarrow with every column as text, then parsed column
 by column (vectorised), so that a value that does not parse can be reported
 with its line number instead of turning silently into NaN. Parquet and
 database columns keep their types and are checked the same way.
+
+Conventions: identifiers are text (``"007"`` stays ``"007"``; a number from a
+database becomes its text, ``42`` -> ``"42"``); datetimes are naive UTC (a
+time with an offset, or a tz-aware column, is converted to UTC and the zone
+dropped; a time without one is taken as UTC); columns outside the contract
+are kept, after the contract's columns (as text when read from CSV).
 """
 from __future__ import annotations
 
@@ -33,7 +39,7 @@ DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    """Every column as text (empty cells as ""), so parsing failures can be located."""
+    """Every column as text (empty cells as None), so parsing failures can be located."""
     if path.stat().st_size == 0:
         raise DataValidationError(path.stem, None, "the file is empty", detail=str(path))
     try:
@@ -42,8 +48,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
         table = pacsv.read_csv(
             path,
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            # Only an empty cell is missing: "NA" or "null" may be a real region or comment.
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns}, null_values=[""],
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
     except UnicodeDecodeError as exc:
         _not_utf8(path, exc)
@@ -73,7 +80,9 @@ def _folder_frames(folder: Path, tables) -> tuple[dict, dict, list[str]]:
     frames, kinds, notes = {}, {}, []
     known = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")}
     for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix in (".csv", ".parquet") and path.name not in known:
+        # A README and hidden files (.DS_Store, .gitkeep) are expected company for data.
+        documentation = path.name.startswith(".") or path.stem.upper() == "README"
+        if path.is_file() and path.name not in known and not documentation:
             notes.append(f"{path.name}: not a table of the contract, ignored")
     for name in tables:
         csv, parquet = folder / f"{name}.csv", folder / f"{name}.parquet"
@@ -83,7 +92,12 @@ def _folder_frames(folder: Path, tables) -> tuple[dict, dict, list[str]]:
         if csv.exists():
             frames[name], kinds[name] = _read_csv(csv), "csv"
         elif parquet.exists():
-            frame = pq.read_table(parquet).to_pandas()
+            if parquet.stat().st_size == 0:
+                raise DataValidationError(name, None, "the file is empty", detail=str(parquet))
+            try:
+                frame = pq.read_table(parquet).to_pandas()
+            except pa.ArrowInvalid as exc:
+                raise DataValidationError(name, None, "the Parquet file cannot be read", detail=str(exc)) from exc
             if frame.empty:
                 raise DataValidationError(name, None, "the table is empty (no data rows)", detail=str(parquet))
             frames[name], kinds[name] = frame, "parquet"
@@ -110,6 +124,13 @@ def _sql_frames(url: str, tables) -> tuple[dict, dict, list[str]]:
     finally:
         engine.dispose()
     return frames, {n: "sql" for n in frames}, []
+
+
+def _url_label(url: str) -> str:
+    """The URL with its password masked, as ``Dataset.source`` (it ends up in reports)."""
+    import sqlalchemy
+
+    return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
 
 
 def load_dataset(source, *, tables=None) -> Dataset:
@@ -164,7 +185,7 @@ def load_dataset(source, *, tables=None) -> Dataset:
         text = str(source)
         if "://" in text:
             frames, kinds, notes = _sql_frames(text, wanted)
-            label = text.split("@")[-1] if "@" in text else text  # never keep a password
+            label = _url_label(text)
         else:
             path = Path(source)
             if not path.exists():

@@ -21,7 +21,8 @@ from ..contract import SURVEY_SCALES, TABLES, Column, Table
 from ..exceptions import DataValidationError
 
 MAX_ROWS_SHOWN = 5
-_TRUE, _FALSE = {"true", "1", "t", "yes"}, {"false", "0", "f", "no"}
+# Only these spellings (any case): "yes"/"t" are refused rather than guessed at.
+_TRUE, _FALSE = {"true", "1"}, {"false", "0"}
 
 
 def _offending(raw: pd.DataFrame, mask, row_numbers: np.ndarray, columns) -> pd.DataFrame:
@@ -124,7 +125,47 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray) 
 
 
 def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """Check columns and parse each into its contract dtype; extra columns are kept unchanged."""
+    """Check the columns of one table and parse each into its contract dtype.
+
+    Text is parsed vectorised (``pd.to_datetime(format="ISO8601")``,
+    ``pd.to_numeric``) with failures located, never turned into NaN. Times
+    with a UTC offset (or tz-aware columns) are converted to UTC and made
+    naive; times without one are taken as UTC. Columns outside the contract
+    are kept unchanged, after the contract's columns.
+
+    Parameters
+    ----------
+    spec : Table
+        The table's contract, e.g. ``TABLES["customers"]``.
+    raw : pandas.DataFrame
+        The table as read: text (CSV) or typed (Parquet, databases, frames).
+    rows : numpy.ndarray
+        The source row number of each row of ``raw``, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Typed as the contract says (id/text object, date/datetime
+        datetime64[ns], float float64, int Int64, bool bool), index 0..n-1.
+
+    Raises
+    ------
+    DataValidationError
+        Empty table, missing required column, empty required value, or a
+        value that does not parse as its kind.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"customer_id": ["007", "c2"], "signup_date": ["2026-01-05", "5 Jan"]})
+    >>> type_table(TABLES["customers"], raw, np.array([2, 3]))
+    Traceback (most recent call last):
+    ...
+    csm_kit.exceptions.DataValidationError: customers.signup_date: not a valid date (1 row; ...)
+    Offending rows (row number as in the source):
+        signup_date
+    row
+    3         5 Jan
+    """
     if raw.empty:
         raise DataValidationError(spec.name, None, "the table is empty (no data rows)")
     missing = [c for c in spec.required_columns if c not in raw.columns]
@@ -143,7 +184,39 @@ def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame
 
 
 def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> list[str]:
-    """Rules within one table (ranges, allowed values, keys, order of dates). Returns soft warnings."""
+    """Check the rules within one typed table; return its soft warnings.
+
+    Rules: ``min``/``max`` of the contract, allowed values, unique key
+    (composite keys too), end not before start (subscriptions; ticket
+    response and resolution not before opening), survey scores within the
+    scale of their type (``SURVEY_SCALES``) unless the row states
+    ``scale_min``/``scale_max``, exactly one first-value milestone.
+
+    Parameters
+    ----------
+    spec : Table
+        The table's contract.
+    df : pandas.DataFrame
+        The table typed by :func:`type_table`.
+    raw : pandas.DataFrame
+        The table as read, shown in error messages.
+    rows : numpy.ndarray
+        Source row numbers of the rows.
+
+    Returns
+    -------
+    list of str
+        Soft problems (zero-length subscriptions).
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({"subscription_id": ["s1"], "customer_id": ["c1"], "plan": ["pro"],
+    ...     "start_date": ["2026-01-05"], "end_date": ["2026-01-05"], "billing_period": ["month"],
+    ...     "amount": ["10"]})
+    >>> typed = type_table(TABLES["subscriptions"], subs, np.array([2]))
+    >>> check_rules(TABLES["subscriptions"], typed, subs, np.array([2]))
+    ["subscriptions: 1 subscription(s) end the day they start (zero length, no revenue), e.g. ['s1']"]
+    """
     raw = raw.reset_index(drop=True)
     name = spec.name
     for col in spec.columns:
@@ -212,7 +285,41 @@ def _check_scores(df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> None
 
 
 def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: dict) -> list[str]:
-    """Columns that must match a key of another table (when that table is present)."""
+    """Check that referencing columns match the referenced table; return soft warnings.
+
+    A column with ``references="table.column"`` (customer_id, onboarding
+    milestone, surveys' ticket_id and send_id) must hold only values of that
+    column, when that table is loaded; empty values are not checked. A survey
+    answered before its customer's signup is a soft warning.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        The typed tables.
+    raws : dict of str to DataFrame
+        The tables as read, shown in error messages.
+    row_numbers : dict of str to numpy.ndarray
+        Source row numbers per table.
+
+    Returns
+    -------
+    list of str
+        Soft problems.
+
+    Examples
+    --------
+    >>> customers = pd.DataFrame({"customer_id": ["c1"], "signup_date": pd.to_datetime(["2026-01-01"])})
+    >>> tickets = pd.DataFrame({"customer_id": ["c1", "c9"]})
+    >>> check_references({"customers": customers, "tickets": tickets}, {"customers": customers,
+    ...     "tickets": tickets}, {"customers": np.array([1]), "tickets": np.array([1, 2])})
+    Traceback (most recent call last):
+    ...
+    csm_kit.exceptions.DataValidationError: tickets.customer_id: not found in customers.customer_id (1 row)
+    Offending rows (row number as in the source):
+        customer_id
+    row
+    2            c9
+    """
     warnings: list[str] = []
     for name, df in tables.items():
         for col in TABLES[name].columns:

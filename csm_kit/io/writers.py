@@ -1,15 +1,18 @@
 """Writing a Dataset out: CSV or Parquet folders, a DuckDB file, an SQL database.
 
 CSV is written so that loading it back gives the same values and dtypes:
-dates as ``YYYY-MM-DD``, instants as ISO 8601, floats in their shortest
+dates as ``YYYY-MM-DD``, instants as ISO 8601 (with as many fractional
+digits as the data needs: none, 6 or 9), floats in their shortest
 round-trip form, booleans as ``true``/``false``, missing values as empty
 cells (so an empty text and a missing text are the same thing on disk).
-Output is deterministic: the same Dataset always gives the same bytes.
+Output is deterministic: the same Dataset always gives the same bytes, which
+the simulator's reproducibility relies on.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..contract import TABLES
@@ -17,7 +20,27 @@ from ..contract import TABLES
 FORMATS = ("csv", "parquet")
 
 
+def _iso_datetimes(s: pd.Series) -> pd.Series:
+    """ISO 8601 text of naive datetimes, exact to the nanosecond, vectorised.
+
+    ``strftime`` has no nanosecond directive, so the fraction is appended from
+    the integer nanoseconds within the second, and only as long as needed.
+    """
+    text = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    valid = s.notna().to_numpy()
+    nanos = np.where(valid, s.to_numpy(dtype="datetime64[ns]").astype("int64") % 1_000_000_000, 0)
+    if (nanos % 1000 != 0).any():
+        digits = 9
+    elif (nanos != 0).any():
+        digits, nanos = 6, nanos // 1000
+    else:
+        return text
+    fraction = pd.Series(nanos, index=s.index).astype(str).str.zfill(digits)
+    return (text + "." + fraction).where(valid, None)
+
+
 def _csv_ready(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table with dates, datetimes and booleans as the text the contract specifies."""
     out = df.copy()
     for col in TABLES[name].columns:
         if col.name not in out.columns:
@@ -26,15 +49,45 @@ def _csv_ready(name: str, df: pd.DataFrame) -> pd.DataFrame:
         if col.kind == "date":
             out[col.name] = s.dt.strftime("%Y-%m-%d")
         elif col.kind == "datetime":
-            has_fraction = bool((s.dropna().dt.microsecond != 0).any() or (s.dropna().dt.nanosecond != 0).any())
-            out[col.name] = s.dt.strftime("%Y-%m-%dT%H:%M:%S.%f" if has_fraction else "%Y-%m-%dT%H:%M:%S")
+            out[col.name] = _iso_datetimes(s)
         elif col.kind == "bool":
             out[col.name] = s.map({True: "true", False: "false"})
     return out
 
 
 def write_dataset(ds, path, format: str = "csv") -> Path:
-    """Write every present table to ``path/<table>.<format>``; returns the folder."""
+    """Write every present table to ``path/<table>.<format>``.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The data set; absent tables (None) are not written.
+    path : str or Path
+        The folder; created if needed. Files of the same name are replaced;
+        other files are left alone (so do not write Parquet into a folder
+        that already holds the CSV of the same table: loading would refuse
+        the two files).
+    format : {"csv", "parquet"}
+        ``"csv"``: UTF-8, ``\\n`` line ends, header row, conventions of the
+        module docstring. ``"parquet"``: pyarrow, zstd-compressed, the pandas
+        dtypes kept exactly.
+
+    Returns
+    -------
+    Path
+        The folder, ready for :func:`csm_kit.load_dataset`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from csm_kit import Dataset
+    >>> ds = Dataset(customers=pd.DataFrame({"customer_id": ["007"],
+    ...                                      "signup_date": pd.to_datetime(["2026-01-05"])}))
+    >>> folder = write_dataset(ds, tempfile.mkdtemp())
+    >>> print((folder / "customers.csv").read_text(), end="")
+    customer_id,signup_date
+    007,2026-01-05
+    """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {format!r}.")
     folder = Path(path)
@@ -42,14 +95,38 @@ def write_dataset(ds, path, format: str = "csv") -> Path:
     for name, df in ds:
         target = folder / f"{name}.{format}"
         if format == "csv":
-            _csv_ready(name, df).to_csv(target, index=False, lineterminator="\n")
+            _csv_ready(name, df).to_csv(target, index=False, lineterminator="\n", encoding="utf-8")
         else:
             df.to_parquet(target, index=False, engine="pyarrow", compression="zstd")
     return folder
 
 
 def write_duckdb(ds, path) -> Path:
-    """Write every present table into a DuckDB database file (replacing tables of the same name)."""
+    """Write every present table into a DuckDB database file.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The data set; absent tables are not written.
+    path : str or Path
+        The database file; created if needed. Tables of the same name are
+        replaced, other tables are left alone.
+
+    Returns
+    -------
+    Path
+        The file, ready for :func:`csm_kit.load_dataset`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from csm_kit import Dataset, load_dataset
+    >>> ds = Dataset(customers=pd.DataFrame({"customer_id": ["007"],
+    ...                                      "signup_date": pd.to_datetime(["2026-01-05"])}))
+    >>> db = write_duckdb(ds, pathlib.Path(tempfile.mkdtemp()) / "cs.duckdb")
+    >>> load_dataset(db).customers["customer_id"].tolist()
+    ['007']
+    """
     import duckdb
 
     path = Path(path)
@@ -62,7 +139,28 @@ def write_duckdb(ds, path) -> Path:
 
 
 def write_sql(ds, url: str) -> None:
-    """Write every present table to an SQLAlchemy database (SQLite, Postgres, ...)."""
+    """Write every present table to an SQLAlchemy database (SQLite, Postgres, ...).
+
+    Parameters
+    ----------
+    ds : Dataset
+        The data set; absent tables are not written.
+    url : str
+        An SQLAlchemy URL, e.g. ``sqlite:///cs.db`` or
+        ``postgresql://user@host/db`` (the driver must be installed).
+        Tables of the same name are replaced (``if_exists="replace"``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from csm_kit import Dataset, load_dataset
+    >>> ds = Dataset(customers=pd.DataFrame({"customer_id": ["007"],
+    ...                                      "signup_date": pd.to_datetime(["2026-01-05"])}))
+    >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'cs.db'}"
+    >>> write_sql(ds, url)
+    >>> load_dataset(url).customers["signup_date"].tolist()
+    [Timestamp('2026-01-05 00:00:00')]
+    """
     import sqlalchemy
 
     engine = sqlalchemy.create_engine(url)

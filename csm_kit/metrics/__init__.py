@@ -45,3 +45,5 @@ __all__ = [
     "health_scores", "health_measures", "health_backtest", "questionnaire_health", "HealthMeasure",
     "scorecard", "load_targets", "target_status",
 ]
+from .scorecard import check_targets, metric_values
+from .health import DEFAULT_MEASURES, HealthBacktest

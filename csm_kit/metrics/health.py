@@ -3,47 +3,79 @@
 How a score is made
 -------------------
 1. Each account gets a raw value per *measure* (usage, satisfaction, support,
-   onboarding, billing), computed from data dated on or before ``as_of`` only.
-2. Each measure grades its value with its own two thresholds into points:
-   red = 0, yellow = 50, green = 100. A value exactly on a threshold falls in
-   the worse band (the same rule as the score bands).
-3. ``score = sum(weight x points) / sum(weight)`` over the measures the account
-   has. A missing measure (no survey answered, table absent) is left out and
-   the other weights renormalised; ``coverage = sum(weights present) /
-   sum(all weights)`` is shown beside the score so a 90 built on one measure
-   is not mistaken for a 90 built on five.
-4. Bands: red when score <= 40, yellow when 40 < score <= 70, green above 70
-   (boundaries go to the lower band). ``<measure>_contribution`` =
-   weight share x points, and the contributions add up to the score.
+   onboarding, billing: :func:`~csm_kit.metrics.health_measures.health_measures`),
+   from data dated on or before ``as_of`` only.
+2. Each measure grades its value into points with its own two thresholds
+   (:class:`HealthMeasure`): red = 0, yellow = 50, green = 100 (or, with
+   ``grading="linear"``, 0 to 100 in a straight line between them).
+3. ``score = sum_i(w_i x points_i) / sum_i(w_i)`` over the measures the
+   account has. A missing measure (no survey answered, table absent) is left
+   out and the other weights renormalised; ``coverage = sum_i(w_i present) /
+   sum_i(w_i)`` sits beside the score, so a 90 built on one measure is not
+   mistaken for a 90 built on five.
+4. Bands: red when score <= 40, yellow when 40 < score <= 70, green above
+   70 (a boundary value falls in the lower band). ``<measure>_contribution``
+   = weight share x points, and the contributions add up to the score, so
+   every account's score can be explained measure by measure.
 
 Users distrust health scores nobody checked: :func:`health_backtest` scores
-accounts at a past date and measures who churned afterwards (churn rate by
-band, AUC, lift).
+the accounts at a past date and compares with who churned afterwards
+(churn rate by band, AUC, lift).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import MissingTableError
-from ..periods import latest_complete_month
-from .ledger import month_end_mrr, paid_spells
+from .health_measures import _day, health_measures
+from .ledger import paid_spells
 
-BAND_ORDER = ("red", "yellow", "green")
-POINTS = {"red": 0.0, "yellow": 50.0, "green": 100.0}
+BANDS = ("red", "yellow", "green")
+GRADINGS = ("steps", "linear")
 
 
 @dataclass(frozen=True)
 class HealthMeasure:
-    """One graded measure of a health score.
+    """One graded, weighted measure of a health score.
 
-    ``red_at`` and ``green_beyond`` are the two thresholds. For a measure where
-    higher is better: value <= red_at is red, value <= green_beyond is
-    yellow, above it green. Where lower is better: value >= red_at is red,
-    value >= green_beyond is yellow, below it green.
+    Grading with ``grading="steps"`` (the default), a value exactly on a
+    threshold going to the worse grade:
+
+    - higher is better: ``value <= red_at`` -> 0 (red),
+      ``red_at < value <= green_beyond`` -> 50 (yellow), above -> 100 (green);
+    - lower is better: ``value >= red_at`` -> 0, ``green_beyond <= value < red_at``
+      -> 50, below ``green_beyond`` -> 100.
+
+    With ``grading="linear"``: ``points = 100 x clip((value - red_at) /
+    (green_beyond - red_at), 0, 1)``, so 0 at ``red_at``, 100 at
+    ``green_beyond`` and a straight line between (same formula for both
+    directions). Steps are easier to explain ("usage is red"); the line
+    rewards every bit of improvement. A missing value (NaN) stays missing.
+
+    Parameters
+    ----------
+    name : str
+        Column of the raw measures it grades.
+    weight : float
+        Relative weight (> 0); weights need not add up to 1.
+    red_at, green_beyond : float
+        The two thresholds, in the measure's own units.
+    higher_is_better : bool, default True
+    grading : {"steps", "linear"}
+    description : str
+        What the value is, for readers of the score.
+
+    Examples
+    --------
+    >>> HealthMeasure("nps", 1, red_at=6, green_beyond=8).grade([6, 7, 8, 9, np.nan]).tolist()
+    [0.0, 50.0, 50.0, 100.0, nan]
+    >>> HealthMeasure("tickets", 1, red_at=5, green_beyond=2, higher_is_better=False).grade([5, 3, 2, 1]).tolist()
+    [0.0, 50.0, 50.0, 100.0]
+    >>> HealthMeasure("usage", 1, red_at=4, green_beyond=12, grading="linear").grade([2, 4, 10, 20]).tolist()
+    [0.0, 0.0, 75.0, 100.0]
     """
 
     name: str
@@ -51,207 +83,173 @@ class HealthMeasure:
     red_at: float
     green_beyond: float
     higher_is_better: bool = True
+    grading: str = "steps"
     description: str = ""
 
-    def grade(self, values) -> np.ndarray:
-        """Points (0/50/100) per value; NaN stays NaN (missing).
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"A health measure needs a name (a non-empty string), not {self.name!r}.")
+        if not (np.isfinite(self.weight) and self.weight > 0):
+            raise ValueError(f"Measure {self.name!r}: weight must be a positive number, not {self.weight!r}.")
+        if not (np.isfinite(self.red_at) and np.isfinite(self.green_beyond)):
+            raise ValueError(f"Measure {self.name!r}: thresholds must be finite numbers.")
+        if self.grading not in GRADINGS:
+            raise ValueError(f"Measure {self.name!r}: grading must be one of {GRADINGS}, not {self.grading!r}.")
+        wrong = self.red_at > self.green_beyond if self.higher_is_better else self.red_at < self.green_beyond
+        if wrong:
+            better = "higher" if self.higher_is_better else "lower"
+            raise ValueError(f"Measure {self.name!r}: where {better} is better, red_at ({self.red_at}) must be "
+                             f"{'below' if self.higher_is_better else 'above'} green_beyond ({self.green_beyond}).")
+        if self.grading == "linear" and self.red_at == self.green_beyond:
+            raise ValueError(f"Measure {self.name!r}: linear grading needs two different thresholds.")
 
-        >>> HealthMeasure("nps", 1, red_at=6, green_beyond=8).grade([6, 7, 8, 9, np.nan]).tolist()
-        [0.0, 50.0, 50.0, 100.0, nan]
-        >>> HealthMeasure("tickets", 1, red_at=5, green_beyond=2, higher_is_better=False).grade([5, 2, 1]).tolist()
-        [0.0, 50.0, 100.0]
-        """
+    def grade(self, values) -> np.ndarray:
+        """Points from 0 to 100 per value; NaN stays NaN (see the class docstring)."""
         v = np.asarray(values, dtype=float)
-        if self.higher_is_better:
+        if self.grading == "linear":
+            points = 100.0 * np.clip((v - self.red_at) / (self.green_beyond - self.red_at), 0.0, 1.0)
+        elif self.higher_is_better:
             points = np.where(v <= self.red_at, 0.0, np.where(v <= self.green_beyond, 50.0, 100.0))
         else:
             points = np.where(v >= self.red_at, 0.0, np.where(v >= self.green_beyond, 50.0, 100.0))
         return np.where(np.isnan(v), np.nan, points)
 
 
-#: The kit's default measures (see :func:`health_measures` for how each is computed).
+#: The kit's default measures, graded in steps; the raw values are built by
+#: :func:`~csm_kit.metrics.health_measures.health_measures`.
 DEFAULT_MEASURES = (
     HealthMeasure("usage", 0.30, red_at=4, green_beyond=12,
-                  description="days with any product activity in the last 30 days"),
+                  description="days with product activity in the last 30 days (red <= 4, green > 12)"),
     HealthMeasure("satisfaction", 0.20, red_at=6, green_beyond=8,
-                  description="latest relationship NPS answer in the last 365 days (detractor red, passive yellow)"),
+                  description="latest relationship NPS answer within 12 months (detractor red, passive yellow)"),
     HealthMeasure("support", 0.15, red_at=5, green_beyond=2, higher_is_better=False,
-                  description="support tickets opened in the last 90 days"),
+                  description="tickets opened in the last 90 days (red >= 5, green < 2)"),
     HealthMeasure("onboarding", 0.15, red_at=0.5, green_beyond=0.99,
-                  description="share of required onboarding milestones completed"),
+                  description="share of required onboarding milestones completed (green: all)"),
     HealthMeasure("billing", 0.20, red_at=0.9, green_beyond=0.999,
-                  description="MRR now / MRR three month-ends ago (contraction is a warning sign)"),
+                  description="MRR now / MRR 3 months ago (red: lost 10% or more, yellow: any contraction)"),
 )
 
 
-def _day(as_of) -> pd.Timestamp:
-    return pd.Timestamp(as_of).normalize()
-
-
-def paying_at(data, as_of) -> pd.Index:
-    """Customers paying on ``as_of`` (a paid spell covers that day)."""
-    spells = paid_spells(data)
-    day = _day(as_of)
-    live = (spells["start"] <= day) & (spells["end"].isna() | (spells["end"] > day))
-    return pd.Index(spells.loc[live, "customer_id"].unique(), name="customer_id")
-
-
-def health_measures(data, *, as_of, accounts=None) -> pd.DataFrame:
-    """Raw values of the default measures per account, using only data up to ``as_of``.
-
-    - ``usage``: distinct days with a usage event in the 30 calendar days ending on ``as_of``
-      (0 for an account with none; missing if there is no usage table).
-    - ``satisfaction``: the latest relationship NPS score answered in
-      ``(as_of - 365 days, as_of]``; missing if none.
-    - ``support``: tickets opened in the 90 calendar days ending on ``as_of`` (0 if none).
-    - ``onboarding``: required milestones completed by ``as_of`` / required
-      milestones.
-    - ``billing``: MRR at the last month end on or before ``as_of`` divided
-      by MRR three month-ends earlier; missing for accounts not paying then
-      (too new to judge).
-
-    Parameters
-    ----------
-    data : Dataset
-    as_of : date
-    accounts : sequence, optional
-        Accounts to score; default: those paying on ``as_of``.
-
-    Returns
-    -------
-    DataFrame
-        Index ``customer_id``; one column per measure, NaN where missing.
-    """
-    data.require("subscriptions", by="health_measures")
-    day = _day(as_of)
-    ids = pd.Index(accounts, name="customer_id") if accounts is not None else paying_at(data, day)
-    out = pd.DataFrame(index=ids)
-
-    if data.usage_events is not None:
-        ev = data.usage_events
-        recent = ev[(ev["timestamp"] >= day - pd.Timedelta(days=29)) & (ev["timestamp"] < day + pd.Timedelta(days=1))]
-        if "quantity" in recent.columns:
-            recent = recent[recent["quantity"].fillna(1) > 0]
-        days = recent.assign(_d=recent["timestamp"].dt.normalize()).drop_duplicates(["customer_id", "_d"])
-        out["usage"] = days.groupby("customer_id").size().reindex(ids).fillna(0).to_numpy()
-    else:
-        out["usage"] = np.nan
-
-    if data.surveys is not None:
-        sv = data.surveys
-        rel = sv[(sv["survey"] == "nps") & (sv["touchpoint"] == "relationship")
-                 & (sv["responded_at"] <= day + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1))
-                 & (sv["responded_at"] > day - pd.Timedelta(days=365))]
-        latest = rel.sort_values("responded_at", kind="mergesort").drop_duplicates("customer_id", keep="last")
-        out["satisfaction"] = latest.set_index("customer_id")["score"].reindex(ids).to_numpy()
-    else:
-        out["satisfaction"] = np.nan
-
-    if data.tickets is not None:
-        tk = data.tickets
-        opened = tk[(tk["opened_at"] >= day - pd.Timedelta(days=89)) & (tk["opened_at"] < day + pd.Timedelta(days=1))]
-        out["support"] = opened.groupby("customer_id").size().reindex(ids).fillna(0).to_numpy()
-    else:
-        out["support"] = np.nan
-
-    if data.onboarding is not None and data.milestones is not None:
-        required = data.milestones.loc[data.milestones["required"], "milestone"]
-        ob = data.onboarding
-        done = ob[ob["milestone"].isin(required) & (ob["completed_at"] < day + pd.Timedelta(days=1))]
-        share = done.groupby("customer_id").size() / max(len(required), 1)
-        out["onboarding"] = share.reindex(ids).fillna(0).to_numpy() if len(required) else np.nan
-    else:
-        out["onboarding"] = np.nan
-
-    last = latest_complete_month(day)
-    balances = month_end_mrr(data, last - 3, last).reindex(ids)
-    then, now = balances.iloc[:, 0], balances.iloc[:, -1]
-    out["billing"] = (now / then.where(then > 0)).to_numpy()
-    return out
-
-
-def _measures_spec(measures) -> tuple[HealthMeasure, ...]:
-    spec = tuple(measures or DEFAULT_MEASURES)
-    if not spec:
-        raise ValueError("A health score needs at least one measure.")
+def _measure_spec(spec) -> tuple[HealthMeasure, ...]:
+    spec = tuple(DEFAULT_MEASURES if spec is None else spec)
+    if not spec or not all(isinstance(m, HealthMeasure) for m in spec):
+        raise ValueError("spec must be a non-empty sequence of HealthMeasure.")
     names = [m.name for m in spec]
     if len(set(names)) != len(names):
         raise ValueError(f"Measure names must be unique: {names}.")
-    if any(m.weight <= 0 for m in spec):
-        raise ValueError("Measure weights must be positive.")
     return spec
 
 
-def score_band(scores, bands=(40, 70)) -> np.ndarray:
-    """red/yellow/green per score; a boundary value falls in the lower band.
+def _check_bands(bands) -> tuple[float, float]:
+    try:
+        low, high = (float(b) for b in bands)
+    except (TypeError, ValueError):
+        raise ValueError(f"bands must be two numbers (upper bounds of red and yellow), not {bands!r}.") from None
+    if not 0 <= low < high <= 100:
+        raise ValueError(f"bands must satisfy 0 <= red bound < yellow bound <= 100, not {bands!r}.")
+    return low, high
 
-    >>> score_band([40, 40.01, 70, 70.01]).tolist()
-    ['red', 'yellow', 'yellow', 'green']
+
+def score_band(scores, bands=(40, 70)) -> np.ndarray:
+    """red / yellow / green per score; a boundary value falls in the lower band; NaN -> None.
+
+    ``red: score <= bands[0]``, ``yellow: bands[0] < score <= bands[1]``, ``green: score > bands[1]``.
+
+    >>> score_band([40, 40.01, 70, 70.01, np.nan]).tolist()
+    ['red', 'yellow', 'yellow', 'green', None]
     """
-    low, high = bands
+    low, high = _check_bands(bands)
     s = np.asarray(scores, dtype=float)
     labels = np.where(s <= low, "red", np.where(s <= high, "yellow", "green")).astype(object)
     labels[np.isnan(s)] = None
     return labels
 
 
-def health_scores(data_or_measures, *, as_of=None, measures=None, bands=(40, 70)) -> pd.DataFrame:
-    """Health score (0-100, higher = healthier) per account, with each measure's contribution.
+def _raw_measures(frame: pd.DataFrame, spec) -> pd.DataFrame:
+    """Check a user-supplied frame of raw measures: one row per account, numeric columns."""
+    raw = frame.set_index("customer_id") if "customer_id" in frame.columns else frame
+    missing = [m.name for m in spec if m.name not in raw.columns]
+    if missing:
+        raise ValueError(f"health_scores: the measures frame has no column for {missing} "
+                         f"(columns: {list(raw.columns)}).")
+    dupes = raw.index[raw.index.duplicated()]
+    if len(dupes):
+        raise ValueError(f"health_scores: accounts appear more than once: {list(dupes[:5])}.")
+    for m in spec:
+        if not pd.api.types.is_numeric_dtype(raw[m.name]) or pd.api.types.is_bool_dtype(raw[m.name]):
+            raise ValueError(f"health_scores: measure {m.name!r} must be numeric, not {raw[m.name].dtype}.")
+    return raw
 
-    ``score = sum_i(w_i x points_i) / sum_i(w_i)`` over the measures present
-    for the account; ``coverage = sum_i(w_i present) / sum_i(w_i)``.
+
+def health_scores(data_or_measures, *, as_of=None, spec=None, bands=(40, 70)) -> pd.DataFrame:
+    """Health score (0-100, higher = healthier) per account, explained by each measure's contribution.
+
+    With ``P`` the measures an account has (value not missing)::
+
+        score         = sum_{i in P} w_i x points_i / sum_{i in P} w_i
+        coverage      = sum_{i in P} w_i / sum_{all i} w_i
+        contribution_i = (w_i / sum_{i in P} w_i) x points_i      (sums to the score)
+
+    Band: red ``score <= bands[0]``, yellow up to ``bands[1]``, green above;
+    a boundary value falls in the lower band. Alternatives: treat a missing
+    measure as 0 points (punishes accounts for data you lack) or as 50
+    (invents a neutral answer); the kit excludes it and shows the coverage.
 
     Parameters
     ----------
     data_or_measures : Dataset or DataFrame
-        A Dataset (measures are built by :func:`health_measures` at ``as_of``)
-        or a DataFrame of raw measure values indexed by customer_id.
+        A Dataset (the measures are built at ``as_of`` by
+        :func:`~csm_kit.metrics.health_measures.health_measures`, for the
+        accounts paying on ``as_of``), or a DataFrame of raw measure values,
+        one row per account, indexed by (or with a column) ``customer_id``.
     as_of : date
-        Needed with a Dataset.
-    measures : sequence of HealthMeasure, optional
-        Default :data:`DEFAULT_MEASURES`.
-    bands : (float, float)
-        Upper bounds of red and yellow.
+        The day scored; required with a Dataset.
+    spec : sequence of HealthMeasure, optional
+        Measures, weights and thresholds; default :data:`DEFAULT_MEASURES`.
+    bands : (float, float), default (40, 70)
+        Upper bounds of the red and yellow bands.
 
     Returns
     -------
     DataFrame
         One row per account: ``customer_id, score, band, coverage``, then for
-        each measure ``<name>_value, <name>_points, <name>_contribution``.
-        Accounts with no measure at all have NaN score and no band.
+        each measure ``<name>_value, <name>_points, <name>_contribution``
+        (NaN where the measure is missing). An account with no measure at
+        all has NaN score, band None and coverage 0.
 
     Examples
     --------
-    >>> raw = pd.DataFrame({"usage": [20, 3], "satisfaction": [9, np.nan]},
+    >>> raw = pd.DataFrame({"usage": [20, 8], "satisfaction": [9, np.nan]},
     ...                    index=pd.Index(["a", "b"], name="customer_id"))
-    >>> spec = [HealthMeasure("usage", 0.6, 4, 12), HealthMeasure("satisfaction", 0.4, 6, 8)]
-    >>> health_scores(raw, measures=spec)[["customer_id", "score", "band", "coverage"]]
-      customer_id  score   band  coverage
-    0           a  100.0  green       1.0
-    1           b    0.0    red       0.6
+    >>> spec = [HealthMeasure("usage", 0.6, red_at=4, green_beyond=12),
+    ...         HealthMeasure("satisfaction", 0.4, red_at=6, green_beyond=8)]
+    >>> health_scores(raw, spec=spec)[["customer_id", "score", "band", "coverage", "usage_contribution"]]
+      customer_id  score    band  coverage  usage_contribution
+    0           a  100.0   green       1.0                60.0
+    1           b   50.0  yellow       0.6                50.0
     """
-    spec = _measures_spec(measures)
+    spec = _measure_spec(spec)
     if isinstance(data_or_measures, pd.DataFrame):
-        raw = data_or_measures
+        raw = _raw_measures(data_or_measures, spec)
     else:
-        if as_of is None:
-            raise ValueError("health_scores needs as_of with a Dataset.")
-        raw = health_measures(data_or_measures, as_of=as_of)
-    missing = [m.name for m in spec if m.name not in raw.columns]
-    if missing:
-        raise MissingTableError(f"health_scores: no values for measure(s) {missing}.")
-    weights = np.array([m.weight for m in spec])
-    points = np.column_stack([m.grade(raw[m.name].to_numpy()) for m in spec]) if len(raw) else np.empty((0, len(spec)))
+        raw = health_measures(data_or_measures, as_of=_day(as_of))
+        unknown = [m.name for m in spec if m.name not in raw.columns]
+        if unknown:
+            raise ValueError(f"health_scores: {unknown} are not built-in measures ({list(raw.columns)}); build "
+                             "the raw values yourself and pass them as a DataFrame.")
+    _check_bands(bands)
+    weights = np.array([m.weight for m in spec], dtype=float)
+    points = np.column_stack([m.grade(raw[m.name].to_numpy(dtype=float)) for m in spec]).reshape(len(raw), len(spec))
     present = ~np.isnan(points)
-    weight_present = (present * weights).sum(axis=1)
+    weight_present = np.where(present, weights, 0.0).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(present, weights, 0.0) / weight_present[:, None]
-        contribution = np.where(present, share * np.nan_to_num(points), np.nan)
-        score = np.where(weight_present > 0, np.nansum(contribution, axis=1), np.nan)
+        contribution = np.where(present, weights / weight_present[:, None] * points, np.nan)
+    score = np.where(weight_present > 0, np.nansum(contribution, axis=1), np.nan)
     out = pd.DataFrame({"customer_id": raw.index.to_numpy(), "score": score, "band": score_band(score, bands),
                         "coverage": weight_present / weights.sum()})
     for i, m in enumerate(spec):
-        out[f"{m.name}_value"] = raw[m.name].to_numpy()
+        out[f"{m.name}_value"] = raw[m.name].to_numpy(dtype=float)
         out[f"{m.name}_points"] = points[:, i]
         out[f"{m.name}_contribution"] = contribution[:, i]
     return out
@@ -259,93 +257,185 @@ def health_scores(data_or_measures, *, as_of=None, measures=None, bands=(40, 70)
 
 @dataclass(frozen=True)
 class HealthBacktest:
-    """Result of :func:`health_backtest`."""
+    """How well a health score at ``as_of`` foresaw churn in the following ``horizon_days``.
+
+    Attributes
+    ----------
+    as_of, horizon_end : Timestamp
+        Scoring day and last day of the horizon ``(as_of, horizon_end]``.
+    horizon_days : int
+    accounts, churned : int
+        Scored accounts (paying on ``as_of`` with at least one measure) and
+        how many of them churned in the horizon.
+    unscored : int
+        Paying accounts with no measure at all (left out of everything).
+    churn_rate : float
+        churned / accounts.
+    auc : float
+        P(a churner scores lower than a non-churner), ties counting half;
+        0.5 is chance, 1 a perfect ranking. NaN without both kinds of account.
+    red_lift : float
+        Churn rate in the red band / overall churn rate.
+    by_band : DataFrame
+        ``band, accounts, churned, churn_rate, lift`` for red, yellow, green.
+    scores : DataFrame
+        :func:`health_scores` at ``as_of`` plus a ``churned`` column.
+    """
 
     as_of: pd.Timestamp
     horizon_days: int
+    horizon_end: pd.Timestamp
     accounts: int
     churned: int
+    unscored: int
+    churn_rate: float
     auc: float
-    by_band: pd.DataFrame
-    scores: pd.DataFrame
-    convention: str = ("churned = paying on as_of and its paid spell ends within the horizon; "
-                       "AUC = P(churner scores lower than a non-churner), ties count half")
+    red_lift: float
+    by_band: pd.DataFrame = field(repr=False)
+    scores: pd.DataFrame = field(repr=False)
+    convention: str = ("churned = paying on as_of and its paid spell ends in (as_of, as_of + horizon]; "
+                       "AUC = P(churner scores lower than non-churner), ties half")
+
+    def __repr__(self) -> str:
+        return (f"<HealthBacktest as of {self.as_of.date()}, {self.horizon_days}-day horizon: "
+                f"{self.accounts} accounts, {self.churned} churned ({self.churn_rate:.1%}), "
+                f"AUC {self.auc:.2f}, red-band lift {self.red_lift:.2f}>")
 
 
-def health_backtest(data, *, as_of, horizon_days: int = 90, measures=None, bands=(40, 70),
+def _data_end(data) -> pd.Timestamp:
+    """Last day the data covers: the latest date in any table's time column."""
+    last = data.coverage["last"].max()
+    if pd.isna(last):
+        raise ValueError("health_backtest: the data has no dates; pass data_end.")
+    return pd.Timestamp(last).normalize()
+
+
+def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=(40, 70),
                     data_end=None) -> HealthBacktest:
     """Check a health score against what happened next.
 
-    Scores every account paying on ``as_of`` with data up to ``as_of`` only,
-    then marks those whose paid spell ended in ``(as_of, as_of + horizon]``.
+    Scores every account paying on ``as_of`` with data up to ``as_of`` only
+    (:func:`health_scores`), then marks as *churned* those whose paid spell
+    ends in ``(as_of, as_of + horizon_days]`` (a customer who cancels one of
+    two subscriptions has contracted, not churned). Then:
 
-    - churn rate by band, and lift = band churn rate / overall churn rate;
-    - AUC = P(a churner's score < a non-churner's score), ties half
-      (Mann-Whitney U / (n_churn x n_stay)); 0.5 is no better than chance.
+    - churn rate per band, and ``lift = band churn rate / overall churn rate``
+      (a red-band lift of 3 means red accounts churned three times as often);
+    - ``AUC = U / (n_churned x n_stayed)``, where ``U`` is the Mann-Whitney
+      statistic of the stayers' scores against the churners'
+      (:func:`scipy.stats.mannwhitneyu`): the probability that a random
+      churner scored lower than a random stayer, ties counting half. It is
+      the ROC AUC of ``100 - score`` as a churn predictor.
 
-    The horizon must end within the data (``data_end``, default the latest
-    subscription start or end date), or churn would be undercounted.
+    Censoring: churn after the data ends is unknown, so the horizon must end
+    on or before the data's last day, or the function refuses.
+
+    Parameters
+    ----------
+    data : Dataset
+    as_of : date
+        The day scored (in the past).
+    horizon_days : int, default 90
+    spec, bands
+        As for :func:`health_scores`.
+    data_end : date, optional
+        Last day the data covers; default the latest date in any table's
+        time column (:attr:`Dataset.coverage`). Subscription end dates are
+        not used, since a scheduled future end says nothing about other
+        customers.
+
+    Returns
+    -------
+    HealthBacktest
 
     Examples
     --------
-    See ``tests/test_health.py`` for a hand-computed case.
+    >>> from csm_kit.datasets import load_sample
+    >>> bt = health_backtest(load_sample(), as_of="2026-06-30", horizon_days=90)
+    >>> bt.accounts, bt.churned, round(bt.auc, 2)
+    (1135, 91, 0.72)
     """
+    if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
+        raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")
     day = _day(as_of)
-    horizon_end = day + pd.Timedelta(days=horizon_days)
-    subs = data.subscriptions
-    end_of_data = _day(data_end) if data_end is not None else max(subs["start_date"].max(), subs["end_date"].max())
+    horizon_end = day + pd.Timedelta(days=int(horizon_days))
+    end_of_data = _day(data_end) if data_end is not None else _data_end(data)
     if horizon_end > end_of_data:
-        raise ValueError(f"The horizon ends {horizon_end.date()}, after the data ({end_of_data.date()}): "
-                         "churn in it cannot be known yet. Choose an earlier as_of or a shorter horizon.")
-    scores = health_scores(data, as_of=day, measures=measures, bands=bands)
+        raise ValueError(f"health_backtest: the horizon ends {horizon_end.date()}, after the data "
+                         f"({end_of_data.date()}), so churn in it is not known yet. Choose an earlier as_of "
+                         "or a shorter horizon.")
+    scores = health_scores(data, as_of=day, spec=spec, bands=bands)
     spells = paid_spells(data)
     live = spells[(spells["start"] <= day) & (spells["end"].isna() | (spells["end"] > day))]
-    churners = live.loc[live["end"].notna() & (live["end"] <= horizon_end), "customer_id"]
+    churners = live.loc[live["end"] <= horizon_end, "customer_id"]  # NaT compares False: still paying
     scores["churned"] = scores["customer_id"].isin(churners)
-    scored = scores.dropna(subset=["score"])
-    overall = scored["churned"].mean() if len(scored) else np.nan
+
+    scored = scores[scores["score"].notna()]
+    n, n_churned = len(scored), int(scored["churned"].sum())
+    overall = n_churned / n if n else np.nan
     by_band = (scored.groupby("band")["churned"].agg(accounts="size", churned="sum")
-               .reindex(list(BAND_ORDER), fill_value=0).rename_axis("band").reset_index())
+               .reindex(list(BANDS), fill_value=0).rename_axis("band").reset_index())
     by_band["churn_rate"] = by_band["churned"] / by_band["accounts"].where(by_band["accounts"] > 0)
-    by_band["lift"] = by_band["churn_rate"] / overall if overall else np.nan
-    stay, gone = scored.loc[~scored["churned"], "score"], scored.loc[scored["churned"], "score"]
-    auc = (stats.mannwhitneyu(stay, gone, alternative="two-sided").statistic / (len(stay) * len(gone))
-           if len(stay) and len(gone) else np.nan)
-    return HealthBacktest(day, horizon_days, len(scored), int(scored["churned"].sum()), float(auc), by_band, scores)
+    by_band["lift"] = by_band["churn_rate"] / overall if overall > 0 else np.nan
+    stayed, gone = scored.loc[~scored["churned"], "score"], scored.loc[scored["churned"], "score"]
+    auc = (stats.mannwhitneyu(stayed, gone, alternative="two-sided").statistic / (len(stayed) * len(gone))
+           if len(stayed) and len(gone) else np.nan)
+    return HealthBacktest(as_of=day, horizon_days=int(horizon_days), horizon_end=horizon_end, accounts=n,
+                          churned=n_churned, unscored=int(scores["score"].isna().sum()), churn_rate=overall,
+                          auc=float(auc), red_lift=float(by_band.loc[0, "lift"]), by_band=by_band, scores=scores)
 
 
 def questionnaire_health(answers, *, questions=None, scale=(1, 10)) -> pd.DataFrame:
-    """The seeds' questionnaire health score: a few questions scored on a scale, summed.
+    """A questionnaire health score: a few questions answered on a scale, summed.
 
-    ``total = sum of answers``; ``percent = 100 x total / (n_questions x scale_max)``.
-    Typical questions: is the customer's own business growing, are they
-    hiring, is their volume up, are their own retention rates improving.
+    ``total = sum of the answers``; ``max_total = n_questions x scale_max``;
+    ``percent = 100 x total / max_total``. Questions worth asking are about
+    the customer's own business: is its customer base growing, is it hiring,
+    is its volume up, is its own retention improving. Re-ask them regularly.
+    Alternative: rescale so the lowest answer counts 0 (``(total - n x
+    scale_min) / (n x (scale_max - scale_min))``); the kit keeps the plain
+    sum, which is what CSMs fill in.
 
     Parameters
     ----------
     answers : DataFrame or dict
-        One row per account (index = account), one column per question; or a
-        dict {question: answer} for one account.
+        One row per account (index = account), one column per question; or
+        ``{question: answer}`` for one account.
     questions : sequence of str, optional
-        Columns to use (default: all).
-    scale : (int, int)
-        Allowed answer range (default 1-10); anything else is an error.
+        The columns to use (default: all).
+    scale : (int, int), default (1, 10)
+        Lowest and highest allowed answer. Every answer must be a whole
+        number in that range: a blank or out-of-range answer is an error.
+
+    Returns
+    -------
+    DataFrame
+        ``total, max_total, percent`` per account (same index as ``answers``).
 
     Examples
     --------
-    >>> questionnaire_health({"growing": 8, "hiring": 6, "volume": 7, "retention": 9})
+    >>> questionnaire_health({"customers_growing": 8, "hiring": 6, "volume_up": 7, "retention_up": 9})
        total  max_total  percent
     0     30         40     75.0
     """
+    if (len(scale) != 2 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in scale)
+            or scale[0] >= scale[1]):
+        raise ValueError(f"scale must be two whole numbers (lowest, highest) with lowest < highest, not {scale!r}.")
     frame = pd.DataFrame([answers]) if isinstance(answers, dict) else pd.DataFrame(answers)
     if questions is not None:
+        unknown = [q for q in questions if q not in frame.columns]
+        if unknown:
+            raise ValueError(f"questionnaire_health: no answers for questions {unknown} (have {list(frame.columns)}).")
         frame = frame[list(questions)]
+    if frame.shape[1] == 0 or frame.shape[0] == 0:
+        raise ValueError("questionnaire_health needs at least one question and one account.")
     low, high = scale
-    values = frame.apply(pd.to_numeric, errors="coerce")
+    values = frame.apply(pd.to_numeric, errors="coerce").astype(float)
     bad = values.isna() | (values < low) | (values > high) | (values % 1 != 0)
     if bad.to_numpy().any():
         rows = frame[bad.any(axis=1)].head(5)
-        raise ValueError(f"Questionnaire answers must be whole numbers from {low} to {high}; offending rows:\n{rows}")
+        raise ValueError(f"questionnaire_health: answers must be whole numbers from {low} to {high} "
+                         f"(no blanks); offending rows:\n{rows.to_string()}")
     total = values.sum(axis=1).astype(int)
     max_total = high * values.shape[1]
     return pd.DataFrame({"total": total, "max_total": max_total, "percent": 100 * total / max_total})

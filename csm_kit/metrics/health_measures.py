@@ -1,0 +1,171 @@
+"""The raw measures behind a health score, built from the tables as of one day.
+
+Every measure looks only at rows dated on or before ``as_of`` (its
+*window* is the N calendar days ending on ``as_of``, both ends included),
+so a score computed for a past day is the score a CSM would have seen that
+day: the basis of an honest backtest. Grading the values into points and
+weighting them is :mod:`csm_kit.metrics.health`'s job.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .ledger import MICRO, paid_spells, subscription_mrr
+
+DAY = pd.Timedelta(days=1)
+
+
+def _day(as_of) -> pd.Timestamp:
+    if as_of is None:
+        raise ValueError("as_of is required: the day the health score is computed for.")
+    return pd.Timestamp(as_of).normalize()
+
+
+def _in_window(times: pd.Series, day: pd.Timestamp, days: int) -> pd.Series:
+    """True for instants in the ``days`` calendar days ending on ``day`` (both days included)."""
+    return (times >= day - (days - 1) * DAY) & (times < day + DAY)
+
+
+def paying_accounts(data, as_of) -> pd.Index:
+    """Customers paying on ``as_of``: a paid spell covers that day.
+
+    A spell is ``[start, end)`` (:func:`csm_kit.metrics.ledger.paid_spells`),
+    so a customer whose last paid day is ``as_of - 1`` is not paying on ``as_of``.
+
+    Parameters
+    ----------
+    data : Dataset or DataFrame
+        A Dataset with ``subscriptions``, or that table.
+    as_of : date
+
+    Returns
+    -------
+    Index
+        Customer ids, named ``customer_id``, sorted.
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({"customer_id": ["a", "b"], "billing_period": "month", "amount": [10.0, 10.0],
+    ...                      "start_date": pd.to_datetime(["2026-01-01", "2026-01-01"]),
+    ...                      "end_date": pd.to_datetime([None, "2026-03-01"])})
+    >>> list(paying_accounts(subs, "2026-02-28")), list(paying_accounts(subs, "2026-03-01"))
+    (['a', 'b'], ['a'])
+    """
+    day = _day(as_of)
+    spells = paid_spells(data)
+    live = (spells["start"] <= day) & (spells["end"].isna() | (spells["end"] > day))
+    return pd.Index(sorted(spells.loc[live, "customer_id"].unique()), name="customer_id", dtype=object)
+
+
+def _mrr_on(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    """Each customer's MRR on one day (subscriptions with start <= day < end), in exact micro-units."""
+    covers = (subs["start_date"] <= day) & (subs["end_date"].isna() | (subs["end_date"] > day))
+    micro = np.rint(subscription_mrr(subs[covers]).to_numpy() * MICRO).astype(np.int64)
+    return pd.Series(micro, index=subs.loc[covers, "customer_id"].to_numpy()).groupby(level=0).sum() / MICRO
+
+
+def health_measures(data, *, as_of, accounts=None, usage_days: int = 30, survey_days: int = 365,
+                    ticket_days: int = 90, billing_months: int = 3) -> pd.DataFrame:
+    """Raw values of the default health measures per account, from data up to ``as_of`` only.
+
+    ==============  ==========================================================  =====================
+    measure         value                                                       missing (NaN) when
+    ==============  ==========================================================  =====================
+    usage           distinct days with a usage event (quantity > 0) in the      no usage_events table
+                    ``usage_days`` days ending on ``as_of``; 0 if none
+    satisfaction    latest *relationship* NPS answer (0-10) in the              no surveys table, or
+                    ``survey_days`` days ending on ``as_of``                    no answer in the window
+    support         tickets opened in the ``ticket_days`` days ending on        no tickets table
+                    ``as_of``; 0 if none
+    onboarding      required milestones completed by ``as_of`` / required      no onboarding or
+                    milestones (0 for an account with none completed)           milestones table
+    billing         MRR on ``as_of`` / MRR on the same day ``billing_months``   not paying then (too
+                    months earlier; < 1 is contraction                          new to judge)
+    ==============  ==========================================================  =====================
+
+    Transactional surveys (post-ticket, post-onboarding) are left out of
+    satisfaction: they rate one interaction, not the relationship, and the
+    kit never pools the two. A measure that is missing is excluded from the
+    score by :func:`~csm_kit.metrics.health.health_scores`, which renormalises
+    the other weights and reports the coverage.
+
+    Parameters
+    ----------
+    data : Dataset
+        Needs ``subscriptions``; every other table is optional.
+    as_of : date
+        The day scored. Rows dated after it are ignored (no leakage from the future).
+    accounts : sequence of str, optional
+        Accounts to measure; default: those paying on ``as_of``.
+    usage_days, survey_days, ticket_days : int
+        Window lengths in calendar days (defaults 30, 365, 90).
+    billing_months : int
+        How far back the billing measure compares MRR (default 3).
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id`` (sorted); columns ``usage, satisfaction,
+        support, onboarding, billing`` (float), NaN where missing.
+
+    Examples
+    --------
+    >>> from csm_kit import Dataset
+    >>> subs = pd.DataFrame({"subscription_id": ["s1"], "customer_id": ["a"], "plan": "pro",
+    ...     "start_date": pd.to_datetime(["2026-01-01"]), "end_date": pd.NaT,
+    ...     "billing_period": "month", "amount": [100.0]})
+    >>> events = pd.DataFrame({"customer_id": "a", "user_id": "u1", "event": "login",
+    ...     "timestamp": pd.to_datetime(["2026-06-02 09:00", "2026-06-02 15:00",
+    ...                                  "2026-06-30 23:59", "2026-07-01 00:00"])})
+    >>> health_measures(Dataset(subscriptions=subs, usage_events=events), as_of="2026-06-30")
+                 usage  satisfaction  support  onboarding  billing
+    customer_id
+    a              2.0           NaN      NaN         NaN      1.0
+    """
+    data.require("subscriptions", by="health_measures")
+    for name, value in (("usage_days", usage_days), ("survey_days", survey_days),
+                        ("ticket_days", ticket_days), ("billing_months", billing_months)):
+        if not (isinstance(value, (int, np.integer)) and value >= 1):
+            raise ValueError(f"health_measures: {name} must be a whole number >= 1, not {value!r}.")
+    day = _day(as_of)
+    ids = (pd.Index(pd.unique(pd.Index(accounts)), name="customer_id").sort_values()
+           if accounts is not None else paying_accounts(data, day))
+    out = pd.DataFrame(index=ids, columns=["usage", "satisfaction", "support", "onboarding", "billing"],
+                       dtype=float)
+
+    if data.usage_events is not None:
+        ev = data.usage_events
+        keep = _in_window(ev["timestamp"], day, usage_days)
+        if "quantity" in ev.columns:
+            keep &= ev["quantity"].fillna(1).gt(0).to_numpy(dtype=bool)
+        days = pd.DataFrame({"customer_id": ev.loc[keep, "customer_id"],
+                             "day": ev.loc[keep, "timestamp"].dt.normalize()})
+        active_days = days.drop_duplicates().groupby("customer_id").size()
+        out["usage"] = active_days.reindex(ids, fill_value=0).astype(float)
+
+    if data.surveys is not None:
+        sv = data.surveys
+        rel = sv[(sv["survey"] == "nps") & (sv["touchpoint"] == "relationship")
+                 & _in_window(sv["responded_at"], day, survey_days)]
+        latest = rel.sort_values("responded_at", kind="mergesort").drop_duplicates("customer_id", keep="last")
+        out["satisfaction"] = latest.set_index("customer_id")["score"].reindex(ids).astype(float)
+
+    if data.tickets is not None:
+        tk = data.tickets
+        opened = tk[_in_window(tk["opened_at"], day, ticket_days)].groupby("customer_id").size()
+        out["support"] = opened.reindex(ids, fill_value=0).astype(float)
+
+    if data.onboarding is not None and data.milestones is not None:
+        required = data.milestones.loc[data.milestones["required"].astype(bool), "milestone"]
+        if len(required):  # a plan with no required milestone says nothing about onboarding
+            ob = data.onboarding
+            done = ob[ob["milestone"].isin(required) & (ob["completed_at"] < day + DAY)]
+            share = done.drop_duplicates(["customer_id", "milestone"]).groupby("customer_id").size() / len(required)
+            out["onboarding"] = share.reindex(ids, fill_value=0).astype(float)
+
+    subs = data.subscriptions
+    now = _mrr_on(subs, day).reindex(ids, fill_value=0.0)
+    then = _mrr_on(subs, day - pd.DateOffset(months=billing_months)).reindex(ids, fill_value=0.0)
+    out["billing"] = now / then.where(then > 0)
+    return out

@@ -22,14 +22,15 @@ module                    metrics
 from .cohorts import cohort_retention
 from .engagement import account_usage, active_accounts, feature_adoption, stickiness, usage_trend
 from .feedback import feedback_themes, referral_candidates, theme_frequency
-from .health import HealthMeasure, health_backtest, health_measures, health_scores, questionnaire_health
+from .health import (DEFAULT_MEASURES, HealthBacktest, HealthMeasure, health_backtest, health_measures, health_scores,
+                     questionnaire_health)
 from .lifetime_value import saas_ltv, saas_ltv_by_month, simple_clv, simple_clv_by_segment
 from .onboarding import (adoption_rate, milestone_completion, onboarding_completion, time_to_value,
                          time_to_value_curve, time_to_value_durations)
 from .retention import churn_rates, retention_rates
 from .revenue import arpa, mrr, mrr_movement_log, mrr_movements, quick_ratio, revenue_retention
 from .satisfaction import ces, csat, nps, nps_category, survey_summary
-from .scorecard import load_targets, scorecard, target_status
+from .scorecard import check_targets, load_targets, metric_values, scorecard, target_status
 from .support import support_summary, ticket_times
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "time_to_value", "time_to_value_curve", "time_to_value_durations",
     "support_summary", "ticket_times",
     "health_scores", "health_measures", "health_backtest", "questionnaire_health", "HealthMeasure",
-    "scorecard", "load_targets", "target_status",
+    "HealthBacktest", "DEFAULT_MEASURES",
+    "scorecard", "load_targets", "check_targets", "target_status", "metric_values",
 ]
-from .scorecard import check_targets, metric_values
-from .health import DEFAULT_MEASURES, HealthBacktest

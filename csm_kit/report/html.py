@@ -34,16 +34,20 @@ def notebook_html(notebook: Path, *, teaching: bool = False) -> str:
     return body
 
 
-def _fmt(value, unit) -> str:
-    if value is None:
+def _fmt(value, unit, *, change: bool = False) -> str:
+    """A number as a reader expects it: shares as percentages (changes in points), counts with separators."""
+    if value is None or (isinstance(value, float) and value != value):
         return "—"
-    if isinstance(value, float):
-        text = f"{value:,.1f}" if unit == "%" else f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
-    elif isinstance(value, int):
-        text = f"{value:,}"
+    if isinstance(value, str):
+        return value
+    sign = "+" if change and value > 0 else ""
+    if unit == "share":
+        return f"{sign}{100 * value:.1f} pts" if change else f"{100 * value:.1f}%"
+    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 100:
+        text = f"{sign}{value:,.0f}"
     else:
-        text = str(value)
-    return f"{text} {unit}" if unit and unit != "%" else f"{text}%" if unit == "%" else text
+        text = f"{sign}{value:,.2f}"
+    return f"{text} {unit}" if unit and not change else text
 
 
 _STYLE = """
@@ -80,7 +84,7 @@ def index_html(*, title: str, meta: str, areas: list[dict], scorecard_rows: list
         if has_targets:
             status = r.get("status") or "none"
             cells += (f"<td class='num'>{e(_fmt(r.get('previous'), unit))}</td>"
-                      f"<td class='num'>{e(_fmt(r.get('change'), None))}</td>"
+                      f"<td class='num'>{e(_fmt(r.get('change'), unit, change=True))}</td>"
                       f"<td class='num'>{e(_fmt(r.get('target'), unit))}</td>"
                       f"<td><span class='status {e(status)}' title='{e(status)}'></span> {e(status)}</td>"
                       f"<td>{e(str(r.get('note') or ''))}</td>")

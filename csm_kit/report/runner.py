@@ -100,14 +100,16 @@ def _swap_into_place(built: Path, target: Path) -> None:
         shutil.rmtree(backup)
 
 
-def _scorecard_rows(metrics: dict[str, dict[str, dict]]) -> list[dict]:
-    rows = []
-    for notebook, recorded in metrics.items():
-        for payload in recorded.values():
-            if payload.get("scorecard", True):
-                rows.append({"label": payload.get("label") or payload["name"], "value": payload.get("value"),
-                             "unit": payload.get("unit"), "notebook": notebook, "name": payload["name"]})
-    return rows
+def _scorecard(metrics: dict, month, previous_report: Path):
+    """The scorecard of this month's recorded numbers against targets and last month's report."""
+    from ..metrics.scorecard import metric_values, scorecard
+
+    docs = []
+    previous = previous_report / "metrics.json"
+    if previous.exists():  # last month's report, when there is one, gives the "previous" column
+        docs.append(json.loads(previous.read_text()))
+    docs.append({"month": str(month), "notebooks": metrics})
+    return scorecard(metric_values(*docs), month=month)
 
 
 def run_report(month=None, *, data, out="reports", segment: str | None = None, teaching: bool = False,
@@ -192,10 +194,11 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
                                                            encoding="utf-8")
             metrics[o.notebook.stem] = read_recorded(o.output)
             areas.append({"title": notebook_title(o.notebook), "href": f"{o.notebook.stem}.html"})
-        rows = _scorecard_rows(metrics)
+        card = _scorecard(json_safe(metrics), month, out / _report_name(month - 1, segment))
+        card.to_csv(build / "scorecard.csv", index=False)
+        rows = json_safe(card.to_dict("records"))
         (build / "metrics.json").write_text(json.dumps(json_safe({"month": str(month), "segment": segment or "all",
                                                                   "notebooks": metrics}), indent=2))
-        _write_scorecard_csv(build / "scorecard.csv", rows)
         meta = f"Data: {dataset.source} · fingerprint {dataset.fingerprint} · segment: {segment or 'all'}"
         (build / "index.html").write_text(index_html(title=f"Customer-success report, {month}", meta=meta,
                                                      areas=areas, scorecard_rows=rows,
@@ -216,9 +219,3 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
         if build.exists():
             shutil.rmtree(build, ignore_errors=True)
     return target
-
-
-def _write_scorecard_csv(path: Path, rows: list[dict]) -> None:
-    import pandas as pd
-
-    pd.DataFrame(rows, columns=["notebook", "name", "label", "value", "unit"]).to_csv(path, index=False)

@@ -149,3 +149,20 @@ def test_kit_notebooks_run_on_a_data_set_without_optional_tables(tmp_path):
     folder = run_report("1998-06", data=CDNOW_DIR, out=tmp_path, progress=False)
     page = (folder / "00_data_overview.html").read_text()
     assert "Not in this data set" in page and "subscriptions" in page
+
+
+def test_index_scorecard_uses_targets_and_last_months_report(tmp_path, small_data_dir):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    # logo churn recorded as 4.5% in September and 3% in October (target: 2% goal, 4% warning, lower is better)
+    _notebook(folder / "00_churn.ipynb", "from csm_kit.record import record\n"
+              "record('logo_churn', 0.045 if month == '2026-09' else 0.03, unit='share', label='Logo churn')")
+    run_report("2026-09", data=small_data_dir, out=tmp_path / "r", notebooks_dir=folder, progress=False)
+    october = run_report("2026-10", data=small_data_dir, out=tmp_path / "r", notebooks_dir=folder, progress=False)
+    import pandas as pd
+
+    card = pd.read_csv(october / "scorecard.csv").set_index("metric")
+    assert card.loc["logo_churn", "status"] == "yellow"
+    assert card.loc["logo_churn", "previous"] == 0.045 and round(card.loc["logo_churn", "change"], 3) == -0.015
+    index = (october / "index.html").read_text()
+    assert "3.0%" in index and "4.5%" in index and "-1.5 pts" in index and "yellow" in index

@@ -43,7 +43,7 @@ def _fmt(value, unit, *, change: bool = False) -> str:
     sign = "+" if change and value > 0 else ""
     if unit == "share":
         return f"{sign}{100 * value:.1f} pts" if change else f"{100 * value:.1f}%"
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 100:
+    if float(value).is_integer():
         text = f"{sign}{value:,.0f}"
     else:
         text = f"{sign}{value:,.2f}"
@@ -82,11 +82,12 @@ def index_html(*, title: str, meta: str, areas: list[dict], scorecard_rows: list
         unit = r.get("unit")
         cells = f"<td>{e(str(r['label']))}</td><td class='num'>{e(_fmt(r.get('value'), unit))}</td>"
         if has_targets:
-            status = r.get("status") or "none"
+            status = r.get("status") or "no target"
+            css = status if status in ("green", "yellow", "red") else "none"
             cells += (f"<td class='num'>{e(_fmt(r.get('previous'), unit))}</td>"
                       f"<td class='num'>{e(_fmt(r.get('change'), unit, change=True))}</td>"
                       f"<td class='num'>{e(_fmt(r.get('target'), unit))}</td>"
-                      f"<td><span class='status {e(status)}' title='{e(status)}'></span> {e(status)}</td>"
+                      f"<td><span class='status {css}' title='{e(status)}'></span> {e(status)}</td>"
                       f"<td>{e(str(r.get('note') or ''))}</td>")
         rows.append(f"<tr>{cells}</tr>")
     links = "".join(f"<li><a href='{e(a['href'])}'>{e(a['title'])}</a></li>" for a in areas)

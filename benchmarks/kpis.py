@@ -82,10 +82,12 @@ print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUS
 def ensure_data(n: int) -> Path:
     folder = HERE / "data" / f"kpi_{n}"
     if not (folder / "usage_events.parquet").exists():
-        import csm_kit
-
         print(f"simulating {n:,} accounts x {MONTHS} months (cached in {folder}) ...", flush=True)
-        csm_kit.simulate(n_customers=n, start=START, months=MONTHS, seed=3).to_dir(folder, format="parquet")
+        # In a child process: a child's peak RSS counts its parent's peak from before the fork,
+        # so simulating here would inflate both measurements below.
+        code = ("import csm_kit, sys; csm_kit.simulate(n_customers=int(sys.argv[1]), start=sys.argv[2], "
+                "months=int(sys.argv[3]), seed=3).to_dir(sys.argv[4], format='parquet')")
+        subprocess.run([sys.executable, "-c", code, str(n), START, str(MONTHS), str(folder)], check=True)
     return folder
 
 

@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11+, pip only):
-#   make report   -> .venv, install, the sample monthly report under reports/
+#   make report   -> .venv, install, the monthly report for the latest complete month of data/sample
 #   make test     -> .venv, install, the whole test suite (pytest, doctests, nbval, end-to-end report)
 PYTHON ?= python3
 VENV   := .venv
@@ -10,9 +10,11 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
+# The stamp makes a second `make` instant; editing pyproject.toml reinstalls.
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "csm-kit needs Python 3.11 or newer; try: make PYTHON=python3.11 $(MAKECMDGOALS)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
@@ -21,7 +23,7 @@ report: venv
 
 test: venv
 	$(BIN)/python -m pytest tests csm_kit
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks  # each kernel starts in notebooks/
 
 clean:
-	rm -rf $(VENV) reports/[0-9]* reports/.failed .pytest_cache
+	rm -rf $(VENV) reports/[0-9]* reports/.failed reports/.*.building-* reports/.*.previous .pytest_cache

@@ -20,6 +20,12 @@ def _param(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="csm-kit", description="Customer-success analytics: reports and sample data.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -30,15 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="reports", help="folder for reports (default: reports/)")
     report.add_argument("--segment", default=None, help="restrict the report to one customer segment")
     report.add_argument("--teaching", action="store_true", help="keep the teaching cells in the HTML")
-    report.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
+    report.add_argument("--jobs", type=_positive, default=2, help="notebooks run at once (default 2)")
     report.add_argument("--notebooks", default=None, help="folder of report notebooks (default: the kit's)")
     report.add_argument("--param", "-p", type=_param, action="append", default=[], metavar="NAME=VALUE",
                         help="extra notebook parameter; must be declared by every notebook")
 
     sim = sub.add_parser("simulate", help="write a simulated SaaS data set")
-    sim.add_argument("--customers", type=int, required=True, help="number of customers")
-    sim.add_argument("--months", type=int, required=True, help="months simulated")
-    sim.add_argument("--seed", type=int, default=0, help="random seed (same seed -> same files)")
+    sim.add_argument("--customers", type=_positive, required=True, help="number of customers")
+    sim.add_argument("--months", type=_positive, required=True, help="months simulated")
+    sim.add_argument("--seed", type=int, required=True, help="random seed (same seed -> same files)")
     sim.add_argument("--start", default="2023-11", help="first month YYYY-MM (default 2023-11)")
     sim.add_argument("--out", required=True, help="output folder")
     sim.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default csv)")
@@ -46,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``csm-kit`` command; returns the exit status (argparse exits with 2 on a usage error).
+
+    >>> main(["simulate", "--customers", "0", "--months", "3", "--seed", "1", "--out", "x"])
+    Traceback (most recent call last):
+    ...
+    SystemExit: 2
+    """
     args = _parser().parse_args(argv)
     try:
         if args.command == "report":
@@ -64,9 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     except DataValidationError as exc:
         print(f"csm-kit: the data breaks the contract (see data/README.md):\n{exc}", file=sys.stderr)
         return 1
-    except (CsmKitError, ValueError, FileNotFoundError) as exc:
+    except (CsmKitError, ValueError, OSError) as exc:
         print(f"csm-kit: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("csm-kit: interrupted; an earlier report (if any) is untouched.", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -26,10 +26,18 @@ def load_sample() -> Dataset:
 def load_cdnow() -> Dataset:
     """The CDNOW sample: 2,357 customers and their 6,919 purchases (no subscriptions).
 
+    Transactions carry two columns beyond the contract: ``quantity`` (CDs
+    bought, as Int64) and ``master_id`` (the id in the full CDNOW file, text).
+
     >>> ds = load_cdnow()
     >>> len(ds.customers), len(ds.transactions), ds.subscriptions is None
     (2357, 6919, True)
+    >>> int(ds.transactions["quantity"].sum()), round(float(ds.transactions["amount"].sum()), 2)
+    (16479, 244091.94)
     """
     from .io.loaders import load_dataset
 
-    return load_dataset(CDNOW_DIR)
+    ds = load_dataset(CDNOW_DIR)
+    # The loader keeps columns outside the contract as text; CD counts are whole numbers.
+    transactions = ds.transactions.assign(quantity=ds.transactions["quantity"].astype("Int64"))
+    return ds.with_tables(transactions=transactions)

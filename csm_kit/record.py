@@ -12,22 +12,32 @@ import math
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 
 MIME_TYPE = "application/vnd.csm-kit.metric+json"
 
 
 def json_safe(value):
-    """A JSON-serialisable copy of a value: numpy scalars to Python, NaN and inf to None.
+    """A JSON-serialisable copy of a value: numpy to Python, missing (NaN, inf, NA, NaT) to None.
 
-    >>> import numpy as np
-    >>> json_safe({"a": np.float64(1.5), "b": float("nan"), "c": [np.int64(2)]})
-    {'a': 1.5, 'b': None, 'c': [2]}
+    Dates and periods become their text form; arrays and Series become lists.
+
+    >>> import numpy as np, pandas as pd
+    >>> json_safe({"a": np.float64(1.5), "b": float("nan"), "c": [np.int64(2), pd.NA]})
+    {'a': 1.5, 'b': None, 'c': [2, None]}
+    >>> json_safe({"month": pd.Period("2026-10", "M"), "shares": np.array([0.25, np.inf])})
+    {'month': '2026-10', 'shares': [0.25, None]}
     """
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set)):
         return [json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:  # numpy array, pandas Series/Index
+        return [json_safe(v) for v in value.tolist()]
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
         value = value.item()  # numpy scalar -> Python scalar
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -36,28 +46,45 @@ def json_safe(value):
     return str(value)  # dates, periods: their text form
 
 
-def record(name: str, value, *, unit: str | None = None, label: str | None = None, **extra) -> None:
+def record(name: str, value, unit: str | None = None, label: str | None = None, **extra) -> None:
     """Record one key number of a notebook run (shown as a small line of text).
+
+    In a notebook the output carries two representations: :data:`MIME_TYPE` with the JSON
+    payload (what :func:`read_recorded` and the report read) and ``text/plain``
+    (``"Label: value unit"``, what a reader of the notebook or its HTML sees).
 
     Parameters
     ----------
     name : str
-        Stable machine name, e.g. ``"nps_relationship"``.
+        Stable machine name, e.g. ``"nps_relationship"``; the key in ``metrics.json``.
     value : number, str or None
-        The value; NaN is recorded as null.
+        The value. numpy scalars become Python numbers; NaN and infinities are
+        recorded as null (JSON has no NaN).
     unit : str, optional
-        ``"%"``, ``"USD"``, ``"customers"``, ``"days"``, ...
+        ``"share"`` (a fraction, shown as %), ``"USD"``, ``"customers"``, ``"days"``, ...
     label : str, optional
-        Human-readable name for the scorecard.
+        Human-readable name for the scorecard (default: ``name``).
     **extra
         Anything else worth keeping beside the value (``n``, ``convention``...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> record("customers_total", np.int64(150), "customers", label="Customers")
+    Customers: 150 customers
+    >>> record("nps", float("nan"))
+    nps: —
     """
+    from IPython import get_ipython
     from IPython.display import display
 
     payload = json_safe({"name": name, "value": value, "unit": unit, "label": label or name, **extra})
     shown = "—" if payload["value"] is None else payload["value"]
     text = f"{payload['label']}: {shown}{' ' + unit if unit else ''}"
-    display({MIME_TYPE: payload, "text/plain": text}, raw=True)
+    if get_ipython() is None:  # plain Python (a script, a doctest): nothing to keep it, so just show it
+        print(text)
+    else:
+        display({MIME_TYPE: payload, "text/plain": text}, raw=True)
 
 
 def read_recorded(notebook) -> dict[str, dict]:
@@ -65,7 +92,23 @@ def read_recorded(notebook) -> dict[str, dict]:
 
     Parameters
     ----------
-    notebook : str, Path or NotebookNode
+    notebook : str, Path or nbformat.NotebookNode
+        An executed notebook (a file, or one already read).
+
+    Returns
+    -------
+    dict
+        ``{name: {"name", "value", "unit", "label", **extra}}`` in the order recorded.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook, new_output
+    >>> cell = new_code_cell("record('churn', 0.04, 'share')")
+    >>> cell.outputs = [new_output("display_data", data={
+    ...     MIME_TYPE: {"name": "churn", "value": 0.04, "unit": "share", "label": "churn"},
+    ...     "text/plain": "churn: 0.04 share"})]
+    >>> read_recorded(new_notebook(cells=[cell]))
+    {'churn': {'name': 'churn', 'value': 0.04, 'unit': 'share', 'label': 'churn'}}
     """
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(Path(notebook), as_version=4)
     found: dict[str, dict] = {}

@@ -1,11 +1,14 @@
 """Each source kind loads the same typed tables; writing and reading back is lossless."""
-import warnings
+import datetime as dt
+import tempfile
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import csm_kit
-from csm_kit.exceptions import DataValidationWarning
+from csm_kit.exceptions import DataValidationWarning, MissingTableError
 from csm_kit.io.writers import write_duckdb, write_sql
 from tests.contract_fixtures import valid_dataset, valid_tables
 
@@ -154,3 +157,122 @@ def test_numeric_ids_in_a_database_become_text(tmp_path):
         con.execute("create table customers as select 42 as customer_id, date '2026-01-05' as signup_date")
     ds = csm_kit.load_dataset(tmp_path / "cs.db")
     assert ds.customers["customer_id"].tolist() == ["42"] and ds.transactions is None
+
+
+# -- any value survives a round trip ---------------------------------------------------------
+
+maybe_text = st.one_of(st.none(), st.text(max_size=12))  # any unicode: commas, quotes, \r, \n, spaces
+maybe_money = st.one_of(st.none(), st.floats(min_value=0, max_value=1e15, allow_nan=False))
+day = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31))
+instant = st.tuples(st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 12, 31)),
+                    st.integers(0, 999))  # plus nanoseconds, which Python's datetime cannot hold
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(maybe_text, maybe_text, maybe_money, day, instant), min_size=1, max_size=6))
+def test_any_text_number_and_time_survive_csv_and_parquet(rows):
+    n = len(rows)
+    ids = [f"{i:03d}" for i in range(n)]  # "000", "001": leading zeros must stay
+    ds = csm_kit.load_dataset({
+        "customers": pd.DataFrame({
+            "customer_id": ids, "signup_date": pd.to_datetime([r[3] for r in rows]),
+            "segment": [r[0] for r in rows], "name": [r[1] for r in rows],
+            "acquisition_cost": [np.nan if r[2] is None else r[2] for r in rows]}),
+        "transactions": pd.DataFrame({
+            "transaction_id": ids, "customer_id": ids,
+            "date": [pd.Timestamp(r[4][0]) + pd.Timedelta(r[4][1], "ns") for r in rows],
+            "amount": [0.1 + 0.2] * n}),
+    })
+    for fmt in ("csv", "parquet"):
+        with tempfile.TemporaryDirectory() as folder:
+            ds.to_dir(folder, format=fmt)
+            assert_same(ds, csm_kit.load_dataset(folder))
+
+
+def test_carriage_returns_in_text_survive_csv(tmp_path):
+    tables = valid_tables()
+    tables["surveys"]["comment"] = ["a\rb", "ends with\r\n", "plain"]
+    ds = csm_kit.load_dataset(tables)
+    ds.to_dir(tmp_path)
+    # Only this file switches to \r\n line ends, so its lone \r is quoted.
+    assert (tmp_path / "surveys.csv").read_bytes().count(b"\r\n") == 4 + 1  # 4 records + one inside a comment
+    assert b"\r" not in (tmp_path / "customers.csv").read_bytes()
+    assert csm_kit.load_dataset(tmp_path).surveys["comment"].tolist() == ["a\rb", "ends with\r\n", "plain"]
+
+
+def test_whole_numbers_beyond_float_precision_stay_exact(tmp_path):
+    tables = valid_tables()
+    big = 2**53 + 1  # the first integer a float64 cannot hold
+    tables["subscriptions"]["quantity"] = pd.array([big, 20, None], dtype="Int64")
+    ds = csm_kit.load_dataset(tables)
+    assert ds.subscriptions["quantity"][0] == big
+    ds.to_dir(tmp_path, format="parquet")
+    assert csm_kit.load_dataset(tmp_path).subscriptions["quantity"][0] == big
+
+
+def test_a_date_written_with_a_midnight_time_is_a_date(tmp_path):
+    tables = valid_tables()
+    tables["customers"]["signup_date"] = ["2026-01-05 00:00:00", "2026-02-01T00:00", "2026-02-10"]
+    ds = csm_kit.load_dataset(tables)
+    assert ds.customers["signup_date"].tolist() == [pd.Timestamp(d) for d in ("2026-01-05", "2026-02-01", "2026-02-10")]
+
+
+# -- soft problems ---------------------------------------------------------------------------
+
+def test_each_soft_problem_is_one_warning(tmp_path):
+    tables = valid_tables()
+    tables["customers"].loc[3] = ["c4", pd.Timestamp("2026-03-01"), "smb", "basic", 10.0]  # no subscription
+    tables["subscriptions"].loc[2, "end_date"] = tables["subscriptions"].loc[2, "start_date"]
+    tables["surveys"].loc[0, "responded_at"] = pd.Timestamp("2026-01-04")  # customer 007 signed up 2026-01-05
+    usage = tables["usage_events"]
+    tables["usage_events"] = pd.concat([usage, usage.iloc[[1, 1]]], ignore_index=True)  # row 2 three times
+    tables["customers"]["Industy"] = "retail"  # misspelt optional column the table lacks
+    # Newest ticket: k2, 2026-02-20 09:00 (itself open, but recent). Cut-off 30 days earlier: 2026-01-21 09:00.
+    # k3, opened one second before the cut-off, is stale; k4, opened at the cut-off, is not.
+    tables["tickets"].loc[2] = ["k3", "c2", pd.Timestamp("2026-01-21T08:59:59"), pd.NaT, pd.NaT, "low", "web", np.nan]
+    tables["tickets"].loc[3] = ["k4", "c2", pd.Timestamp("2026-01-21T09:00:00"), pd.NaT, pd.NaT, "low", "web", np.nan]
+    csm_kit.Dataset(**tables).to_dir(tmp_path)
+    with pytest.warns(DataValidationWarning) as caught:
+        ds = csm_kit.load_dataset(tmp_path)
+    assert ds.warnings == (
+        "customers.Industy: not a contract column (kept as is); did you mean 'industry'?",
+        "subscriptions: 1 subscription(s) end the day they start (zero length, no revenue), e.g. ['s3']",
+        # two of the three identical rows repeat an earlier one
+        "usage_events: 2 row(s) repeat an earlier row exactly (same customer, user, timestamp, event and "
+        "quantity); each counts as an event",
+        "tickets: 1 ticket(s) still open (no resolved_at) though opened 30+ days before the last ticket, "
+        "e.g. ['k3']; resolution not exported?",
+        "surveys: 1 response(s) dated before the customer's signup_date",
+        "customers: 1 customer(s) have no subscription (never paid, or history missing), e.g. ['c4']",
+    )
+    assert [str(w.message) for w in caught] == list(ds.warnings)
+    assert len(ds.usage_events) == 5  # repeats are kept: nothing is dropped
+
+
+def test_same_user_and_instant_with_another_event_is_not_a_repeat():
+    tables = valid_tables()
+    usage = tables["usage_events"]
+    other = usage.iloc[[0]].assign(event="export")  # u1 at 09:00 twice, but two different events
+    tables["usage_events"] = pd.concat([usage, other], ignore_index=True)
+    assert not any("repeat" in w for w in csm_kit.load_dataset(tables).warnings)
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+def test_a_source_without_any_contract_table(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(MissingTableError, match="No contract table"):
+        csm_kit.load_dataset(tmp_path)
+    with pytest.raises(MissingTableError):
+        csm_kit.load_dataset({})
+
+
+def test_a_dict_value_must_be_a_dataframe():
+    with pytest.raises(TypeError, match=r"source\['customers'\] must be a pandas DataFrame"):
+        csm_kit.load_dataset({"customers": [["c1", "2026-01-01"]]})
+
+
+def test_a_file_that_is_not_a_database(tmp_path):
+    (tmp_path / "customers.xlsx").write_bytes(b"")
+    with pytest.raises(ValueError, match="not a folder or a DuckDB file"):
+        csm_kit.load_dataset(tmp_path / "customers.xlsx")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from csm_kit.exceptions import DataValidationError, ReportError
 from csm_kit.record import MIME_TYPE, json_safe, read_recorded
@@ -14,10 +14,11 @@ from csm_kit.report import run_report
 PARAMS = 'month = "2026-10"  # month\ndata = "../data/sample"  # data\nsegment = "all"  # segment'
 
 
-def _notebook(path: Path, *cells: str) -> Path:
-    params = new_code_cell(PARAMS)
+def _notebook(path: Path, *cells, params: str = PARAMS) -> Path:
+    """A report notebook: the parameters cell, then code cells (a str) or ready-made cells."""
+    params = new_code_cell(params)
     params.metadata["tags"] = ["parameters"]
-    nb = new_notebook(cells=[params, *[new_code_cell(c) for c in cells]])
+    nb = new_notebook(cells=[params, *[new_code_cell(c) if isinstance(c, str) else c for c in cells]])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
     return path
@@ -104,6 +105,10 @@ def test_failure_names_notebook_and_cell_and_keeps_the_good_report(tmp_path, sma
     assert kept.exists() and "boom in cell two" in kept.read_text()
     assert sorted(p.name for p in out.iterdir()) == [".failed", "2026-09"]  # no half-built folders left
 
+    (tiny_notebooks / "02_broken.ipynb").unlink()  # fixed: the next good run replaces the report
+    run_report("2026-09", data=small_data_dir, out=out, notebooks_dir=tiny_notebooks, progress=False)
+    assert not (out / ".failed" / "2026-09").exists()  # the old failure no longer describes this report
+
 
 def test_bad_data_stops_before_any_notebook(tmp_path, small_data_dir, tiny_notebooks):
     bad = tmp_path / "bad"
@@ -166,3 +171,42 @@ def test_index_scorecard_uses_targets_and_last_months_report(tmp_path, small_dat
     assert card.loc["logo_churn", "previous"] == 0.045 and round(card.loc["logo_churn", "change"], 3) == -0.015
     index = (october / "index.html").read_text()
     assert "3.0%" in index and "4.5%" in index and "-1.5 pts" in index and "yellow" in index
+
+
+def test_teaching_cells_reach_the_html_only_when_asked(tmp_path, small_data_dir):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    lesson = new_markdown_cell("Promoters minus detractors: the lesson text.")
+    lesson.metadata["tags"] = ["teaching"]
+    _notebook(folder / "00_lesson.ipynb", new_markdown_cell("# Lesson\n\nAlways shown."), lesson,
+              "print('teaching is', teaching)", params=PARAMS + "\nteaching = False  # teaching")
+    plain = run_report("2026-09", data=small_data_dir, out=tmp_path / "a", notebooks_dir=folder, progress=False)
+    page = (plain / "00_lesson.html").read_text()
+    assert "Always shown." in page and "the lesson text" not in page and "teaching is False" in page
+    taught = run_report("2026-09", data=small_data_dir, out=tmp_path / "b", notebooks_dir=folder,
+                        teaching=True, progress=False)
+    page = (taught / "00_lesson.html").read_text()
+    assert "the lesson text" in page and "teaching is True" in page
+    assert "<a href='00_lesson.html'>Lesson</a>" in (taught / "index.html").read_text()  # title from the heading
+
+
+def test_report_folder_has_ordinary_permissions_and_manifest_times(tmp_path, small_data_dir, tiny_notebooks):
+    import os
+
+    folder = run_report("2026-09", data=small_data_dir, out=tmp_path, notebooks_dir=tiny_notebooks, progress=False)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~umask  # not tempfile's private 0700
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["started"] <= manifest["finished"] and manifest["started"].endswith("+00:00")
+    assert set(manifest["environment"]) >= {"csm_kit", "python", "pandas"}
+    assert all(n["seconds"] > 0 for n in manifest["notebooks"])
+    assert "git_revision" in manifest  # None when the kit is not a git checkout
+
+
+def test_bad_arguments_are_refused_before_the_data_is_read(tmp_path, tiny_notebooks):
+    missing = tmp_path / "no-such-data"
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        run_report("Oct 2026", data=missing, out=tmp_path, notebooks_dir=tiny_notebooks)
+    with pytest.raises(ValueError, match="jobs"):
+        run_report("2026-10", data=missing, out=tmp_path, notebooks_dir=tiny_notebooks, jobs=0)

@@ -17,6 +17,7 @@ def sim():
 def test_same_seed_same_bytes(tmp_path):
     for folder in ("a", "b"):
         csm_kit.simulate(n_customers=300, start="2025-01", months=12, seed=5).to_dir(tmp_path / folder)
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(p.name for p in (tmp_path / "b").iterdir())
     for path in sorted((tmp_path / "a").iterdir()):
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
     other = csm_kit.simulate(n_customers=300, start="2025-01", months=12, seed=6)
@@ -105,3 +106,105 @@ def test_tickets_and_onboarding_shapes(sim):
     assert urgent < low
     reached = sim.onboarding.groupby("milestone").size()
     assert reached["account_created"] == 5000 > reached["data_connected"] > reached["integration_live"]
+
+
+KIND_DTYPES = {"id": "object", "text": "object", "date": "datetime64[ns]", "datetime": "datetime64[ns]",
+               "float": "float64", "int": "Int64", "bool": "bool"}
+
+
+def test_every_column_is_typed_as_the_contract_says(sim):
+    from csm_kit.contract import TABLES
+
+    assert set(dict(sim)) == set(TABLES)
+    for name, df in sim:
+        spec = TABLES[name]
+        assert set(spec.required_columns) <= set(df.columns), name
+        for col in df.columns:
+            kind = spec[col].kind
+            assert str(df[col].dtype) == KIND_DTYPES[kind], f"{name}.{col}"
+            if kind == "date":
+                d = df[col].dropna()
+                assert (d == d.dt.normalize()).all(), f"{name}.{col} has a time part"
+            if kind == "id":
+                assert df[col].dropna().map(type).eq(str).all(), f"{name}.{col} ids are text"
+    assert sim.source == "simulate(n_customers=5000, start='2024-01', months=30, seed=11)"
+
+
+def test_contracts_have_the_shapes_of_a_saas_book(sim):
+    s = sim.subscriptions
+    segment = s["customer_id"].map(sim.customers.set_index("customer_id")["segment"])
+    mix = pd.crosstab(segment, s["billing_period"], normalize="index")
+    assert mix.loc["enterprise", "year"] > mix.loc["smb", "year"] and (mix["quarter"] > 0).all()
+    assert ((s["plan"] == "free") == (s["amount"] == 0)).all() and (s["plan"] == "free").sum() > 10
+    assert s["discount"].between(0, 1).all() and 0.1 < (s["discount"] > 0).mean() < 0.4
+    # Seat changes: the old row ends the very day the new one starts, with a different seat count.
+    main = s[s["plan"] != "analytics_addon"].sort_values(["customer_id", "start_date"], kind="mergesort")
+    following = main.groupby("customer_id")[["start_date", "quantity"]].shift(-1)
+    changed = main["end_date"] == following["start_date"]
+    assert changed.sum() > 100 and (main.loc[changed, "quantity"] != following.loc[changed, "quantity"]).mean() > 0.9
+    assert not (main["end_date"] > following["start_date"]).any()  # never two main plans at once
+    # Add-ons run alongside a main plan of the same account.
+    addon = s[s["plan"] == "analytics_addon"]
+    assert len(addon) > 20 and addon["customer_id"].isin(main["customer_id"]).all()
+    # Reasons only where a contract ended, and never on a seat change.
+    assert s.loc[s["end_date"].isna(), "cancel_reason"].isna().all()
+    assert s.loc[changed[changed].index, "cancel_reason"].isna().all()
+    assert s["cancel_reason"].notna().sum() > 100
+
+
+def test_signups_grow_and_acquisition_costs_follow_segment(sim):
+    c = sim.customers
+    per_year = c.groupby(c["signup_date"].dt.year).size()
+    assert per_year[2025] > per_year[2024]
+    cac = c.groupby("segment")["acquisition_cost"].median()
+    assert cac["smb"] < cac["mid_market"] < cac["enterprise"]
+    assert set(c["acquisition_channel"]) == {"organic", "paid_search", "partner", "outbound"}
+
+
+def test_features_differ_in_adoption_and_follow_onboarding(sim):
+    u = sim.usage_events
+    adopters = u.groupby("event")["customer_id"].nunique()
+    assert adopters["dashboard"] > adopters["reports"] > adopters["export"] > adopters["api"]
+    # Integrations are used only once the integration is live.
+    live = sim.onboarding[sim.onboarding["milestone"] == "integration_live"].set_index("customer_id")["completed_at"]
+    used = u[u["event"] == "integrations"]
+    assert used["customer_id"].isin(live.index).all()
+    assert (used["timestamp"].dt.normalize() >= used["customer_id"].map(live).dt.normalize()).all()
+    # Users belong to their account.
+    assert (u["user_id"].str.split("-U").str[0] == u["customer_id"]).all()
+    assert (sim.surveys["user_id"].str.split("-U").str[0] == sim.surveys["customer_id"]).all()
+
+
+def test_usage_fades_before_churn(sim):
+    life = lifetimes(sim)
+    gone = life[life["churned"] & (life["end"] - life["start"] > pd.Timedelta(days=270))]
+    u = sim.usage_events.merge(gone["end"].rename("end").reset_index(), on="customer_id")
+    days_left = (u["end"] - u["timestamp"]).dt.days
+    last_month = (days_left.between(0, 29)).sum() / len(gone)
+    half_year_before = (days_left.between(150, 179)).sum() / len(gone)
+    assert last_month < 0.7 * half_year_before
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="at least 1"):
+        csm_kit.simulate(n_customers=0)
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        csm_kit.simulate(n_customers=10, start="Nov 2023")
+    with pytest.raises(ValueError, match="usage_intensity"):
+        csm_kit.simulate(n_customers=10, usage_intensity=-1)
+
+
+def test_the_documented_truth_is_the_one_used():
+    from pathlib import Path
+
+    import csm_kit.simulator as simulator
+
+    readme = (Path(__file__).parents[1] / "data" / "sample" / "README.md").read_text()
+    d = TRUE_CHURN_DRIVERS
+    for text in (readme, simulator.__doc__):
+        assert f"- {-d['engagement']:.2f} * engagement" in text
+        assert f"- {-d['satisfaction']:.2f} * satisfaction" in text
+        assert f"+ {d['not_onboarded']:.2f} * not_onboarded" in text
+        assert f"+ {d['log_support_pain']:.2f} * log(support_pain)" in text
+    for segment, base in d["base_monthly_hazard"].items():
+        assert f"{100 * base:.1f}% ({segment})" in readme

@@ -4,6 +4,7 @@ import pytest
 
 import csm_kit
 from csm_kit.exceptions import DataValidationError
+from csm_kit.io.validation import DataValidationErrors
 from tests.contract_fixtures import valid_dataset, valid_tables
 
 
@@ -251,3 +252,58 @@ def test_rows_from_frames_are_numbered_from_one():
     with pytest.raises(DataValidationError) as exc:
         csm_kit.load_dataset(tables)
     assert list(exc.value.rows.index) == [2, 3]
+
+
+def test_a_row_with_too_many_cells(folder):
+    # Record 3 of surveys (spreadsheet row 4) sits on physical line 5, after the comment's line break.
+    edit(folder, "surveys", 5, "Ünïcode ok", "Ünïcode, ok")
+    err = error(folder)
+    assert (err.table, err.column, err.rule) == ("surveys", None, "a row has the wrong number of cells")
+    assert list(err.rows.index) == [4] and err.rows["cells"].tolist() == [10] and "header has 9" in err.detail
+
+
+def test_a_column_named_twice(folder):
+    edit(folder, "customers", 1, "segment", "plan")
+    err = error(folder)
+    assert (err.table, err.column, err.rule) == ("customers", "plan", "column appears twice")
+
+
+def test_strict_false_reports_every_broken_rule_at_once(folder):
+    edit(folder, "customers", 3, "2026-02-01", "2026-02-31")
+    edit(folder, "subscriptions", 3, ",year,", ",yearly,")
+    edit(folder, "subscriptions", 4, "49.0", "-49.0")
+    edit(folder, "tickets", 3, "k2", "k1")
+    with pytest.raises(DataValidationErrors) as exc:
+        csm_kit.load_dataset(folder, strict=False)
+    found = [(e.table, e.column, e.rule, list(e.rows.index)) for e in exc.value.errors]
+    assert found == [
+        ("customers", "signup_date", "not a valid date", [3]),
+        ("subscriptions", "billing_period", "unknown value", [3]),
+        ("subscriptions", "amount", "value below the minimum 0", [4]),
+        ("tickets", "ticket_id", "duplicate key", [2, 3]),
+    ]
+    assert str(exc.value).startswith("4 broken rules:") and "tickets.ticket_id: duplicate key" in str(exc.value)
+    # The default stops at the first.
+    assert (error(folder).table, error(folder).column) == ("customers", "signup_date")
+
+
+def test_strict_false_also_collects_unreadable_files_and_missing_references(folder):
+    (folder / "tickets.csv").write_text("")
+    edit(folder, "usage_events", 4, "c2,u2", "c9,u2")
+    with pytest.raises(DataValidationErrors) as exc:
+        csm_kit.load_dataset(folder, strict=False)
+    assert [(e.table, e.column, e.rule) for e in exc.value.errors] == [
+        ("tickets", None, "the file is empty"),
+        ("usage_events", "customer_id", "not found in customers.customer_id"),
+    ]
+
+
+def test_strict_false_with_one_broken_rule_raises_just_that_error(folder):
+    edit(folder, "transactions", 3, "1500.25", "-1500.25")
+    with pytest.raises(DataValidationError) as exc:
+        csm_kit.load_dataset(folder, strict=False)
+    assert type(exc.value) is DataValidationError and exc.value.column == "amount"
+
+
+def test_strict_false_on_valid_data_loads_the_same(folder):
+    assert csm_kit.load_dataset(folder, strict=False).fingerprint == csm_kit.load_dataset(folder).fingerprint

@@ -6,11 +6,18 @@ numbers as in the source (CSV: the row a spreadsheet shows, header = row 1;
 other sources: 1-based row position). Nothing is coerced silently: a value
 that does not parse is an error, not a NaN.
 
+The checking functions take ``errors``: ``None`` raises at the first broken
+rule; a list collects every broken rule instead (each check that fails is
+appended and the next one runs), for ``load_dataset(strict=False)``.
+
 Soft problems (loadable, but worth a look) are returned as warning strings;
 the loader emits them as :class:`~csm_kit.exceptions.DataValidationWarning`
 and keeps them on ``Dataset.warnings`` for the report.
 """
 from __future__ import annotations
+
+import difflib
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -21,15 +28,42 @@ from ..contract import SURVEY_SCALES, TABLES, Column, Table
 from ..exceptions import DataValidationError
 
 MAX_ROWS_SHOWN = 5
+#: A ticket still open this many days before the newest ticket is worth a warning.
+STALE_TICKET_DAYS = 30
 # Only these spellings (any case): "yes"/"t" are refused rather than guessed at.
 _TRUE, _FALSE = {"true", "1"}, {"false", "0"}
 
 
+class DataValidationErrors(DataValidationError):
+    """Several broken rules at once (``load_dataset(strict=False)``).
+
+    ``table``, ``column``, ``rule`` and ``rows`` are those of the first
+    error, so code written for one error still works; ``errors`` holds all.
+    """
+
+    def __init__(self, errors: list[DataValidationError]):
+        self.errors = tuple(errors)
+        first = errors[0]
+        super().__init__(first.table, first.column, first.rule, rows=first.rows, detail=first.detail)
+        self.args = (f"{len(errors)} broken rules:\n\n" + "\n\n".join(str(e) for e in errors),)
+
+
+@contextmanager
+def collected(errors: list | None):
+    """Run a check: raise its `DataValidationError` (``errors is None``) or append it to ``errors``."""
+    try:
+        yield
+    except DataValidationError as exc:
+        if errors is None:
+            raise
+        errors.append(exc)
+
+
 def _offending(raw: pd.DataFrame, mask, row_numbers: np.ndarray, columns) -> pd.DataFrame:
     """Up to five offending rows, indexed by their row number in the source."""
-    mask = np.asarray(mask, dtype=bool)
-    shown = raw.loc[mask, [c for c in columns if c in raw.columns]].head(MAX_ROWS_SHOWN).copy()
-    shown.index = pd.Index(row_numbers[mask][:MAX_ROWS_SHOWN], name="row")
+    where = np.flatnonzero(np.asarray(mask, dtype=bool))[:MAX_ROWS_SHOWN]
+    shown = raw.iloc[where][[c for c in columns if c in raw.columns]].copy()
+    shown.index = pd.Index(row_numbers[where], name="row")
     return shown
 
 
@@ -40,45 +74,62 @@ def _fail(table, column, rule, raw, mask, rows, columns=None, detail=""):
                               detail=detail)
 
 
-def _blank(series: pd.Series) -> np.ndarray:
+def _as_text(series: pd.Series) -> pa.Array | None:
+    """The column as an Arrow string array when it holds only text (or nulls), else None.
+
+    Arrow's kernels trim, measure and compare in C; pandas' ``.str`` would
+    loop over the values in Python.
+    """
+    if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+        return None
+    try:
+        return pa.array(series, type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers or other objects mixed in
+        return None
+
+
+def _blank(series: pd.Series, text: pa.Array | None) -> np.ndarray:
     """Missing values: null, or an empty/whitespace string."""
+    if text is not None:
+        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
+        return pc.or_kleene(text.is_null(), empty).fill_null(True).to_numpy(zero_copy_only=False)
     missing = series.isna().to_numpy()
-    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "string":
-        # pyarrow's kernels trim and measure in C; pandas' .str would loop in Python.
-        trimmed = pc.utf8_trim_whitespace(pa.array(series, type=pa.string(), from_pandas=True))
-        missing |= pc.equal(pc.utf8_length(trimmed), 0).fill_null(False).to_numpy(zero_copy_only=False)
-    elif series.dtype == object:  # mixed values (from a DataFrame): the slow, general way
+    if series.dtype == object:  # mixed values (from a DataFrame): the slow, general way
         missing |= (series.astype("string").str.strip() == "").fillna(False).to_numpy(dtype=bool)
     return missing
 
 
-def _as_datetime(series: pd.Series) -> pd.Series:
+def _as_datetime(series: pd.Series, text: pa.Array | None) -> pd.Series:
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.astype("datetime64[ns]")
-    text = series.astype("string").str.strip()
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    if text is not None:
+        values = pd.Series(pc.utf8_trim_whitespace(text).to_numpy(zero_copy_only=False), index=series.index)
+    else:  # dates mixed with other objects (from a DataFrame)
+        values = series.astype("string").str.strip()
+    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
     return parsed.dt.tz_localize(None).astype("datetime64[ns]")
 
 
 def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray) -> pd.Series:
     s = raw[col.name]
-    blank = _blank(s)
+    text = _as_text(s)
+    blank = _blank(s, text)
     if blank.any() and not col.nullable and col.required:
         _fail(table, col.name, "required value is empty", raw, blank, rows)
 
     if col.kind in ("id", "text"):
-        kind = pd.api.types.infer_dtype(s, skipna=True)
-        if kind in ("string", "empty"):
-            return s.astype(object).where(~blank, None)
+        if text is not None:
+            s = s.astype(object)
+            return s.where(~blank, None) if blank.any() else s
         # Numbers from a database or a DataFrame: their text form ("42", never "42.0").
-        if kind == "floating" and (s.dropna() % 1 == 0).all():
+        if pd.api.types.infer_dtype(s, skipna=True) == "floating" and (s.dropna() % 1 == 0).all():
             s = s.astype("Int64")
         return s.astype("string").astype(object).where(~blank, None)
 
     if col.kind in ("date", "datetime"):
-        parsed = _as_datetime(s)
+        parsed = _as_datetime(s, text)
         bad = parsed.isna().to_numpy() & ~blank
         if bad.any():
             _fail(table, col.name, f"not a valid {col.kind}", raw, bad, rows,
@@ -93,18 +144,25 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray) 
     if col.kind in ("float", "int"):
         if pd.api.types.is_bool_dtype(s):
             _fail(table, col.name, "true/false in a number column", raw, np.ones(len(s), bool), rows)
+        if col.kind == "int" and pd.api.types.is_integer_dtype(s):
+            return s.astype("Int64")  # already whole numbers: no detour through float64
         numbers = pd.to_numeric(s.where(~blank, None), errors="coerce").astype("float64")
         bad = numbers.isna().to_numpy() & ~blank
         if bad.any():
             _fail(table, col.name, "not a number", raw, bad, rows)
-        if s.dtype == object and (~blank).any():
+        if text is not None and (~blank).any():
             # pandas' fast text parser can be off by one unit in the last place;
-            # numpy's conversion is exact, so written floats come back bit for bit.
+            # Arrow's conversion is exact, so written floats come back bit for bit.
             good = ~blank
             numbers = numbers.copy()
-            numbers[good] = s[good].astype("string").str.strip().astype("float64").to_numpy()
-        if not np.isfinite(numbers.fillna(0).to_numpy()).all():
-            _fail(table, col.name, "infinite number", raw, ~np.isfinite(numbers.fillna(0).to_numpy()), rows)
+            try:
+                exact = pc.cast(pc.utf8_trim_whitespace(text.filter(pa.array(good))), pa.float64())
+                numbers[good] = exact.to_numpy(zero_copy_only=False)
+            except pa.ArrowInvalid:  # a spelling pandas reads and Arrow does not: NumPy, also exact
+                numbers[good] = s[good].astype("string").str.strip().astype("float64").to_numpy()
+        infinite = ~np.isfinite(numbers.fillna(0).to_numpy())
+        if infinite.any():
+            _fail(table, col.name, "infinite number", raw, infinite, rows)
         if col.kind == "int":
             fractional = (numbers.notna() & (numbers % 1 != 0)).to_numpy()
             if fractional.any():
@@ -115,8 +173,8 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray) 
     if col.kind == "bool":
         if pd.api.types.is_bool_dtype(s):
             return s.astype(bool)
-        text = s.astype("string").str.strip().str.lower()
-        is_true, is_false = text.isin(_TRUE).to_numpy(dtype=bool), text.isin(_FALSE).to_numpy(dtype=bool)
+        words = s.astype("string").str.strip().str.lower()
+        is_true, is_false = words.isin(_TRUE).to_numpy(dtype=bool), words.isin(_FALSE).to_numpy(dtype=bool)
         bad = ~(is_true | is_false)
         if bad.any():
             _fail(table, col.name, "not true/false", raw, bad, rows, detail="use true/false or 1/0")
@@ -124,14 +182,17 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray) 
     raise ValueError(f"Unknown column kind {col.kind!r}")  # a bug in the contract, not in the data
 
 
-def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray, errors: list | None = None) -> pd.DataFrame:
     """Check the columns of one table and parse each into its contract dtype.
 
     Text is parsed vectorised (``pd.to_datetime(format="ISO8601")``,
-    ``pd.to_numeric``) with failures located, never turned into NaN. Times
-    with a UTC offset (or tz-aware columns) are converted to UTC and made
-    naive; times without one are taken as UTC. Columns outside the contract
-    are kept unchanged, after the contract's columns.
+    ``pd.to_numeric``, Arrow's exact float conversion) with failures
+    located, never turned into NaN. Times with a UTC offset (or tz-aware
+    columns) are converted to UTC and made naive; times without one are
+    taken as UTC. A date at midnight written with its time
+    (``2026-01-05 00:00:00``, as databases export dates) is a date; any
+    other time of day is an error. Columns outside the contract are kept
+    unchanged, after the contract's columns.
 
     Parameters
     ----------
@@ -141,6 +202,9 @@ def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame
         The table as read: text (CSV) or typed (Parquet, databases, frames).
     rows : numpy.ndarray
         The source row number of each row of ``raw``, for error messages.
+    errors : list, optional
+        ``None`` (default): raise at the first broken rule. A list: append
+        each column's error to it and leave that column out of the result.
 
     Returns
     -------
@@ -168,6 +232,10 @@ def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame
     """
     if raw.empty:
         raise DataValidationError(spec.name, None, "the table is empty (no data rows)")
+    doubled = raw.columns[raw.columns.duplicated()].unique().tolist()
+    if doubled:
+        raise DataValidationError(spec.name, str(doubled[0]), "column appears twice",
+                                  detail=f"the header names {doubled} more than once; keep one of each")
     missing = [c for c in spec.required_columns if c not in raw.columns]
     if missing:
         raise DataValidationError(spec.name, missing[0], "required column is missing",
@@ -175,15 +243,46 @@ def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame
     out = {}
     for col in spec.columns:
         if col.name in raw.columns:
-            out[col.name] = _parse_column(spec.name, col, raw, rows)
+            with collected(errors):
+                out[col.name] = _parse_column(spec.name, col, raw, rows)
     typed = pd.DataFrame(out, index=raw.index)
-    extras = [c for c in raw.columns if c not in spec.columns_by_name]
-    for c in extras:
-        typed[c] = raw[c]
+    for c in raw.columns:
+        if c not in spec.columns_by_name:
+            typed[c] = raw[c]
     return typed.reset_index(drop=True)
 
 
-def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> list[str]:
+def unknown_columns(spec: Table, columns) -> list[str]:
+    """Warnings for extra columns that look like a misspelt contract column.
+
+    Columns outside the contract are kept without comment (exports often
+    carry many); one whose name is close to an optional contract column the
+    table lacks (``acquisiton_cost``) is probably that column misspelt, and
+    would otherwise be silently ignored by the metrics.
+
+    Examples
+    --------
+    >>> unknown_columns(TABLES["customers"], ["customer_id", "signup_date", "segmnt", "owner"])
+    ["customers.segmnt: not a contract column (kept as is); did you mean 'segment'?"]
+    """
+    absent = [c.name for c in spec.columns if c.name not in columns]
+    notes = []
+    for c in columns:
+        if c in spec.columns_by_name:
+            continue
+        close = difflib.get_close_matches(str(c).lower(), absent, n=1, cutoff=0.8)
+        if close:
+            notes.append(f"{spec.name}.{c}: not a contract column (kept as is); did you mean {close[0]!r}?")
+    return notes
+
+
+def _has(df: pd.DataFrame, *columns: str) -> bool:
+    # After collected errors a column may be missing from the typed table; its rules are skipped.
+    return all(c in df.columns for c in columns)
+
+
+def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray,
+                errors: list | None = None) -> list[str]:
     """Check the rules within one typed table; return its soft warnings.
 
     Rules: ``min``/``max`` of the contract, allowed values, unique key
@@ -191,6 +290,10 @@ def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarr
     response and resolution not before opening), survey scores within the
     scale of their type (``SURVEY_SCALES``) unless the row states
     ``scale_min``/``scale_max``, exactly one first-value milestone.
+
+    Soft warnings: subscriptions ending the day they start (zero length),
+    tickets still open though opened ``STALE_TICKET_DAYS`` (30) or more
+    days before the newest ticket, usage rows repeating another row exactly.
 
     Parameters
     ----------
@@ -202,11 +305,13 @@ def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarr
         The table as read, shown in error messages.
     rows : numpy.ndarray
         Source row numbers of the rows.
+    errors : list, optional
+        ``None``: raise at the first broken rule; a list: append each.
 
     Returns
     -------
     list of str
-        Soft problems (zero-length subscriptions).
+        Soft problems.
 
     Examples
     --------
@@ -217,57 +322,103 @@ def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarr
     >>> check_rules(TABLES["subscriptions"], typed, subs, np.array([2]))
     ["subscriptions: 1 subscription(s) end the day they start (zero length, no revenue), e.g. ['s1']"]
     """
-    raw = raw.reset_index(drop=True)
     name = spec.name
     for col in spec.columns:
         if col.name not in df.columns:
             continue
-        s = df[col.name]
-        if col.min is not None and col.kind in ("float", "int"):
-            low = (s < col.min).fillna(False).to_numpy(dtype=bool)
-            if low.any():
-                _fail(name, col.name, f"value below the minimum {col.min:g}", raw, low, rows)
-        if col.max is not None and col.kind in ("float", "int"):
-            high = (s > col.max).fillna(False).to_numpy(dtype=bool)
-            if high.any():
-                _fail(name, col.name, f"value above the maximum {col.max:g}", raw, high, rows)
-        if col.allowed is not None:
-            bad = (s.notna() & ~s.isin(col.allowed)).to_numpy()
-            if bad.any():
-                _fail(name, col.name, "unknown value", raw, bad, rows, detail=f"allowed: {', '.join(col.allowed)}")
+        with collected(errors):
+            _check_column(name, col, df[col.name], raw, rows)
 
-    if spec.key:
-        dup = df.duplicated(list(spec.key), keep=False).to_numpy()
-        if dup.any():
-            _fail(name, spec.key[-1] if len(spec.key) == 1 else ", ".join(spec.key),
-                  "duplicate key", raw, dup, rows, columns=list(spec.key))
+    if spec.key and _has(df, *spec.key):
+        with collected(errors):
+            dup = df.duplicated(list(spec.key), keep=False).to_numpy()
+            if dup.any():
+                _fail(name, spec.key[-1] if len(spec.key) == 1 else ", ".join(spec.key),
+                      "duplicate key", raw, dup, rows, columns=list(spec.key))
 
     warnings: list[str] = []
-    if name == "subscriptions":
-        before = (df["end_date"] < df["start_date"]).fillna(False).to_numpy(dtype=bool)
-        if before.any():
-            _fail(name, "end_date", "ends before it starts", raw, before, rows,
-                  columns=["subscription_id", "start_date", "end_date"])
+    if name == "subscriptions" and _has(df, "start_date", "end_date"):
+        with collected(errors):
+            before = (df["end_date"] < df["start_date"]).to_numpy(dtype=bool)
+            if before.any():
+                _fail(name, "end_date", "ends before it starts", raw, before, rows,
+                      columns=["subscription_id", "start_date", "end_date"])
         zero = (df["end_date"] == df["start_date"]).to_numpy(dtype=bool)
         if zero.any():
+            ids = df.loc[zero, "subscription_id"].head(3).tolist() if _has(df, "subscription_id") else []
             warnings.append(f"subscriptions: {zero.sum():,} subscription(s) end the day they start "
-                            f"(zero length, no revenue), e.g. {df.loc[zero, 'subscription_id'].head(3).tolist()}")
-    if name == "tickets":
+                            f"(zero length, no revenue), e.g. {ids}")
+    if name == "tickets" and _has(df, "opened_at"):
         for col in ("first_response_at", "resolved_at"):
             if col in df.columns:
-                early = (df[col] < df["opened_at"]).fillna(False).to_numpy(dtype=bool)
-                if early.any():
-                    _fail(name, col, "before the ticket was opened", raw, early, rows,
-                          columns=["ticket_id", "opened_at", col])
-    if name == "surveys":
-        _check_scores(df, raw, rows)
-    if name == "milestones":
-        n_first = int(df["first_value"].sum())
-        if n_first != 1:
-            mask = df["first_value"].to_numpy() if n_first else np.ones(len(df), bool)
-            _fail(name, "first_value", f"exactly one milestone must mark first value (found {n_first})",
-                  raw, mask, rows, columns=["milestone", "first_value"])
+                with collected(errors):
+                    early = (df[col] < df["opened_at"]).to_numpy(dtype=bool)
+                    if early.any():
+                        _fail(name, col, "before the ticket was opened", raw, early, rows,
+                              columns=["ticket_id", "opened_at", col])
+        if _has(df, "resolved_at"):
+            # Recent open tickets are normal at any data cut; old ones suggest an export without resolutions.
+            cutoff = df["opened_at"].max() - pd.Timedelta(days=STALE_TICKET_DAYS)
+            stale = df["resolved_at"].isna() & (df["opened_at"] < cutoff)
+            if stale.any():
+                warnings.append(f"tickets: {stale.sum():,} ticket(s) still open (no resolved_at) though opened "
+                                f"{STALE_TICKET_DAYS}+ days before the last ticket, e.g. "
+                                f"{df.loc[stale, 'ticket_id'].head(3).tolist() if _has(df, 'ticket_id') else []}; "
+                                "resolution not exported?")
+    if name == "surveys" and _has(df, "survey", "score"):
+        with collected(errors):
+            _check_scores(df, raw, rows)
+    if name == "milestones" and _has(df, "first_value"):
+        with collected(errors):
+            n_first = int(df["first_value"].sum())
+            if n_first != 1:
+                mask = df["first_value"].to_numpy() if n_first else np.ones(len(df), bool)
+                _fail(name, "first_value", f"exactly one milestone must mark first value (found {n_first})",
+                      raw, mask, rows, columns=["milestone", "first_value"])
+    if name == "usage_events":
+        n_repeated = _repeated_usage_rows(df)
+        if n_repeated:
+            warnings.append(f"usage_events: {n_repeated:,} row(s) repeat an earlier row exactly "
+                            "(same customer, user, timestamp, event and quantity); each counts as an event")
     return warnings
+
+
+def _check_column(table: str, col: Column, s: pd.Series, raw: pd.DataFrame, rows: np.ndarray) -> None:
+    if col.min is not None and col.kind in ("float", "int"):
+        low = (s < col.min).fillna(False).to_numpy(dtype=bool)
+        if low.any():
+            _fail(table, col.name, f"value below the minimum {col.min:g}", raw, low, rows)
+    if col.max is not None and col.kind in ("float", "int"):
+        high = (s > col.max).fillna(False).to_numpy(dtype=bool)
+        if high.any():
+            _fail(table, col.name, f"value above the maximum {col.max:g}", raw, high, rows)
+    if col.allowed is not None:
+        bad = (s.notna() & ~s.isin(col.allowed)).to_numpy()
+        if bad.any():
+            _fail(table, col.name, "unknown value", raw, bad, rows, detail=f"allowed: {', '.join(col.allowed)}")
+
+
+def _repeated_usage_rows(df: pd.DataFrame) -> int:
+    """Rows identical to an earlier row in every contract column of usage_events.
+
+    ``df.duplicated()`` hashes every column of every row, about as long as
+    the rest of the load. Repeats must share user, instant and event, so
+    those three are first mixed into one 64-bit number per row (integer
+    codes, wrapping arithmetic); only rows whose number recurs are compared
+    in full, which also makes a chance collision of the mix harmless.
+    """
+    columns = [c.name for c in TABLES["usage_events"].columns if c.name in df.columns]
+    if not _has(df, "user_id", "timestamp", "event") or len(df) < 2:
+        return 0
+    users = pd.factorize(df["user_id"])[0].astype("uint64")
+    events = pd.factorize(df["event"])[0].astype("uint64")
+    instants = df["timestamp"].to_numpy().view("uint64")
+    with np.errstate(over="ignore"):  # wrapping is the point: this is a hash, not a count
+        mixed = instants + users * np.uint64(0x9E3779B97F4A7C15) + events * np.uint64(0xC2B2AE3D27D4EB4F)
+    candidates = pd.Series(mixed).duplicated(keep=False).to_numpy()
+    if not candidates.any():
+        return 0
+    return int(df.loc[candidates, columns].duplicated().sum())
 
 
 def _check_scores(df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> None:
@@ -284,13 +435,15 @@ def _check_scores(df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> None
               detail="NPS 0-10, CSAT 1-5, CES 1-7 unless the row gives scale_min/scale_max")
 
 
-def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: dict) -> list[str]:
+def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: dict,
+                     errors: list | None = None) -> list[str]:
     """Check that referencing columns match the referenced table; return soft warnings.
 
     A column with ``references="table.column"`` (customer_id, onboarding
     milestone, surveys' ticket_id and send_id) must hold only values of that
-    column, when that table is loaded; empty values are not checked. A survey
-    answered before its customer's signup is a soft warning.
+    column, when that table is loaded; empty values are not checked.
+    Soft warnings: survey answers dated before the customer's signup;
+    customers without any subscription (when subscriptions are loaded).
 
     Parameters
     ----------
@@ -300,6 +453,8 @@ def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: d
         The tables as read, shown in error messages.
     row_numbers : dict of str to numpy.ndarray
         Source row numbers per table.
+    errors : list, optional
+        ``None``: raise at the first broken rule; a list: append each.
 
     Returns
     -------
@@ -320,23 +475,33 @@ def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: d
     row
     2            c9
     """
-    warnings: list[str] = []
     for name, df in tables.items():
         for col in TABLES[name].columns:
             if col.references is None or col.name not in df.columns:
                 continue
             target_table, target_col = col.references.split(".")
-            if target_table not in tables:
+            if target_table not in tables or target_col not in tables[target_table].columns:
                 continue
-            known = tables[target_table][target_col]
             values = df[col.name]
-            unknown = (values.notna() & ~values.isin(known)).to_numpy()
-            if unknown.any():
-                _fail(name, col.name, f"not found in {col.references}", raws[name].reset_index(drop=True),
-                      unknown, row_numbers[name])
-    if "surveys" in tables and "customers" in tables:
-        s, c = tables["surveys"], tables["customers"].set_index("customer_id")["signup_date"]
-        early = (s["responded_at"] < s["customer_id"].map(c)).to_numpy(dtype=bool)
+            with collected(errors):
+                unknown = (values.notna() & ~values.isin(tables[target_table][target_col])).to_numpy()
+                if unknown.any():
+                    _fail(name, col.name, f"not found in {col.references}", raws[name], unknown, row_numbers[name])
+
+    warnings: list[str] = []
+    customers = tables.get("customers")
+    if customers is None or not _has(customers, "customer_id"):
+        return warnings
+    surveys = tables.get("surveys")
+    if surveys is not None and _has(surveys, "customer_id", "responded_at") and _has(customers, "signup_date"):
+        signup = customers.set_index("customer_id")["signup_date"]
+        early = (surveys["responded_at"] < surveys["customer_id"].map(signup)).to_numpy(dtype=bool)
         if early.any():
             warnings.append(f"surveys: {early.sum():,} response(s) dated before the customer's signup_date")
+    subscriptions = tables.get("subscriptions")
+    if subscriptions is not None and _has(subscriptions, "customer_id"):
+        without = ~customers["customer_id"].isin(subscriptions["customer_id"])
+        if without.any():
+            warnings.append(f"customers: {without.sum():,} customer(s) have no subscription "
+                            f"(never paid, or history missing), e.g. {customers.loc[without, 'customer_id'].head(3).tolist()}")
     return warnings

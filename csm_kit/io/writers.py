@@ -5,6 +5,10 @@ dates as ``YYYY-MM-DD``, instants as ISO 8601 (with as many fractional
 digits as the data needs: none, 6 or 9), floats in their shortest
 round-trip form, booleans as ``true``/``false``, missing values as empty
 cells (so an empty text and a missing text are the same thing on disk).
+Lines end with ``\n``, except in a file whose text holds a carriage return:
+there they end with ``\r\n``, because Python's CSV writer quotes a cell
+only for the characters of its line ending, and an unquoted ``\r`` would
+split the row when read back.
 Output is deterministic: the same Dataset always gives the same bytes, which
 the simulator's reproducibility relies on.
 """
@@ -14,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..contract import TABLES
 
@@ -53,6 +59,20 @@ def _csv_ready(name: str, df: pd.DataFrame) -> pd.DataFrame:
         elif col.kind == "bool":
             out[col.name] = s.map({True: "true", False: "false"})
     return out
+
+
+def _holds_carriage_return(df: pd.DataFrame) -> bool:
+    for name in df.columns:
+        s = df[name]
+        if s.dtype != object:
+            continue
+        try:
+            text = pa.array(s, type=pa.string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # not only text: its printed form
+            text = pa.array(s.astype(str), type=pa.string())
+        if pc.any(pc.match_substring(text, "\r")).as_py():
+            return True
+    return False
 
 
 def write_dataset(ds, path, format: str = "csv") -> Path:
@@ -95,7 +115,9 @@ def write_dataset(ds, path, format: str = "csv") -> Path:
     for name, df in ds:
         target = folder / f"{name}.{format}"
         if format == "csv":
-            _csv_ready(name, df).to_csv(target, index=False, lineterminator="\n", encoding="utf-8")
+            ready = _csv_ready(name, df)
+            line_end = "\r\n" if _holds_carriage_return(ready) else "\n"
+            ready.to_csv(target, index=False, lineterminator=line_end, encoding="utf-8")
         else:
             df.to_parquet(target, index=False, engine="pyarrow", compression="zstd")
     return folder

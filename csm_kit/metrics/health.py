@@ -353,7 +353,7 @@ def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=(40
     >>> from csm_kit.datasets import load_sample
     >>> bt = health_backtest(load_sample(), as_of="2026-06-30", horizon_days=90)
     >>> bt.accounts, bt.churned, round(bt.auc, 2)
-    (1135, 91, 0.72)
+    (1135, 91, 0.71)
     """
     if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
         raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")

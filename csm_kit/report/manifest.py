@@ -10,12 +10,27 @@ import pandas as pd
 
 
 def utc_now() -> str:
-    """The current time in UTC, ISO 8601 (the manifest records run times; metrics never read the clock)."""
+    """The current time in UTC, ISO 8601 (the manifest records run times; metrics never read the clock).
+
+    >>> utc_now()  # doctest: +ELLIPSIS
+    '20...+00:00'
+    """
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def git_revision(path: Path) -> str | None:
-    """The git commit of the folder, with ``-dirty`` when there are uncommitted changes; None without git."""
+    """The git commit of the repository at ``path`` (``-dirty`` if files changed), or None.
+
+    None without git, or when ``path`` is not a repository's top folder (only the
+    top: a kit installed into a virtualenv inside some other repository
+    must not report that repository's revision as its own.)
+
+    >>> import tempfile
+    >>> git_revision(Path(tempfile.gettempdir())) is None  # not a repository
+    True
+    """
+    if not (Path(path) / ".git").exists():
+        return None
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, timeout=10)
         if rev.returncode != 0:
@@ -28,7 +43,11 @@ def git_revision(path: Path) -> str | None:
 
 
 def environment() -> dict:
-    """Versions that matter for reproducing numbers."""
+    """Versions that matter for reproducing numbers.
+
+    >>> sorted(environment())
+    ['csm_kit', 'pandas', 'platform', 'python']
+    """
     from .. import __version__
 
     return {

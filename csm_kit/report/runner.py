@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
-import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,9 @@ from pathlib import Path
 import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
+from papermill.execute import ERROR_MARKER_TAG
 
-from ..config import NOTEBOOKS_DIR
+from ..config import NOTEBOOKS_DIR, PROJECT_ROOT
 from ..exceptions import ReportError
 from ..periods import latest_complete_month, to_month
 from ..record import json_safe, read_recorded
@@ -32,7 +34,14 @@ KERNEL = "python3"
 
 
 def report_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
-    """The report's notebooks: ``NN_name.ipynb`` at the top of the folder, in order."""
+    """The report's notebooks: ``NN_name.ipynb`` at the top of the folder, in order.
+
+    Sub-folders (``notebooks/learn/``) and notebooks without the two-digit
+    prefix are not part of the report.
+
+    >>> [p.name for p in report_notebooks()][:1]
+    ['00_data_overview.ipynb']
+    """
     folder = Path(notebooks_dir or NOTEBOOKS_DIR)
     found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.is_file())
     if not found:
@@ -41,7 +50,22 @@ def report_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
 
 
 def notebook_title(path: Path) -> str:
-    """``03_revenue_mrr.ipynb`` -> ``Revenue mrr``: the name a reader sees in the index."""
+    """The name a reader sees in the index: the notebook's first ``# heading``, else its file name.
+
+    >>> notebook_title(report_notebooks()[0])
+    'Data overview'
+    >>> notebook_title(Path("03_revenue_and_mrr.ipynb"))  # no such file: from the name
+    'Revenue and mrr'
+    """
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except (OSError, ValueError):
+        cells = []
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            heading = re.search(r"^#\s+(.+?)\s*$", cell.source, flags=re.M)
+            if heading:
+                return heading.group(1)
     return path.stem.split("_", 1)[-1].replace("_", " ").capitalize()
 
 
@@ -66,11 +90,16 @@ def _execute(nb: Path, output: Path, parameters: dict, progress: bool) -> _Outco
 
 
 def _source_cell_number(executed: Path, index: int) -> int:
-    """1-based number of a cell in the notebook as its author sees it (without papermill's injected cell)."""
+    """1-based number of a failed cell as its author counts them.
+
+    papermill's ``cell_index`` counts its injected-parameters cell; the notebook it
+    writes on failure also has two marker cells added, which are dropped first.
+    """
     try:
         cells = nbformat.read(executed, as_version=4).cells
     except (OSError, ValueError):
         return index + 1
+    cells = [c for c in cells if ERROR_MARKER_TAG not in c.metadata.get("tags", [])]
     injected = [i for i, c in enumerate(cells) if "injected-parameters" in c.metadata.get("tags", [])]
     return index + 1 - sum(1 for i in injected if i < index)
 
@@ -85,7 +114,10 @@ def _describe_failure(outcome: _Outcome) -> str:
 
 
 def _report_name(month, segment) -> str:
-    return str(month) if segment in (None, "", "all") else f"{month}_{segment}"
+    """``2026-10`` for everyone, ``2026-10_enterprise`` for one segment (made safe as a folder name)."""
+    if segment in (None, "", "all"):
+        return str(month)
+    return f"{month}_{re.sub(r'[^A-Za-z0-9_.-]+', '-', str(segment))}"
 
 
 def _swap_into_place(built: Path, target: Path) -> None:
@@ -135,6 +167,8 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
         Where the notebooks are (default: the kit's ``notebooks/``).
     parameters : dict, optional
         Extra notebook parameters; each name must be declared by every notebook.
+    progress : bool
+        Show a tqdm progress bar (cells done) per notebook.
 
     Returns
     -------
@@ -148,10 +182,27 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
         The data breaks the contract (checked once, before any notebook runs).
     ReportError
         A notebook or a parameter is wrong; the message names it.
+    ValueError
+        ``month``, ``segment`` or ``jobs`` is not a valid value.
+
+    Notes
+    -----
+    A failed run keeps the executed notebooks under ``<out>/.failed/<report>/``;
+    the next successful run of the same report removes that folder.
+
+    Examples
+    --------
+    >>> folder = run_report("2026-10", data="data/sample")   # doctest: +SKIP
+    >>> sorted(p.name for p in folder.iterdir())              # doctest: +SKIP
+    ['00_data_overview.html', '00_data_overview.ipynb', 'index.html', 'manifest.json', 'metrics.json', 'scorecard.csv']
     """
     from ..io.loaders import load_dataset
 
     started_at, clock = utc_now(), time.perf_counter()
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs is the number of notebooks run at once (1 or more), not {jobs!r}.")
+    if month is not None:
+        month = to_month(month)  # a badly written month fails before the data is read
     notebooks = report_notebooks(notebooks_dir)
     source = str(data) if "://" in str(data) else str(Path(data).resolve())
     dataset = load_dataset(source)  # validates once; a DataValidationError stops here
@@ -171,9 +222,12 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
     out.mkdir(parents=True, exist_ok=True)
     name = _report_name(month, segment)
     target = out / name
-    build = Path(tempfile.mkdtemp(prefix=f".{name}.building-", dir=out))
+    # Built beside the target (same file system, so the final rename is atomic); mkdir, not
+    # mkdtemp, so the report gets the user's usual permissions rather than 0700.
+    build = out / f".{name}.building-{uuid.uuid4().hex[:8]}"
+    build.mkdir()
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
             outcomes = list(pool.map(lambda nb: _execute(nb, build / nb.name, plan[nb], progress), notebooks))
         failed = [o for o in outcomes if o.error is not None]
         if failed:
@@ -207,7 +261,7 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
             "report": name, "parameters": wanted | (parameters or {}),
             "data": {"source": dataset.source, "fingerprint": dataset.fingerprint,
                      "warnings": list(dataset.warnings)},
-            "git_revision": git_revision(Path(__file__).parent),
+            "git_revision": git_revision(PROJECT_ROOT),
             "environment": environment(),
             "notebooks": [{"notebook": o.notebook.name, "seconds": round(o.seconds, 2)} for o in outcomes],
             "started": started_at, "finished": utc_now(),
@@ -215,6 +269,7 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
         }
         (build / "manifest.json").write_text(json.dumps(json_safe(manifest), indent=2))
         _swap_into_place(build, target)
+        shutil.rmtree(out / ".failed" / name, ignore_errors=True)  # an older failure no longer applies
     finally:
         if build.exists():
             shutil.rmtree(build, ignore_errors=True)

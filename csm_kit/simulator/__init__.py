@@ -6,22 +6,41 @@ that the tables hang together the way real ones do:
 
 - accounts sign up over the window (3% more each month) in three segments
   with different prices, seat counts and billing mixes (monthly, quarterly,
-  annual), some with recurring discounts and a few on a free plan;
-- each account has hidden *engagement*, *satisfaction* (correlated with
-  engagement) and *support pain*; they show in usage, survey scores and
-  ticket counts respectively, and, with onboarding, they drive churn through
-  the hazard documented in :mod:`csm_kit.simulator.subscriptions`
-  (:data:`TRUE_CHURN_DRIVERS`);
-- seats expand and contract at anniversaries, larger accounts buy add-ons,
-  some accounts leave in their first weeks, some churned accounts return;
-- users use features daily (fading before churn), answer NPS, CSAT and CES
-  surveys with comments whose tone follows the score, open tickets, reach
-  onboarding milestones, and buy one-off services.
+  annual), some with recurring discounts and a few on a free plan; each
+  has an acquisition channel and cost;
+- each account has hidden *engagement* and *satisfaction* (standard normal,
+  correlation 0.45) and *support pain* (log-normal, sd 0.6). They show in
+  the tables: engagement in usage (days, users, features adopted) and
+  onboarding speed, satisfaction in survey scores, support pain in ticket
+  counts;
+- with onboarding, they drive churn (the truth models are checked against,
+  also in :data:`TRUE_CHURN_DRIVERS`). The monthly churn hazard is::
+
+      h = base[segment] * exp(- 0.45 * engagement
+                              - 0.40 * satisfaction
+                              + 0.70 * not_onboarded
+                              + 0.50 * log(support_pain))
+
+  with base 3.0% (smb), 1.6% (mid_market), 0.8% (enterprise), capped at
+  60%; ``not_onboarded`` is 1 when the three required milestones were not
+  all reached within 90 days of signup. Monthly billers can leave at any
+  monthly anniversary; quarterly and annual billers only at renewal, with
+  the hazard accumulated over the term (``1 - (1 - h)**12`` for a year);
+- about 3% of monthly accounts (more when disengaged) give up in their first
+  weeks, so some join and churn in the same month; 18% of churned accounts
+  come back two or more months later on a monthly plan (reactivations);
+- seats change at anniversaries (renewals for longer terms; the old row
+  ends and a new one starts the same day), engaged accounts mostly
+  expanding; some larger accounts add a monthly add-on; ended subscriptions
+  carry a cancel reason that follows the traits (70% of them);
+- users use features daily (fading over the three months before churn),
+  answer NPS, CSAT and CES surveys with comments whose tone follows the
+  score, open tickets, reach onboarding milestones, and buy one-off services.
 
 Everything is drawn with one ``numpy.random.Generator`` in a fixed order and
-vectorised over accounts (loops run over months or survey waves only), so
-the same seed gives the same tables, byte for byte once written, and a
-million accounts fit on a laptop.
+vectorised over accounts (loops run over months, survey waves or a handful
+of features only), so the same seed gives the same tables, byte for byte
+once written, and a million accounts fit in 24 GiB.
 """
 from __future__ import annotations
 
@@ -33,8 +52,9 @@ from .accounts import customers_table, draw_accounts
 from .calendar import Calendar
 from .feedback import surveys_tables
 from .onboarding import MILESTONES, draw_onboarding, onboarded_within, onboarding_table
+from .purchases import transactions_table
 from .subscriptions import TRUE_CHURN_DRIVERS, draw_spells, monthly_hazard, subscriptions_table
-from .support import tickets_frame, tickets_table, transactions_table
+from .support import tickets_frame, tickets_table
 from .usage import usage_table
 
 __all__ = ["simulate", "TRUE_CHURN_DRIVERS"]
@@ -70,15 +90,17 @@ def simulate(n_customers: int = 2000, start="2023-11", months: int = 36, seed: i
     (50, True)
     """
     if n_customers < 1 or months < 1:
-        raise ValueError("n_customers and months must be at least 1.")
+        raise ValueError(f"n_customers and months must be at least 1, not {n_customers!r} and {months!r}.")
+    if not usage_intensity >= 0:
+        raise ValueError(f"usage_intensity must be 0 or more, not {usage_intensity!r}.")
     rng = np.random.default_rng(seed)
     cal = Calendar.of(start, months)
     acc = draw_accounts(rng, n_customers, cal)
     milestone_days = draw_onboarding(rng, acc)
-    onboarded = onboarded_within(milestone_days)
+    onboarded = onboarded_within(milestone_days, TRUE_CHURN_DRIVERS["onboarded_within_days"])
     spells = draw_spells(rng, acc, monthly_hazard(acc, onboarded), cal)
     subscriptions = subscriptions_table(rng, acc, spells, cal)
-    usage = usage_table(rng, acc, spells, cal, usage_intensity)
+    usage = usage_table(rng, acc, spells, cal, usage_intensity, milestone_days)
     tickets = tickets_frame(rng, acc, spells, cal)
     surveys, sends, ticket_csat = surveys_tables(rng, acc, spells, cal, onboarded, tickets)
     return Dataset(

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import Calendar, ids
+from .usage import MAX_USERS, user_names
 
 THEMES = ("pricing", "support", "onboarding", "ease_of_use", "performance", "missing_features", "reporting", "integrations")
 PHRASES = {  # (positive, neutral, negative) per theme
@@ -87,7 +88,6 @@ def surveys_tables(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataF
     tc = tickets["c"].to_numpy()[t]
     hours = (tickets["resolved"].to_numpy()[t] - tickets["opened"].to_numpy()[t]) / 3600
     slow = np.log(np.maximum(hours, 0.1) / 24)
-    ticket_csat = np.full(len(tickets), np.nan)
     for survey, rate, scale, centre in (("csat", 0.3, (1, 5), 4.0), ("ces", 0.2, (1, 7), 5.2)):
         offset = len(pd.concat(sends))
         sent = tickets["resolved"].to_numpy()[t] + 600
@@ -100,24 +100,28 @@ def surveys_tables(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataF
                                      "at": sent[answered] + np.floor(rng.exponential(3600 * 6, answered.sum())),
                                      "tone": np.where(score > mid + 0.5, 0, np.where(score >= mid - 0.5, 1, 2)),
                                      "send": offset + np.nonzero(answered)[0], "ticket": t[answered]}))
-        if survey == "csat":
-            ticket_csat[t[answered]] = score
 
     sends = pd.concat(sends, ignore_index=True)
     sends["send_id"] = ids("E", len(sends), 8)
     answers = pd.concat(answers, ignore_index=True)
     answers = answers[answers["at"] < end_s]
-    ticket_csat[answers.loc[(answers["survey"] == "csat") & (answers["ticket"] >= 0), "ticket"].to_numpy()] = \
-        answers.loc[(answers["survey"] == "csat") & (answers["ticket"] >= 0), "score"].to_numpy()
-    ticket_csat[~np.isin(np.arange(len(tickets)), answers.loc[answers["ticket"] >= 0, "ticket"].to_numpy())] = np.nan
+    # The ticket's own csat column repeats its post-ticket CSAT answer, if one came in the window.
+    ticket_csat = np.full(len(tickets), np.nan)
+    on_ticket = (answers["survey"] == "csat").to_numpy() & (answers["ticket"].to_numpy() >= 0)
+    ticket_csat[answers["ticket"].to_numpy()[on_ticket]] = answers["score"].to_numpy()[on_ticket]
     answers = answers.sort_values(["at", "c", "survey"], kind="mergesort", ignore_index=True)
     cid = acc["customer_id"].to_numpy()
+    # The respondent: one of the account's users, the more active ones (low numbers) more often.
+    ac = answers["c"].to_numpy()
+    users = np.minimum(acc["seats"].to_numpy()[ac], MAX_USERS)
+    respondent = user_names(cid[ac], np.floor(rng.random(len(ac)) ** 1.5 * users).astype(np.int64))
     surveys = pd.DataFrame({
         "response_id": ids("R", len(answers), 8), "customer_id": cid[answers["c"].to_numpy()],
         "survey": answers["survey"].to_numpy(dtype=object), "score": answers["score"].to_numpy(dtype=float),
         "responded_at": cal.instants(answers["at"].to_numpy().astype(np.int64)),
         "touchpoint": answers["touchpoint"].to_numpy(dtype=object),
         "comment": _comments(rng, answers["tone"].to_numpy()),
+        "user_id": respondent,
         "ticket_id": np.where(answers["ticket"].to_numpy() >= 0,
                               tickets["ticket_id"].to_numpy()[np.maximum(answers["ticket"].to_numpy(), 0)], None),
         "send_id": sends["send_id"].to_numpy()[answers["send"].to_numpy()],

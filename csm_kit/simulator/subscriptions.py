@@ -3,10 +3,14 @@
 The monthly churn hazard of an account (the data-generating process the
 survival models and the health score are judged against)::
 
-    h = base[segment] * exp(  engagement_coef   * engagement
-                            + satisfaction_coef * satisfaction
-                            + not_onboarded_coef * (required milestones not done within 90 days)
-                            + support_pain_coef * log(support_pain) )
+    h = min(0.6, base[segment] * exp(- 0.45 * engagement
+                                     - 0.40 * satisfaction
+                                     + 0.70 * not_onboarded
+                                     + 0.50 * log(support_pain)))
+
+with base 0.030 (smb), 0.016 (mid_market), 0.008 (enterprise): the
+coefficients of :data:`TRUE_CHURN_DRIVERS`. ``not_onboarded`` is 1 when the
+required milestones were not all reached within 90 days of signup.
 
 Monthly billers can leave at any monthly anniversary; quarterly and annual
 billers only at renewal, with the hazard accumulated over the term
@@ -16,6 +20,7 @@ same month when they signed up early enough. Some churned accounts come
 back months later on a monthly plan (a reactivation). Seats change at
 anniversaries (renewals for annual and quarterly plans): engaged accounts
 mostly expand, disengaged ones contract; some larger accounts buy an add-on.
+Rows that end with the account's spell carry a cancel reason (most of them).
 """
 from __future__ import annotations
 
@@ -31,6 +36,8 @@ TRUE_CHURN_DRIVERS = {
     "satisfaction": -0.40,        # per standard deviation of latent satisfaction (seen in NPS/CSAT)
     "not_onboarded": 0.70,        # required milestones not reached within 90 days
     "log_support_pain": 0.50,     # per unit of log ticket-rate multiplier (seen in ticket counts)
+    "onboarded_within_days": 90,  # window for the required milestones
+    "hazard_cap": 0.60,           # no account's monthly hazard exceeds this
 }
 CHANGE_SLOTS = 3
 REACTIVATION_PROBABILITY = 0.18
@@ -42,7 +49,7 @@ def monthly_hazard(acc: pd.DataFrame, onboarded: np.ndarray) -> np.ndarray:
     base = np.array(list(d["base_monthly_hazard"].values()))[acc["segment_code"].to_numpy()]
     risk = (d["engagement"] * acc["engagement"].to_numpy() + d["satisfaction"] * acc["satisfaction"].to_numpy()
             + d["not_onboarded"] * (~onboarded) + d["log_support_pain"] * np.log(acc["support_pain"].to_numpy()))
-    return np.minimum(base * np.exp(risk), 0.6)
+    return np.minimum(base * np.exp(risk), d["hazard_cap"])
 
 
 def _terms_survived(rng, hazard_per_term: np.ndarray) -> np.ndarray:
@@ -71,7 +78,10 @@ def draw_spells(rng: np.random.Generator, acc: pd.DataFrame, hazard: np.ndarray,
     start2 = np.where(back, np.nan_to_num(end) + 30 * gap_months + rng.integers(0, 28, n), np.nan)
     start2[start2 >= cal.end] = np.nan
     months2 = _terms_survived(rng, hazard)
-    end2 = start2 + np.round(30.44 * months2)
+    # A returning account pays monthly again, so it leaves on a monthly anniversary of its return.
+    day2 = np.nan_to_num(start2, nan=0).astype(np.int64)
+    month2 = cal.month_of(day2)
+    end2 = cal.anniversary(month2, day2 - cal.month_starts[month2], months2).astype(float)
     end2[end2 >= cal.end] = np.nan
     return pd.DataFrame({"start1": start.astype(float), "end1": end, "flop": flop,
                          "start2": start2, "end2": np.where(np.isnan(start2), np.nan, end2)})
@@ -97,14 +107,27 @@ def subscriptions_table(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.
     grow = rng.random((n, CHANGE_SLOTS)) < 1 / (1 + np.exp(-(0.9 * acc["engagement"].to_numpy()[:, None] + 0.4)))
     factor = np.where(grow, 1 + rng.uniform(0.1, 0.6, (n, CHANGE_SLOTS)), 1 - rng.uniform(0.1, 0.4, (n, CHANGE_SLOTS)))
     order = np.argsort(day, axis=1, kind="stable")
-    day, factor = np.take_along_axis(day, order, 1), np.take_along_axis(factor, order, 1)
-    factor = np.where(np.isinf(day), 1.0, factor)
+    day = np.take_along_axis(day, order, 1)
+    factor, grow = np.take_along_axis(factor, order, 1), np.take_along_axis(grow, order, 1)
+    day[:, 1:][day[:, 1:] == day[:, :-1]] = np.inf  # one change per anniversary
+    # Apply the changes in date order; each moves the seat count by at least one seat, and a
+    # contraction of a one-seat account is no change at all (no row is split without a change).
+    seats_now = acc["seats"].to_numpy().astype(float)
+    after = np.empty((n, CHANGE_SLOTS))
+    for j in range(CHANGE_SLOTS):
+        target = np.round(seats_now * factor[:, j])
+        target = np.where(grow[:, j], np.maximum(target, seats_now + 1), np.maximum(1, np.minimum(target, seats_now - 1)))
+        real = np.isfinite(day[:, j]) & (target != seats_now)
+        day[:, j] = np.where(real, day[:, j], np.inf)
+        seats_now = np.where(real, target, seats_now)
+        after[:, j] = seats_now
+    order = np.argsort(day, axis=1, kind="stable")  # dropped changes to the back
+    day, after = np.take_along_axis(day, order, 1), np.take_along_axis(after, order, 1)
 
     bounds = np.column_stack([start, day, np.full(n, np.inf)])           # n x (slots + 2)
     piece_end = np.minimum(bounds[:, 1:], np.where(np.isnan(end), np.inf, end)[:, None])
     piece_start = bounds[:, :-1]
-    seats = np.maximum(1, np.round(acc["seats"].to_numpy()[:, None]
-                                   * np.column_stack([np.ones(n), np.cumprod(factor, axis=1)])))
+    seats = np.column_stack([acc["seats"].to_numpy().astype(float), after])
     valid = np.isfinite(piece_start) & (piece_start < piece_end)
     rows, j = np.nonzero(valid)
     price = np.where(acc["free"].to_numpy(), 0.0, PRICE_PER_SEAT[seg])
@@ -135,6 +158,7 @@ def subscriptions_table(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.
 
     subs = pd.concat([main, addons, again], ignore_index=True)
     subs = subs.sort_values(["c", "start", "plan"], kind="mergesort", ignore_index=True)
+    reason = _cancel_reasons(rng, acc, spells, subs)
     return pd.DataFrame({
         "subscription_id": ("S" + pd.Series(np.arange(1, len(subs) + 1)).astype(str).str.zfill(8)).to_numpy(dtype=object),
         "customer_id": acc["customer_id"].to_numpy()[subs["c"].to_numpy()],
@@ -147,4 +171,34 @@ def subscriptions_table(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.
         "quantity": pd.array(subs["quantity"].to_numpy().astype(np.int64), dtype="Int64"),
         "discount": subs["discount"].to_numpy(dtype=float),
         "currency": "USD",
+        "cancel_reason": reason,
     })
+
+
+CANCEL_REASONS = np.array(["not_using", "price", "missing_features", "switched_competitor", "poor_support",
+                           "budget_cuts", "business_closed"], dtype=object)
+REASON_UNKNOWN = 0.3  # share of cancellations with no reason recorded
+
+
+def _cancel_reasons(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataFrame,
+                    subs: pd.DataFrame) -> np.ndarray:
+    """The stated reason on rows that end with their account's spell (not on seat changes), else None.
+
+    The reason follows the account's hidden traits (disengaged: not using it; dissatisfied:
+    features and competitors; support pain: poor support), drawn once per account and spell
+    with the Gumbel-max trick so that a plan and its add-on ending together give the same reason.
+    """
+    n = len(acc)
+    e, s = acc["engagement"].to_numpy(), acc["satisfaction"].to_numpy()
+    pain = np.log(acc["support_pain"].to_numpy())
+    score = np.column_stack([0.2 - e, np.full(n, 0.3), -0.2 - 0.6 * s, -0.4 - 0.6 * s, -0.8 + pain,
+                             np.full(n, -0.3), np.full(n, -1.5)])
+    picks = [np.argmax(score + rng.gumbel(size=score.shape), axis=1) for _ in range(2)]  # spell 1, spell 2
+    unknown = rng.random((n, 2)) < REASON_UNKNOWN
+    c = subs["c"].to_numpy()
+    end = subs["end"].to_numpy(dtype=float)
+    spell = np.where(end == spells["end2"].to_numpy()[c], 1, 0)
+    ends_spell = np.isfinite(end) & ((end == spells["end1"].to_numpy()[c]) | (spell == 1))
+    chosen = np.where(spell == 1, picks[1][c], picks[0][c])
+    known = ends_spell & ~unknown[c, spell]
+    return np.where(known, CANCEL_REASONS[chosen], None)

@@ -154,6 +154,16 @@ def test_movement_log_lists_the_customers_behind_every_total():
     assert "flash" not in set(mrr_movement_log(every_kind(), include_joined_and_left=False, **FEB)["customer_id"])
 
 
+def test_mrr_growth_is_the_change_in_balance_over_the_opening_balance():
+    m = one(mrr_movements(every_kind(), **FEB))
+    assert m.mrr_growth == pytest.approx((345 - 330) / 330)
+    # A shrinking month, and a first month with nothing to grow from.
+    s = subs(("a", "2026-01-01", None, 100.0), ("b", "2026-01-01", "2026-02-10", 60.0), ("c", "2026-02-05", None, 20.0))
+    m = by_month(mrr_movements(s, start="2026-01", end="2026-02"))
+    assert m.loc["2026-02", "mrr_growth"] == pytest.approx((120 - 160) / 160)   # -25%
+    assert np.isnan(m.loc["2026-01", "mrr_growth"]) and m.loc["2026-01", "note"] != ""
+
+
 def test_new_is_judged_on_all_history_not_only_the_window():
     s = subs(("a", "2025-01-01", "2025-03-01", 10.0), ("a", "2026-02-01", None, 10.0))
     m = one(mrr_movements(s, **FEB))

@@ -280,7 +280,10 @@ def mrr_movements(data, *, start=None, end, by: str | None = None) -> pd.DataFra
       losses). Some tools leave reactivation out of net churn; rebuild that
       from the columns if needed.
 
-    Both are NaN when ``mrr_start`` is 0, and ``note`` says so.
+    and the month-over-month growth of the balance,
+    ``mrr_growth = (mrr_end - mrr_start) / mrr_start``.
+
+    All three are NaN when ``mrr_start`` is 0, and ``note`` says so.
 
     Parameters
     ----------
@@ -304,7 +307,7 @@ def mrr_movements(data, *, start=None, end, by: str | None = None) -> pd.DataFra
         ``joined_and_left`` (started and stopped paying inside the month: in
         no balance and no movement), ``paying_customers_start``,
         ``paying_customers_end``;
-        ``gross_mrr_churn``, ``net_mrr_churn`` and ``note``.
+        ``gross_mrr_churn``, ``net_mrr_churn``, ``mrr_growth`` and ``note``.
 
     See Also
     --------
@@ -323,11 +326,14 @@ def mrr_movements(data, *, start=None, end, by: str | None = None) -> pd.DataFra
     0      150.0  100.0       20.0   50.0    220.0
     >>> round(m["gross_mrr_churn"].item(), 4)   # 50 / 150
     0.3333
+    >>> round(m["mrr_growth"].item(), 4)        # (220 - 150) / 150
+    0.4667
     """
     out = _movement_table(data, start, end, by, "mrr_movements")
     lost = out["churn"] + out["contraction"]
     out["gross_mrr_churn"] = _rate(lost, out["mrr_start"])
     out["net_mrr_churn"] = _rate(lost - out["expansion"] - out["reactivation"], out["mrr_start"])
+    out["mrr_growth"] = _rate(out["mrr_end"] - out["mrr_start"], out["mrr_start"])
     out["note"] = np.where(out["mrr_start"] > 0, "", _NO_START_NOTE)
     return out
 

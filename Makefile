@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv report test clean
+.PHONY: venv report test browser clean
 
 venv: $(STAMP)
 
@@ -21,8 +21,20 @@ $(STAMP): pyproject.toml
 report: venv
 	$(BIN)/csm-kit report --data data/sample --out reports
 
-test: venv
-	$(BIN)/python -m pytest tests csm_kit
+# The browser check (tests/test_report_browser.py) opens the report in Debian's headless Chromium;
+# CI runs as root on Debian, so apt-get installs it when missing. Under `make test` the check must run.
+CHROMIUM := /usr/bin/chromium
+APT_LOG  := /tmp/csm-kit-apt-chromium.log
+
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the report's browser check (log: $(APT_LOG))"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } \
+	    > $(APT_LOG) 2>&1 || { tail -20 $(APT_LOG); echo "Could not install chromium"; exit 1; }; }
+
+test: venv browser
+	CSM_KIT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests csm_kit
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks  # each kernel starts in notebooks/
 
 clean:

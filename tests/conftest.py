@@ -1,4 +1,4 @@
-"""Shared fixtures: a small simulated data set on disk, made once per test session."""
+"""Shared fixtures: a small simulated data set on disk and the kit's report on it, made once per test session."""
 import pytest
 
 
@@ -10,3 +10,27 @@ def small_data_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("small_data")
     csm_kit.simulate(n_customers=150, start="2026-03", months=8, seed=7).to_dir(folder, format="csv")
     return folder
+
+
+@pytest.fixture(scope="session")
+def kit_report(small_data_dir, tmp_path_factory):
+    """The monthly report of the kit's own notebooks on the small data set, run once per session."""
+    from csm_kit.report import run_report
+
+    return run_report("2026-10", data=small_data_dir, out=tmp_path_factory.mktemp("kit_report"), progress=False)
+
+
+@pytest.fixture(scope="session")
+def screenshots(pytestconfig):
+    """Paths of screenshots a test took; listed in the summary at the end of the run."""
+    shots = []
+    pytestconfig._csm_kit_screenshots = shots
+    return shots
+
+
+def pytest_terminal_summary(terminalreporter):
+    shots = getattr(terminalreporter.config, "_csm_kit_screenshots", [])
+    if shots:
+        terminalreporter.section("report screenshots (headless Chromium)")
+        for path in shots:
+            terminalreporter.write_line(str(path))

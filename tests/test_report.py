@@ -9,7 +9,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from csm_kit.exceptions import DataValidationError, ReportError
 from csm_kit.record import MIME_TYPE, json_safe, read_recorded
-from csm_kit.report import run_report
+from csm_kit.report import report_notebooks, run_report
 
 PARAMS = 'month = "2026-10"  # month\ndata = "../data/sample"  # data\nsegment = "all"  # segment'
 
@@ -140,8 +140,11 @@ def test_recorded_values_round_trip_through_a_notebook_node():
     assert read_recorded(nb) == {"nps": {"name": "nps", "value": None, "unit": None, "label": "NPS"}}
 
 
-def test_end_to_end_with_the_kit_notebooks(tmp_path, small_data_dir):
-    folder = run_report("2026-10", data=small_data_dir, out=tmp_path, progress=False)
+def test_end_to_end_with_the_kit_notebooks(kit_report):
+    folder = kit_report  # every notebook of the kit on the small data set (shared with the browser check)
+    assert sorted(p.name for p in folder.glob("*.html")) == sorted(
+        ["index.html"] + [f"{nb.stem}.html" for nb in report_notebooks()])
+    assert {"metrics.json", "scorecard.csv", "manifest.json"} <= {p.name for p in folder.iterdir()}
     metrics = json.loads((folder / "metrics.json").read_text())["notebooks"]
     assert metrics["00_data_overview"]["customers_total"]["value"] == 150
     index = (folder / "index.html").read_text()

@@ -1,7 +1,11 @@
 """HTML for the report: each executed notebook without code, and the index page.
 
-Exports are self-contained: nbconvert embeds plot images as base64 data, so
-an HTML file can be emailed on its own.
+Exports are self-contained so a page can be emailed or opened offline: plot
+images are embedded as base64 data, and the page fetches nothing. nbconvert's
+``lab`` template would load require.js, MathJax and mermaid from a CDN (a
+console error, or a hang, in an offline browser); the report's template below
+extends it with those blocks emptied, and adds a link back to the index and a
+readable line length.
 """
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import html
 from pathlib import Path
 
 import nbformat
+from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
@@ -17,20 +22,48 @@ from traitlets.config import Config
 ALWAYS_REMOVED = {"remove-cell", "injected-parameters"}
 TEACHING_TAG = "teaching"
 
+_TEMPLATE_NAME = "csm_kit_report.html.j2"
+_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_css -%}
+<style type="text/css">
+main { max-width: 72rem; margin: 0 auto; padding: 0 1rem 3rem; }
+.jp-RenderedHTMLCommon { font-size: 15px; line-height: 1.5; }
+.jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
+nav.csm-back { max-width: 72rem; margin: 0 auto; padding: .8rem 1rem 0; font: 14px sans-serif; }
+</style>
+{%- endblock html_head_css -%}
+{%- block body_header -%}
+{{ super() }}
+{%- if resources.csm_index_href -%}
+<nav class="csm-back"><a href="{{ resources.csm_index_href }}">&larr; Report index</a></nav>
+{%- endif -%}
+{%- endblock body_header -%}
+"""
 
-def notebook_html(notebook: Path, *, teaching: bool = False) -> str:
-    """The executed notebook as an HTML page with code hidden.
 
-    Cells tagged ``teaching`` are left out unless ``teaching`` is True.
+def notebook_html(notebook: Path, *, teaching: bool = False, index_href: str | None = "index.html") -> str:
+    """The executed notebook as a self-contained HTML page with code hidden.
+
+    Cells tagged ``teaching`` are left out unless ``teaching`` is True; cells
+    tagged ``remove-cell`` and papermill's injected parameters always are, and
+    ``remove-input`` hides a cell's code (all code is hidden here anyway).
+    Images are embedded as ``data:`` URIs; the page loads no script or style
+    from elsewhere. ``index_href``: the link back to the report index (None: no link).
     """
     removed = set(ALWAYS_REMOVED) | (set() if teaching else {TEACHING_TAG})
     config = Config()
     config.TagRemovePreprocessor.remove_cell_tags = removed
     config.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(config=config, exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(config=config, template_name="lab", template_file=_TEMPLATE_NAME,
+                            extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})], embed_images=True,
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4),
+                                          resources={"csm_index_href": index_href})
     return body
 
 
@@ -52,30 +85,63 @@ def _fmt(value, unit, *, change: bool = False) -> str:
 
 _STYLE = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 2rem auto;
-       max-width: 60rem; padding: 0 1rem; color: #222; line-height: 1.45; }
+       max-width: 68rem; padding: 0 1rem; color: #222; line-height: 1.45; }
 h1 { margin-bottom: .2rem; } .meta { color: #666; font-size: .9rem; margin-top: 0; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; font-size: .95rem; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e3e3e3; }
-th { background: #f4f6f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.status { display: inline-block; width: .8rem; height: .8rem; border-radius: 50%; vertical-align: middle; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 .5rem; font-size: .95rem; }
+th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
+th { background: #f4f6f8; white-space: nowrap; } th.num, td.num { text-align: right; }
+td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.status { display: inline-block; width: .8rem; height: .8rem; border-radius: 50%; vertical-align: -1px;
+          margin-right: .3rem; }
 .green { background: #3A9D6B; } .yellow { background: #E3B23C; } .red { background: #C44E52; }
-.none { background: #ccc; }
-ul.areas li { margin: .25rem 0; } .warn { color: #8a5a00; }
+.none { background: #ccc; } td.muted { color: #888; }
+.noise { font-size: .85rem; padding: .05rem .4rem; border-radius: .6rem; white-space: nowrap; }
+.noise.within { background: #eef1f4; color: #555; } .noise.beyond { background: #fdebd0; color: #7a4a00; }
+.legend { color: #555; font-size: .85rem; margin: 0 0 2rem; }
+.areas li { margin: .35rem 0; } .areas .blurb { color: #555; font-size: .9rem; }
+.warn { color: #8a5a00; }
 """
+
+_NOISE = {True: ("within", "within noise"), False: ("beyond", "beyond noise")}
 
 
 def index_html(*, title: str, meta: str, areas: list[dict], scorecard_rows: list[dict],
                warnings: list[str]) -> str:
-    """The report's front page: scorecard first, then links to each area.
+    """The report's front page: the scorecard first, then a link to each area.
 
-    ``areas``: dicts with ``title`` and ``href``. ``scorecard_rows``: dicts with
-    ``label``, ``value``, ``unit`` and optionally ``previous``, ``change``,
-    ``target``, ``status`` (green/yellow/red) and ``note``.
+    Parameters
+    ----------
+    title, meta : str
+        The page heading and the line under it (data source, fingerprint, segment).
+    areas : list of dict
+        ``title``, ``href`` and optionally ``blurb`` (a sentence on what the page answers).
+    scorecard_rows : list of dict
+        Rows of :func:`csm_kit.metrics.scorecard.scorecard`: ``label``, ``value``,
+        ``unit`` and optionally ``previous``, ``change``, ``target``, ``status``
+        (green/yellow/red), ``within_noise`` (True/False/None) and ``note``.
+    warnings : list of str
+        Data validation warnings, listed at the end.
+
+    Returns
+    -------
+    str
+        A complete HTML page with its style inline (it fetches nothing).
+
+    Examples
+    --------
+    >>> page = index_html(title="Report", meta="", areas=[{"title": "Churn", "href": "02_churn.html"}],
+    ...                   scorecard_rows=[{"label": "CSAT", "value": 0.8, "unit": "share", "previous": 0.78,
+    ...                                    "change": 0.02, "target": 0.85, "status": "yellow",
+    ...                                    "within_noise": True}], warnings=[])
+    >>> [s in page for s in ("80.0%", "78.0%", "+2.0 pts", "85.0%", "yellow", "within noise", "02_churn.html")]
+    [True, True, True, True, True, True, True]
     """
     e = html.escape
     has_targets = any("status" in r for r in scorecard_rows)
-    head = "<tr><th>Metric</th><th>Value</th>"
-    head += "<th>Previous month</th><th>Change</th><th>Target</th><th>Status</th><th>Note</th>" if has_targets else ""
+    head = "<tr><th>Metric</th><th class='num'>Value</th>"
+    if has_targets:
+        head += ("<th class='num'>Previous month</th><th class='num'>Change</th><th class='num'>Target</th>"
+                 "<th>Status</th><th>Sampling noise</th>")
     head += "</tr>"
     rows = []
     for r in scorecard_rows:
@@ -84,20 +150,30 @@ def index_html(*, title: str, meta: str, areas: list[dict], scorecard_rows: list
         if has_targets:
             status = r.get("status") or "no target"
             css = status if status in ("green", "yellow", "red") else "none"
+            noise = _NOISE.get(r.get("within_noise"))
+            note = e(str(r.get("note") or ""))
+            noise_cell = (f"<span class='noise {noise[0]}' title='{note}'>{noise[1]}</span>" if noise else "")
             cells += (f"<td class='num'>{e(_fmt(r.get('previous'), unit))}</td>"
                       f"<td class='num'>{e(_fmt(r.get('change'), unit, change=True))}</td>"
                       f"<td class='num'>{e(_fmt(r.get('target'), unit))}</td>"
-                      f"<td><span class='status {css}' title='{e(status)}'></span> {e(status)}</td>"
-                      f"<td>{e(str(r.get('note') or ''))}</td>")
+                      f"<td{'' if css != 'none' else ' class=muted'}><span class='status {css}' "
+                      f"title='{e(status)}'></span>{e(status)}</td><td>{noise_cell}</td>")
         rows.append(f"<tr>{cells}</tr>")
-    links = "".join(f"<li><a href='{e(a['href'])}'>{e(a['title'])}</a></li>" for a in areas)
+    legend = ("<p class='legend'>Status against the targets in <code>targets.yaml</code>: green, goal met; "
+              "yellow, between the goal and the warning level; red, beyond the warning level. "
+              "Previous month comes from last month's report in the same folder. Sampling noise: for survey "
+              "metrics, whether the change since last month is larger than a fresh sample could produce by "
+              "chance (95% test).</p>") if has_targets else ""
+    links = "".join(f"<li><a href='{e(a['href'])}'>{e(a['title'])}</a>"
+                    + (f"<br><span class='blurb'>{e(a['blurb'])}</span>" if a.get("blurb") else "") + "</li>"
+                    for a in areas)
     warn = "".join(f"<li class='warn'>{e(w)}</li>" for w in warnings)
     warn_block = f"<h2>Data warnings</h2><ul>{warn}</ul>" if warnings else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(title)}</title><style>{_STYLE}</style></head>
 <body><h1>{e(title)}</h1><p class="meta">{e(meta)}</p>
-<h2>Scorecard</h2><table>{head}{''.join(rows)}</table>
+<h2>Scorecard</h2><table>{head}{''.join(rows)}</table>{legend}
 <h2>Area reports</h2><ul class="areas">{links}</ul>{warn_block}
 </body></html>
 """

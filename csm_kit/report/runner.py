@@ -49,6 +49,14 @@ def report_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
     return found
 
 
+def _first_markdown(path: Path) -> str:
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except (OSError, ValueError):
+        return ""
+    return next((c.source for c in cells if c.cell_type == "markdown" and c.source.strip()), "")
+
+
 def notebook_title(path: Path) -> str:
     """The name a reader sees in the index: the notebook's first ``# heading``, else its file name.
 
@@ -57,16 +65,25 @@ def notebook_title(path: Path) -> str:
     >>> notebook_title(Path("03_revenue_and_mrr.ipynb"))  # no such file: from the name
     'Revenue and mrr'
     """
-    try:
-        cells = nbformat.read(path, as_version=4).cells
-    except (OSError, ValueError):
-        cells = []
-    for cell in cells:
-        if cell.cell_type == "markdown":
-            heading = re.search(r"^#\s+(.+?)\s*$", cell.source, flags=re.M)
-            if heading:
-                return heading.group(1)
+    heading = re.search(r"^#\s+(.+?)\s*$", _first_markdown(path), flags=re.M)
+    if heading:
+        return heading.group(1)
     return path.stem.split("_", 1)[-1].replace("_", " ").capitalize()
+
+
+def notebook_blurb(path: Path, limit: int = 220) -> str:
+    """The first sentence after the notebook's ``# heading``: what the page answers, for the index.
+
+    Markdown emphasis and code marks are dropped; cut at ``limit`` characters.
+
+    >>> notebook_blurb(report_notebooks()[0])
+    'What this report was computed from: the tables that were loaded, ...'
+    """
+    text = re.sub(r"^#.*$", "", _first_markdown(path), flags=re.M)
+    text = " ".join(re.sub(r"[*_`]", "", text).split())
+    sentence = re.match(r"(.+?[.!?])(\s|$)", text)
+    text = sentence.group(1) if sentence else text
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 @dataclass(frozen=True)
@@ -247,7 +264,8 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
             (build / f"{o.notebook.stem}.html").write_text(notebook_html(o.output, teaching=teaching),
                                                            encoding="utf-8")
             metrics[o.notebook.stem] = read_recorded(o.output)
-            areas.append({"title": notebook_title(o.notebook), "href": f"{o.notebook.stem}.html"})
+            areas.append({"title": notebook_title(o.notebook), "href": f"{o.notebook.stem}.html",
+                          "blurb": notebook_blurb(o.notebook)})
         card = _scorecard(json_safe(metrics), month, out / _report_name(month - 1, segment))
         card.to_csv(build / "scorecard.csv", index=False)
         rows = json_safe(card.to_dict("records"))

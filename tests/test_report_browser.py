@@ -1,0 +1,136 @@
+"""The report in a real browser: Debian's headless Chromium opens index.html and every area page.
+
+A page passes when it loads with no console error, no uncaught script error,
+no broken image (every <img> decoded, naturalWidth > 0) and no request for
+anything outside the report folder: the pages must work when emailed or opened
+offline. Screenshots of the index and of one area page with a plot are saved
+under pytest's temporary folder and listed at the end of the run.
+
+Driver: Playwright for Python with the system Chromium (``executable_path``);
+``playwright install`` is never run. Without /usr/bin/chromium the tests are
+skipped, except under ``make test`` (CSM_KIT_REQUIRE_BROWSER=1), which installs
+Debian's chromium first and where a missing browser is a failure.
+"""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CSM_KIT_CHROMIUM", "/usr/bin/chromium"))
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def _unavailable() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found (Debian: apt-get install chromium; `make test` does it)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A fresh headless Chromium profile that may load only file: and data: URLs."""
+    reason = _unavailable()
+    if reason:
+        if os.environ.get("CSM_KIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"The browser check must run here: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
+            headless=True, args=FLAGS, viewport=LAPTOP)
+        outside = []
+
+        def only_local(route):
+            url = route.request.url
+            if url.startswith(("file:", "data:")):
+                route.continue_()
+            else:  # the report must not fetch anything; keep the address for the assertion
+                outside.append(url)
+                route.abort()
+
+        context.route("**/*", only_local)
+        context.outside_requests = outside
+        yield context
+        context.close()
+
+
+def _open(context, path: Path) -> dict:
+    """Load one page; what went wrong on it."""
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"script error: {exc}"))
+    before = len(context.outside_requests)
+    page.goto(path.as_uri(), wait_until="load")
+    images = page.evaluate("""Array.from(document.images).map(img => ({
+        src: img.src.slice(0, 30), complete: img.complete, width: img.naturalWidth}))""")
+    return {"page": page, "errors": errors, "images": images,
+            "outside": context.outside_requests[before:], "title": page.title()}
+
+
+def _check(result: dict, name: str) -> None:
+    assert result["errors"] == [], f"{name}: {result['errors']}"
+    assert result["outside"] == [], f"{name} fetched from outside the report: {result['outside']}"
+    broken = [img for img in result["images"] if not (img["complete"] and img["width"] > 0)]
+    assert broken == [], f"{name}: broken images {broken}"
+    assert all(img["src"].startswith("data:image/") for img in result["images"]), f"{name}: images not embedded"
+
+
+def _screenshot(result: dict, path: Path, screenshots: list) -> None:
+    result["page"].screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000  # a real rendering, not an empty canvas
+    screenshots.append(path)
+    print(f"screenshot: {path}")
+
+
+def test_index_loads_cleanly_and_links_to_every_area(browser, kit_report, tmp_path_factory, screenshots):
+    index = _open(browser, kit_report / "index.html")
+    _check(index, "index.html")
+    page = index["page"]
+    assert page.locator("h1").inner_text() == "Customer-success report, 2026-10"
+    headers = page.locator("table th").all_inner_texts()
+    assert headers == ["Metric", "Value", "Previous month", "Change", "Target", "Status", "Sampling noise"]
+    assert page.locator("table tr").count() > 1  # at least one scorecard row besides the header
+
+    hrefs = page.locator("ul.areas a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    expected = sorted(p.name for p in kit_report.glob("[0-9][0-9]_*.html"))
+    assert sorted(hrefs) == expected and len(expected) >= 1
+    # the scorecard fits a laptop screen's width: nothing scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
+    _screenshot(index, tmp_path_factory.mktemp("screenshots") / "index.png", screenshots)
+
+    page.locator("ul.areas a").first.click()  # the links work in the browser, not only on disk
+    page.wait_for_load_state("load")
+    assert page.url.endswith(hrefs[0])
+    page.close()
+
+
+def test_every_area_page_loads_with_its_plots_embedded(browser, kit_report, tmp_path_factory, screenshots):
+    pages = sorted(kit_report.glob("[0-9][0-9]_*.html"))
+    with_plot = None
+    for path in pages:
+        result = _open(browser, path)
+        _check(result, path.name)
+        page = result["page"]
+        assert page.locator("pre:has-text('import csm_kit')").count() == 0, f"{path.name}: code is shown"
+        assert page.locator("a", has_text="Report index").count() == 1
+        if with_plot is None and result["images"]:
+            with_plot = (path, result)
+        else:
+            page.close()
+    assert with_plot is not None, "no area page has a plot"
+    path, result = with_plot
+    _screenshot(result, tmp_path_factory.mktemp("screenshots") / f"{path.stem}.png", screenshots)
+    # pages go out by email one at a time: a copy opened from another folder still renders
+    lone = tmp_path_factory.mktemp("emailed") / path.name
+    shutil.copy(path, lone)
+    _check(_open(browser, lone), f"{path.name} on its own")

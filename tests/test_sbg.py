@@ -1,9 +1,10 @@
 """sBG: reproduces Fader & Hardie (2007) and behaves on degenerate input."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from csm_kit.exceptions import NotFittedError
-from csm_kit.models.sbg import ShiftedBetaGeoModel
+from csm_kit.models.sbg import ShiftedBetaGeoModel, cohort_survivors
 
 HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
@@ -54,3 +55,51 @@ def test_summary_has_standard_errors():
     s = ShiftedBetaGeoModel().fit(REGULAR).summary
     assert list(s.index) == ["gamma", "delta"] and (s["std_error"] > 0).all()
     assert (s["ci_low"] < s["estimate"]).all()
+
+
+def test_conditional_survival_is_the_ratio_of_survivals():
+    m = ShiftedBetaGeoModel().fit(HIGH_END)
+    assert m.conditional_survival(3, 2) == pytest.approx(m.survival(5) / m.survival(3))
+    assert m.conditional_survival(np.array([[0], [4]]), np.array([[1, 2]])).shape == (2, 2)
+    # survivors of more renewals are more loyal: their one-period survival is higher
+    assert np.all(np.diff(m.conditional_survival(np.arange(10), 1)) > 0)
+    with pytest.raises(ValueError, match=">= 0"):
+        m.conditional_survival(-1, 1)
+
+
+def _subs(rows):
+    return pd.DataFrame([dict(zip(("customer_id", "start_date", "end_date", "amount"), r), billing_period="month")
+                         for r in rows]).astype({"start_date": "datetime64[ns]", "end_date": "datetime64[ns]"})
+
+
+def test_cohort_survivors_by_hand():
+    subs = _subs([
+        ("a", "2026-01-01", "2026-02-01", 10.0),   # pays exactly one month: gone at tenure 1
+        ("b", "2026-01-31", "2026-03-15", 10.0),   # last day of the month; lasts 1.5 months
+        ("c", "2026-01-10", "2026-03-01", 10.0),   # leaves, then comes back: reactivation ignored
+        ("c", "2026-05-01", None, 10.0),
+        ("d", "2026-01-20", "2026-01-25", 10.0),   # joins and leaves inside the cohort month
+        ("e", "2026-01-15", None, 10.0),           # stays
+        ("f", "2026-02-01", None, 10.0),           # February cohort: not counted
+        ("g", "2026-01-05", None, 0.0),            # free plan: never paying, not in the cohort
+    ])
+    s = cohort_survivors(subs, cohort="2026-01", end="2026-05")
+    # tenure 0: a b c d e (d left Jan 25, after its start); 1: b (Feb 28 covered), c (Feb 10), e; a ended on Feb 1
+    # tenure 2: e only (b ended Mar 15 before Mar 31; c ended Mar 1 before Mar 10); 3, 4: e
+    assert s.tolist() == [5, 3, 1, 1, 1]
+    assert list(s.index) == [0, 1, 2, 3, 4] and s.name == "survivors"
+    with pytest.raises(ValueError, match="No customer's first paid spell began in 2026-03"):
+        cohort_survivors(subs, cohort="2026-03", end="2026-05")
+    with pytest.raises(ValueError, match="at least one month"):
+        cohort_survivors(subs, cohort="2026-01", end="2026-01")
+
+
+def test_pooled_cohorts_count_ages_all_of_them_reached():
+    subs = _subs([("a", "2026-01-15", "2026-03-01", 10.0), ("b", "2026-02-10", None, 10.0),
+                  ("c", "2026-02-28", "2026-04-28", 10.0), ("d", "2026-03-02", None, 10.0)])
+    s = cohort_survivors(subs, cohort="2026-01", cohort_end="2026-02", end="2026-04")
+    # a, b, c pooled (d joined in March); ages 0..2, as a February joiner reaches tenure 2 by Apr 30.
+    # tenure 1: a (Feb 15 < Mar 1), b, c (Mar 28 < Apr 28); tenure 2: b only (a left Mar 1, c on Apr 28 itself)
+    assert s.tolist() == [3, 3, 1]
+    with pytest.raises(ValueError, match="cohort_end"):
+        cohort_survivors(subs, cohort="2026-02", cohort_end="2026-01", end="2026-04")

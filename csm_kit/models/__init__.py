@@ -1,6 +1,9 @@
 """Survival churn models and CLV models (in progress: see the models issue)."""
-from .clv_nc import BetaGeoModel, GammaGammaModel
+from .clv_nc import BetaGeoModel, GammaGammaModel, customer_lifetime_value, holdout_comparison, simulate_bgnbd_summary
 from .rfm import rfm_summary
-from .sbg import ShiftedBetaGeoModel
+from .sbg import ShiftedBetaGeoModel, cohort_survivors
+from .survival_clv import SurvivalCLV, survival_matrix_from_curve, survival_matrix_from_sbg
 
-__all__ = ["ShiftedBetaGeoModel", "rfm_summary", "BetaGeoModel", "GammaGammaModel"]
+__all__ = ["ShiftedBetaGeoModel", "rfm_summary", "BetaGeoModel", "GammaGammaModel",
+           "SurvivalCLV", "survival_matrix_from_curve", "survival_matrix_from_sbg", "cohort_survivors",
+           "customer_lifetime_value", "holdout_comparison", "simulate_bgnbd_summary"]

@@ -6,24 +6,32 @@
 
 Written on scipy rather than taken from ``lifetimes`` (archived since 2020,
 several features broken on current pandas, and a CLV helper that silently
-assumed days) or PyMC-Marketing (pulls in PyMC). Every fitted model keeps the
-``time_unit`` of the summary it was fitted on and refuses another. The
-likelihood is evaluated once per distinct (frequency, recency, T) row with
-a weight, which makes large customer bases cheap.
+assumed days) or PyMC-Marketing (pulls in PyMC, needs Python 3.12 for current
+releases, seconds of compile per fit). Every fitted model keeps the
+``time_unit`` of the summary it was fitted on and refuses another.
+
+Speed: the BG/NBD likelihood depends on a customer only through
+(frequency, recency, T), so it is evaluated once per distinct row with a
+weight (the count): the same likelihood, far fewer terms. It is maximised
+with its analytic gradient. Predictions evaluate the hypergeometric function
+once per distinct (frequency, T).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln, hyp2f1
+from scipy import optimize
+from scipy.special import digamma, gammaln, hyp2f1
 
 from .base import FittedModel
+from .rfm import DAYS_PER_UNIT, check_summary
 
 
 def _unit(summary: pd.DataFrame) -> str:
     unit = summary.attrs.get("time_unit")
     if unit is None:
-        raise ValueError("The summary has no time_unit; build it with csm_kit.models.rfm_summary.")
+        raise ValueError("The summary has no time_unit; build it with csm_kit.models.rfm_summary "
+                         "(or set summary.attrs['time_unit']).")
     return unit
 
 
@@ -34,9 +42,64 @@ class _UnitModel(FittedModel):
             raise ValueError(f"The model was fitted in {self.time_unit_}s; this summary is in {_unit(summary)}s.")
 
 
+def _wsum(w, v) -> float:
+    """Weighted sum without BLAS: a threaded ``dot`` costs more than it saves on a busy machine."""
+    return float(np.einsum("i,i->", w, v))
+
+
+def _bgnbd_loglik(theta, x, tx, T, w, ux, ix, gradient=True):
+    """Weighted BG/NBD log-likelihood (FHL 2005 eq. 6) and its gradient in (r, alpha, a, b)."""
+    r, alpha, a, b = theta
+    # Terms that depend on x only: computed on the distinct x values, then gathered.
+    g_rx = (gammaln(r + ux) - gammaln(r))[ix]
+    g_b = (gammaln(a + b) + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))[ix]
+    l_T, l_tx = np.log(alpha + T), np.log(alpha + tx)
+    rx = r + x
+    a3 = -rx * l_T
+    rep = x > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a4 = np.where(rep, np.log(a) - np.log(np.where(rep, b + x - 1, 1.0)) - rx * l_tx, -np.inf)
+    m = np.logaddexp(a3, a4)
+    ll = _wsum(w, g_rx + r * np.log(alpha) + g_b + m)
+    if not gradient:
+        return ll, None
+    w4 = np.exp(a4 - m)
+    w3 = 1 - w4
+    d_r = (digamma(r + ux) - digamma(r))[ix] + np.log(alpha) - w3 * l_T - w4 * l_tx
+    d_alpha = r / alpha - rx * (w3 / (alpha + T) + w4 / (alpha + tx))
+    d_ab = digamma(a + b) - digamma(a + b + ux)
+    d_a = d_ab[ix] + w4 / a
+    d_b = (d_ab + digamma(b + ux) - digamma(b))[ix] - np.where(rep, w4 / np.where(rep, b + x - 1, 1.0), 0.0)
+    return ll, np.array([_wsum(w, d_r), _wsum(w, d_alpha), _wsum(w, d_a), _wsum(w, d_b)])
+
+
 class BetaGeoModel(_UnitModel):
-    """BG/NBD: purchases while alive are Poisson(lambda), lambda ~ Gamma(r, alpha);
-    after each purchase the customer drops out with probability p, p ~ Beta(a, b).
+    """BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005).
+
+    While alive, a customer buys at Poisson rate lambda, lambda ~ Gamma(r, alpha);
+    after each repeat purchase they drop out for good with probability p,
+    p ~ Beta(a, b). Fitted by maximum likelihood on an RFM summary
+    (``frequency``, ``recency``, ``T`` in the summary's ``time_unit``).
+
+    Parameters
+    ----------
+    compress : bool
+        Fit on the distinct (frequency, recency, T) rows with counts as
+        weights (default True): the same likelihood, much faster on large
+        customer bases. False evaluates it customer by customer.
+
+    Attributes
+    ----------
+    params_ : dict
+        ``{"r", "alpha", "a", "b"}`` (alpha in the summary's time unit).
+    standard_errors_ : dict
+        From the inverse Hessian of the log-likelihood at the optimum.
+    log_likelihood_ : float
+    converged_ : bool
+    time_unit_ : str
+    n_customers_ : int
+    n_rows_ : int
+        Rows the likelihood was evaluated on (distinct rows when compressed).
 
     Examples
     --------
@@ -44,57 +107,171 @@ class BetaGeoModel(_UnitModel):
     >>> s = rfm_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="week")  # doctest: +SKIP
     >>> {k: round(v, 3) for k, v in BetaGeoModel().fit(s).params_.items()}  # doctest: +SKIP
     {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
+
+    Parameters recovered from 20,000 simulated customers (fits in milliseconds):
+
+    >>> s = simulate_bgnbd_summary(20_000, r=0.25, alpha=4.0, a=0.8, b=2.5, T=39.0, seed=3, resolution=1 / 7)
+    >>> m = BetaGeoModel().fit(s)
+    >>> m.converged_, m.time_unit_, m.n_rows_ < len(s)
+    (True, 'week', True)
+    >>> {k: round(v, 2) for k, v in m.params_.items()}
+    {'r': 0.25, 'alpha': 4.02, 'a': 0.82, 'b': 2.46}
     """
 
     param_names = ("r", "alpha", "a", "b")
 
+    def __init__(self, compress: bool = True):
+        self.compress = compress
+
     def fit(self, summary: pd.DataFrame) -> "BetaGeoModel":
-        rows = summary.groupby(["frequency", "recency", "T"]).size().reset_index(name="w")
+        """Maximum-likelihood fit on an RFM summary; returns self."""
+        check_summary(summary, "BetaGeoModel.fit")
+        unit = _unit(summary)
+        if self.compress:
+            rows = summary.groupby(["frequency", "recency", "T"], sort=False).size().reset_index(name="w")
+        else:
+            rows = summary[["frequency", "recency", "T"]].assign(w=1)
         x, tx, T, w = (rows[c].to_numpy(float) for c in ("frequency", "recency", "T", "w"))
+        ux, ix = np.unique(x, return_inverse=True)
+        n = w.sum()
 
-        def nll(theta):
-            r, alpha, a, b = theta
-            a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-            a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-            a3 = -(r + x) * np.log(alpha + T)
-            with np.errstate(divide="ignore"):
-                a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + tx), -np.inf)
-            return -(w * (a1 + a2 + np.logaddexp(a3, a4))).sum()
+        def objective(z):  # mean negative log-likelihood over log-parameters, and its gradient
+            theta = np.exp(z)
+            ll, grad = _bgnbd_loglik(theta, x, tx, T, w, ux, ix)
+            return -ll / n, -grad * theta / n
 
-        self._maximise(nll, np.ones(4))
-        self.time_unit_ = _unit(summary)
+        # Start at a moment-style guess: alpha on the scale of the observation window.
+        start = np.log([1.0, max(float(np.mean(T)), 1e-3) / 10, 1.0, 1.0])
+        res = optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
+                                options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000})
+        res = optimize.minimize(objective, res.x, jac=True, method="BFGS", options={"gtol": 1e-9})
+        theta = np.exp(res.x)
+        ll, grad = _bgnbd_loglik(theta, x, tx, T, w, ux, ix)
+        # Hessian by central differences of the analytic gradient (8 gradient evaluations).
+        h = 1e-5 * theta
+        hess = np.empty((4, 4))
+        for i in range(4):  # four parameters, not data rows
+            e = np.zeros(4)
+            e[i] = h[i]
+            hess[i] = -(_bgnbd_loglik(theta + e, x, tx, T, w, ux, ix)[1]
+                        - _bgnbd_loglik(theta - e, x, tx, T, w, ux, ix)[1]) / (2 * h[i])
+        hess = (hess + hess.T) / 2
+        try:
+            var = np.diag(np.linalg.inv(hess))
+            se = np.where(var > 0, np.sqrt(np.abs(var)), np.nan)  # NaN: no interior optimum (flat likelihood)
+        except np.linalg.LinAlgError:
+            se = np.full(4, np.nan)
+        self.params_ = {k: float(v) for k, v in zip(self.param_names, theta)}
+        self.standard_errors_ = {k: float(v) for k, v in zip(self.param_names, se)}
+        self.log_likelihood_ = ll
+        self.converged_ = bool(np.max(np.abs(grad * theta)) / n < 1e-5)
+        self.time_unit_ = unit
         self.n_customers_ = len(summary)
+        self.n_rows_ = len(rows)
         return self
 
-    def probability_alive(self, summary: pd.DataFrame) -> pd.Series:
-        """P(alive | x, t_x, T) = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x))."""
+    # -- predictions -----------------------------------------------------------------
+
+    def _arrays(self, summary):
         self._same_unit(summary)
+        check_summary(summary, type(self).__name__)
+        return tuple(summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+
+    def _p_alive(self, x, tx, T) -> np.ndarray:
         r, alpha, a, b = self.params_.values()
-        x, tx, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            odds = np.where(x > 0, a / (b + x - 1) * ((alpha + T) / (alpha + tx)) ** (r + x), 0.0)
-        return pd.Series(1 / (1 + odds), index=summary.index, name="probability_alive")
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            log_odds = np.log(a) - np.log(np.where(x > 0, b + x - 1, 1.0)) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+        return np.where(x > 0, 1 / (1 + np.exp(log_odds)), 1.0)
+
+    def probability_alive(self, summary: pd.DataFrame) -> pd.Series:
+        """P(alive at T | x, t_x, T) = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)).
+
+        A customer with no repeat purchase is alive for sure (BG/NBD drops
+        customers only right after a purchase).
+        """
+        x, tx, T = self._arrays(summary)
+        return pd.Series(self._p_alive(x, tx, T), index=summary.index, name="probability_alive")
+
+    def _tail(self, x, T, t) -> np.ndarray:
+        """1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t)), once per distinct (x, T)."""
+        r, alpha, a, b = self.params_.values()
+        keys = pd.MultiIndex.from_arrays([x, T])
+        codes, uniq = pd.factorize(keys)
+        ux = uniq.get_level_values(0).to_numpy(float)[:, None]
+        uT = uniq.get_level_values(1).to_numpy(float)[:, None]
+        t = np.atleast_1d(np.asarray(t, dtype=float))[None, :]
+        z = t / (alpha + uT + t)
+        out = 1 - ((alpha + uT) / (alpha + uT + t)) ** (r + ux) * hyp2f1(r + ux, b + ux, a + b + ux - 1, z)
+        return out[codes]
+
+    def _expected(self, x, tx, T, t) -> np.ndarray:
+        r, alpha, a, b = self.params_.values()
+        head = (a + b + x - 1) / (a - 1)
+        return (head * self._p_alive(x, tx, T))[:, None] * self._tail(x, T, t)
 
     def expected_purchases(self, summary: pd.DataFrame, t: float) -> pd.Series:
-        """E[purchases in the next t units | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10)."""
-        self._same_unit(summary)
+        """E[repeat purchases in the next t time units | x, t_x, T] (FHL 2005, eq. 10).
+
+        ``P(alive) x (a + b + x - 1) / (a - 1) x [1 - ((alpha + T) / (alpha + T + t))^(r + x)
+        2F1(r + x, b + x; a + b + x - 1; t / (alpha + T + t))]``; ``t`` in the model's time unit.
+        """
+        if not np.isscalar(t) or not t >= 0:
+            raise ValueError(f"t must be a number >= 0 (in {getattr(self, 'time_unit_', 'time unit')}s), not {t!r}.")
+        x, tx, T = self._arrays(summary)
+        return pd.Series(self._expected(x, tx, T, t)[:, 0], index=summary.index, name="expected_purchases")
+
+    def expected_purchases_new_customer(self, t) -> np.ndarray:
+        """E[X(t)] for a customer just acquired (FHL 2005, eq. 7).
+
+        ``(a + b - 1) / (a - 1) x [1 - (alpha / (alpha + t))^r 2F1(r, b; a + b - 1; t / (alpha + t))]``
+        """
+        self._check_fitted()
         r, alpha, a, b = self.params_.values()
-        x, T = summary["frequency"].to_numpy(float), summary["T"].to_numpy(float)
-        head = (a + b + x - 1) / (a - 1)
-        tail = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
-        return pd.Series(head * tail * self.probability_alive(summary).to_numpy(), index=summary.index,
-                         name="expected_purchases")
+        t = np.asarray(t, dtype=float)
+        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "params_"):
+            return "<BetaGeoModel (not fitted)>"
+        p = ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items())
+        return f"<BetaGeoModel {p}, fitted on {self.n_customers_:,} customers in {self.time_unit_}s>"
 
 
 class GammaGammaModel(_UnitModel):
-    """Gamma-Gamma spend: each purchase's value ~ Gamma(p, nu), nu ~ Gamma(q, gamma); fitted on repeat buyers."""
+    """Gamma-Gamma spend model (Fader & Hardie 2013), fitted on repeat buyers.
+
+    Each purchase's value ~ Gamma(p, nu), nu ~ Gamma(q, gamma) across
+    customers; assumes spend is independent of purchase frequency (check the
+    correlation of ``frequency`` and ``monetary_value`` first).
+
+    Attributes
+    ----------
+    params_ : dict
+        ``{"p", "q", "gamma"}``.
+    standard_errors_, log_likelihood_, converged_, time_unit_, n_customers_ (repeat buyers)
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"frequency": [1, 2, 3, 1, 4, 2, 0], "recency": [1, 2, 3, 1, 4, 2, 0.0],
+    ...                   "T": [5.0] * 7, "monetary_value": [20.0, 35, 18, 50, 25, 30, 0]})
+    >>> s.attrs["time_unit"] = "week"
+    >>> GammaGammaModel().fit(s).n_customers_
+    6
+    """
 
     param_names = ("p", "q", "gamma")
 
     def fit(self, summary: pd.DataFrame) -> "GammaGammaModel":
+        """Maximum likelihood on the repeat buyers' (frequency, monetary_value); returns self."""
+        check_summary(summary, "GammaGammaModel.fit", monetary=True)
+        unit = _unit(summary)
         buyers = summary[summary["frequency"] > 0]
-        if (buyers["monetary_value"] <= 0).any():
-            raise ValueError("monetary_value must be > 0 for every repeat buyer.")
+        if buyers.empty:
+            raise ValueError("GammaGammaModel needs repeat buyers (frequency > 0); the summary has none.")
+        bad = buyers["monetary_value"] <= 0
+        if bad.any():
+            raise ValueError(f"monetary_value must be > 0 for every repeat buyer; offending customers: "
+                             f"{buyers.loc[bad, 'monetary_value'].head(5).to_dict()}")
         x, m = buyers["frequency"].to_numpy(float), buyers["monetary_value"].to_numpy(float)
 
         def nll(theta):
@@ -103,13 +280,180 @@ class GammaGammaModel(_UnitModel):
                      + p * x * np.log(x) - (p * x + q) * np.log(x * m + g)).sum()
 
         self._maximise(nll, np.ones(3))
-        self.time_unit_ = _unit(summary)
+        self.time_unit_ = unit
         self.n_customers_ = len(buyers)
         return self
 
     def expected_spend(self, summary: pd.DataFrame) -> pd.Series:
-        """E[value of a purchase | x, m_x] = (gamma + x m_x) p / (p x + q - 1); the population mean for x = 0."""
+        """E[value of a purchase | x, m_x] = p (gamma + x m_x) / (p x + q - 1).
+
+        For x = 0 this is the population mean ``p gamma / (q - 1)``.
+        """
         self._same_unit(summary)
+        check_summary(summary, "GammaGammaModel.expected_spend", monetary=True)
         p, q, g = self.params_.values()
         x, m = summary["frequency"].to_numpy(float), summary["monetary_value"].to_numpy(float)
         return pd.Series(p * (g + x * m) / (p * x + q - 1), index=summary.index, name="expected_spend")
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "params_"):
+            return "<GammaGammaModel (not fitted)>"
+        p = ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items())
+        return f"<GammaGammaModel {p}, fitted on {self.n_customers_:,} repeat buyers>"
+
+
+def customer_lifetime_value(purchase_model: BetaGeoModel, spend_model: GammaGammaModel, summary: pd.DataFrame, *,
+                            months: int = 12, annual_discount_rate: float = 0.10,
+                            gross_margin: float = 1.0) -> pd.DataFrame:
+    """Discounted CLV over the next ``months`` from BG/NBD purchases and Gamma-Gamma spend.
+
+    ``clv = sum_{i=1..H} margin x E[spend] x (E[Y(t_i)] - E[Y(t_{i-1})]) / (1 + d)^i``
+
+    with ``t_i`` = i months in the models' time unit (a month is 365.25 / 12
+    days), ``E[Y(t)]`` the expected purchases by t given the customer's
+    history, and ``d = (1 + annual_discount_rate)^(1/12) - 1``: month i's
+    purchases are discounted to its end. This is the sum ``lifetimes``'
+    ``customer_lifetime_value`` computes (which took months of 30 days,
+    assumed daily data and a monthly rate), here vectorised and in explicit
+    units.
+
+    Parameters
+    ----------
+    purchase_model : BetaGeoModel
+    spend_model : GammaGammaModel
+        Both fitted in the summary's time unit.
+    summary : DataFrame
+        RFM summary (``frequency``, ``recency``, ``T``, ``monetary_value``).
+    months : int
+        Horizon H in months (default 12).
+    annual_discount_rate : float
+        Default 0.10.
+    gross_margin : float
+        Fraction of spend kept (default 1: revenue).
+
+    Returns
+    -------
+    DataFrame
+        Index as ``summary``: ``expected_purchases`` (over the horizon),
+        ``expected_spend`` (per purchase), ``clv``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"frequency": [0, 2], "recency": [0, 20.0], "T": [30.0, 30.0],
+    ...                   "monetary_value": [0.0, 40.0]})
+    >>> s.attrs["time_unit"] = "week"
+    >>> bg, gg = BetaGeoModel(), GammaGammaModel()
+    >>> bg.params_, bg.time_unit_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, "week"
+    >>> gg.params_, gg.time_unit_ = {"p": 6.25, "q": 3.74, "gamma": 15.44}, "week"
+    >>> v = customer_lifetime_value(bg, gg, s, months=12, annual_discount_rate=0.0)
+    >>> bool(np.allclose(v["clv"], v["expected_purchases"] * v["expected_spend"]))
+    True
+    """
+    if int(months) != months or months < 1:
+        raise ValueError(f"months must be a whole number >= 1, not {months!r}.")
+    if not 0 <= gross_margin <= 1:
+        raise ValueError(f"gross_margin is a fraction between 0 and 1, not {gross_margin!r}.")
+    if not np.isfinite(annual_discount_rate) or annual_discount_rate < 0:
+        raise ValueError(f"annual_discount_rate must be >= 0, not {annual_discount_rate!r}.")
+    spend_model._same_unit(summary)
+    x, tx, T = purchase_model._arrays(summary)
+    unit = purchase_model.time_unit_
+    month = DAYS_PER_UNIT["month"] / DAYS_PER_UNIT[unit]
+    steps = np.arange(0, int(months) + 1) * month
+    cum = purchase_model._expected(x, tx, T, steps)           # customers x (H + 1), first column 0
+    per_month = np.diff(cum, axis=1)
+    v = (1 + annual_discount_rate) ** (-np.arange(1, int(months) + 1) / 12)
+    spend = spend_model.expected_spend(summary).to_numpy()
+    return pd.DataFrame({"expected_purchases": cum[:, -1], "expected_spend": spend,
+                         "clv": gross_margin * spend * (per_month @ v)}, index=summary.index)
+
+
+def holdout_comparison(model: BetaGeoModel, summary: pd.DataFrame, *, max_frequency: int = 7) -> pd.DataFrame:
+    """Predicted vs actual holdout purchases, grouped by calibration frequency (FHL 2005, Figure 4).
+
+    For each calibration ``frequency`` 0, 1, ..., ``max_frequency``+ (the last
+    group pools the rest): customers, mean actual repeat purchases in the
+    holdout, mean of the model's conditional expectation over the holdout
+    length, and the totals. Needs a summary built with ``observation_end``
+    (``frequency_holdout``, ``duration_holdout``).
+
+    Returns
+    -------
+    DataFrame
+        ``frequency`` (int; the last row is ``max_frequency`` and more),
+        ``label`` ("7+"), ``customers``, ``actual``, ``predicted``,
+        ``actual_total``, ``predicted_total``.
+    """
+    missing = [c for c in ("frequency_holdout", "duration_holdout") if c not in summary.columns]
+    if missing:
+        raise ValueError(f"holdout_comparison needs summary columns {missing}: build the summary with "
+                         "rfm_summary(..., observation_end=...).")
+    durations = summary["duration_holdout"].unique()
+    if len(durations) != 1:
+        raise ValueError(f"duration_holdout must be the same for every customer, found {durations[:5].tolist()}.")
+    predicted = model.expected_purchases(summary, float(durations[0]))
+    group = summary["frequency"].clip(upper=max_frequency).astype(int)
+    g = pd.DataFrame({"frequency": group, "actual": summary["frequency_holdout"], "predicted": predicted})
+    out = g.groupby("frequency").agg(customers=("actual", "size"), actual=("actual", "mean"),
+                                     predicted=("predicted", "mean"), actual_total=("actual", "sum"),
+                                     predicted_total=("predicted", "sum")).reset_index()
+    out.insert(1, "label", [f"{f}+" if f == max_frequency else str(f) for f in out["frequency"]])
+    out.attrs["time_unit"] = model.time_unit_
+    out.attrs["holdout_length"] = float(durations[0])
+    return out
+
+
+def simulate_bgnbd_summary(n_customers: int, *, r: float, alpha: float, a: float, b: float, T, seed: int = 0,
+                           time_unit: str = "week", resolution: float | None = None) -> pd.DataFrame:
+    """Draw an RFM summary from the BG/NBD process at known parameters (for tests and benchmarks).
+
+    Per customer: lambda ~ Gamma(r, rate alpha), p ~ Beta(a, b); N ~
+    Poisson(lambda T) purchases would happen in (0, T] if the customer stayed;
+    the customer drops out right after repeat purchase J ~ Geometric(p). So
+    ``frequency = min(N, J)`` and, given N = n, the x-th purchase time is the
+    x-th of n uniform order statistics on (0, T]: ``recency = T x Beta(x, n - x + 1)``.
+
+    Parameters
+    ----------
+    n_customers : int
+    r, alpha, a, b : float
+        BG/NBD parameters (alpha in ``time_unit``\\ s).
+    T : float or array
+        Observation length per customer (time since first purchase).
+    seed : int
+    time_unit : str
+        Stored in ``.attrs``.
+    resolution : float, optional
+        Round recency down to multiples of this (1/7 for days when the unit
+        is weeks), as real transaction data are.
+
+    Returns
+    -------
+    DataFrame
+        ``frequency``, ``recency``, ``T``; index ``customer_id`` 0..n-1.
+
+    Examples
+    --------
+    >>> s = simulate_bgnbd_summary(1000, r=0.243, alpha=4.414, a=0.793, b=2.426, T=39.0, seed=1)
+    >>> bool((s["recency"] <= s["T"]).all()), s.attrs["time_unit"]
+    (True, 'week')
+    """
+    rng = np.random.default_rng(seed)
+    T = np.broadcast_to(np.asarray(T, dtype=float), (n_customers,)).copy()
+    lam = rng.gamma(r, 1 / alpha, n_customers)
+    p = rng.beta(a, b, n_customers)
+    n = rng.poisson(lam * T)
+    j = rng.geometric(np.clip(p, 1e-12, 1))
+    x = np.minimum(n, j)
+    rep = x > 0
+    tx = np.zeros(n_customers)
+    tx[rep] = T[rep] * rng.beta(x[rep], n[rep] - x[rep] + 1)
+    if resolution:
+        tx = np.floor(tx / resolution + 1e-9) * resolution
+    out = pd.DataFrame({"frequency": x, "recency": tx, "T": T}, index=pd.RangeIndex(n_customers, name="customer_id"))
+    out.attrs["time_unit"] = time_unit
+    return out
+
+
+__all__ = ["BetaGeoModel", "GammaGammaModel", "customer_lifetime_value", "holdout_comparison",
+           "simulate_bgnbd_summary"]

@@ -9,7 +9,10 @@ in one stated ``time_unit``, which the summary carries in ``.attrs``.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from ..exceptions import DataValidationError
 
 DAYS_PER_UNIT = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 
@@ -17,31 +20,59 @@ DAYS_PER_UNIT = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 def rfm_summary(data, *, calibration_end, observation_end=None, time_unit: str = "week") -> pd.DataFrame:
     """Frequency, recency, T and monetary value per customer, with an optional holdout.
 
+    Calibration is every purchase day up to and including ``calibration_end``;
+    the holdout is the days after it up to and including ``observation_end``.
+    A customer whose first purchase is on ``calibration_end`` has T = 0;
+    customers whose first purchase is later are left out (they are not in
+    the calibration cohort).
+
     Parameters
     ----------
     data : Dataset or DataFrame
         The ``transactions`` table (customer_id, date, amount).
     calibration_end : date
-        Last day of the calibration period (inclusive). Customers whose first
-        purchase is after it are left out.
+        Last day of the calibration period (inclusive).
     observation_end : date, optional
-        Last day of a holdout period: adds ``frequency_holdout`` (purchase
-        days in the holdout), ``monetary_holdout`` and ``duration_holdout``.
+        Last day of a holdout period (after ``calibration_end``): adds
+        ``frequency_holdout`` (purchase days in the holdout),
+        ``monetary_holdout`` (their mean value) and ``duration_holdout``.
     time_unit : {"day", "week", "month", "year"}
+        A month is 365.25 / 12 days, a year 365.25.
 
     Returns
     -------
     DataFrame
         Index ``customer_id``; ``.attrs["time_unit"]`` is the unit.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "a"],
+    ...                    "date": pd.to_datetime(["2026-01-01", "2026-01-08", "2026-01-08", "2026-01-15",
+    ...                                            "2026-01-29"]),
+    ...                    "amount": [10.0, 5.0, 15.0, 7.0, 30.0]})
+    >>> rfm_summary(tx, calibration_end="2026-01-15", observation_end="2026-02-12").T
+    customer_id           a    b
+    frequency           1.0  0.0
+    recency             1.0  0.0
+    T                   2.0  0.0
+    monetary_value     20.0  0.0
+    frequency_holdout   1.0  0.0
+    monetary_holdout   30.0  0.0
+    duration_holdout    4.0  4.0
     """
     if time_unit not in DAYS_PER_UNIT:
         raise ValueError(f"time_unit must be one of {list(DAYS_PER_UNIT)}, not {time_unit!r}.")
     tx = data if isinstance(data, pd.DataFrame) else (data.require("transactions", by="rfm_summary") or data.transactions)
+    _check_transactions(tx)
     cal_end = pd.Timestamp(calibration_end).normalize()
+    if observation_end is not None and pd.Timestamp(observation_end).normalize() <= cal_end:
+        raise ValueError(f"observation_end ({observation_end}) must be after calibration_end ({calibration_end}).")
     unit = DAYS_PER_UNIT[time_unit]
     daily = (tx.assign(day=tx["date"].dt.normalize()).groupby(["customer_id", "day"], sort=True)["amount"].sum()
              .reset_index())
     cal = daily[daily["day"] <= cal_end].copy()
+    if cal.empty:
+        raise ValueError(f"No transaction on or before calibration_end {cal_end.date()}.")
     cal["nth"] = cal.groupby("customer_id").cumcount()
     g = cal.groupby("customer_id")
     first, last = g["day"].min(), g["day"].max()
@@ -60,3 +91,46 @@ def rfm_summary(data, *, calibration_end, observation_end=None, time_unit: str =
         out["duration_holdout"] = (obs_end - cal_end).days / unit
     out.attrs["time_unit"] = time_unit
     return out
+
+
+def _check_transactions(tx: pd.DataFrame) -> None:
+    missing = [c for c in ("customer_id", "date", "amount") if c not in tx.columns]
+    if missing:
+        raise DataValidationError("transactions", None, f"missing column(s) {missing}",
+                                  detail=f"the table has {list(tx.columns)}")
+    if not pd.api.types.is_datetime64_any_dtype(tx["date"]):
+        raise DataValidationError("transactions", "date", "must be dates (datetime64)", detail=f"got {tx['date'].dtype}")
+    for column, bad in (("customer_id", tx["customer_id"].isna()), ("date", tx["date"].isna()),
+                        ("amount", ~np.isfinite(pd.to_numeric(tx["amount"], errors="coerce").astype(float)))):
+        if bad.any():
+            rows = tx.loc[bad, ["customer_id", "date", "amount"]].head(5)
+            rows.index = np.flatnonzero(bad.to_numpy())[:5] + 1
+            raise DataValidationError("transactions", column, "must not be empty (a number for amount)", rows=rows)
+
+
+def check_summary(summary: pd.DataFrame, by: str, monetary: bool = False) -> None:
+    """Check an RFM summary's columns and rules, naming the offending customers.
+
+    Rules: ``frequency`` a whole number >= 0; ``0 <= recency <= T``;
+    ``recency == 0`` when ``frequency == 0``; with ``monetary``,
+    ``monetary_value`` present and finite.
+
+    >>> s = pd.DataFrame({"frequency": [1], "recency": [5.0], "T": [3.0]})
+    >>> check_summary(s, "fit")
+    Traceback (most recent call last):
+    ...
+    ValueError: fit: recency must lie between 0 and T; offending customers: [0]
+    """
+    needed = ["frequency", "recency", "T"] + (["monetary_value"] if monetary else [])
+    missing = [c for c in needed if c not in summary.columns]
+    if missing:
+        raise ValueError(f"{by} needs RFM summary column(s) {missing}; the table has {list(summary.columns)}.")
+    x, tx, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    rules = [("frequency must be a whole number >= 0", ~((x >= 0) & (x == np.round(x)))),
+             ("recency must lie between 0 and T", ~((tx >= 0) & (tx <= T + 1e-12))),
+             ("recency must be 0 when frequency is 0", (x == 0) & (tx != 0))]
+    if monetary:
+        rules.append(("monetary_value must be a finite number", ~np.isfinite(summary["monetary_value"].to_numpy(float))))
+    for rule, bad in rules:
+        if bad.any():
+            raise ValueError(f"{by}: {rule}; offending customers: {summary.index[bad][:5].tolist()}")

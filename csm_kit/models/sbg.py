@@ -86,6 +86,23 @@ class ShiftedBetaGeoModel(FittedModel):
         t = np.asarray(t, dtype=float)
         return np.exp(betaln(g, d + t) - betaln(g, d))
 
+    def conditional_survival(self, tenure, t) -> np.ndarray:
+        """S(tenure + t) / S(tenure) = B(gamma, delta + tenure + t) / B(gamma, delta + tenure).
+
+        The probability that a customer who has already survived ``tenure``
+        periods survives ``t`` more; broadcasts over arrays.
+
+        >>> m = ShiftedBetaGeoModel().fit([1000, 631, 468, 382, 326, 289, 262, 241])
+        >>> float(m.conditional_survival(0, 2)) == float(m.survival(2))
+        True
+        """
+        self._check_fitted()
+        g, d = self.params_["gamma"], self.params_["delta"]
+        tenure, t = np.asarray(tenure, dtype=float), np.asarray(t, dtype=float)
+        if (tenure < 0).any() or (t < 0).any():
+            raise ValueError("tenure and t must be >= 0 periods.")
+        return np.exp(betaln(g, d + tenure + t) - betaln(g, d + tenure))
+
     def retention_rate(self, t) -> np.ndarray:
         """r(t) = (delta + t - 1) / (gamma + delta + t - 1), for t >= 1."""
         self._check_fitted()
@@ -94,7 +111,11 @@ class ShiftedBetaGeoModel(FittedModel):
         return (d + t - 1) / (g + d + t - 1)
 
     def projection(self, periods: int) -> pd.DataFrame:
-        """Projected survivors for periods 0..periods next to the actual counts fitted on."""
+        """Projected survivors for periods 0..periods next to the actual counts fitted on.
+
+        Columns ``period``, ``actual`` (NaN beyond the data), ``projected``
+        (``n_0 S(t)``), ``retention_rate`` (NaN at period 0).
+        """
         self._check_fitted()
         t = np.arange(periods + 1)
         actual = np.full(len(t), np.nan)
@@ -111,9 +132,79 @@ class ShiftedBetaGeoModel(FittedModel):
         g, d = self.params_["gamma"], self.params_["delta"]
         return float(hyp2f1(1.0, d, g + d, 1.0 / (1.0 + discount_rate)))
 
+    def plot_projection(self, periods: int | None = None, ax=None, **kwargs):
+        """Projected vs actual survivors (see :func:`csm_kit.models.clv_plots.plot_sbg_projection`)."""
+        from .clv_plots import plot_sbg_projection
+        return plot_sbg_projection(self, periods=periods, ax=ax, **kwargs)
+
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):
             return f"<ShiftedBetaGeoModel (not fitted), time_unit={self.time_unit!r}>"
         p = self.params_
         return (f"<ShiftedBetaGeoModel gamma={p['gamma']:.3f}, delta={p['delta']:.3f}, fitted on "
                 f"{len(self.survivors_) - 1} {self.time_unit}s of a cohort of {self.survivors_[0]:,.0f}>")
+
+
+def cohort_survivors(data, *, cohort, end, cohort_end=None) -> pd.Series:
+    """Survivor counts of one signup cohort by month of tenure, for :class:`ShiftedBetaGeoModel`.
+
+    The cohort is the customers whose *first* paid spell
+    (:func:`csm_kit.metrics.ledger.paid_spells`) began in month ``cohort``
+    (or from ``cohort`` to ``cohort_end``: several signup months pooled, each
+    customer aged from its own start, when one month is too small to fit).
+    ``n_k`` = those still paying k months after their own start, i.e. whose
+    first spell covers the day ``start + k months`` (spells are ``[start, end)``).
+    The sBG model treats churn as final, so a later reactivation does not
+    bring a customer back. Ages run from 0 to ``end - cohort`` months: the
+    last age every member of the cohort (the latest joined on the cohort
+    month's last day) has reached by the last day of ``end``
+    (``end - cohort_end`` months when pooled).
+
+    Parameters
+    ----------
+    data : Dataset or DataFrame
+        A Dataset with ``subscriptions``, or the subscriptions table.
+    cohort : str or Period
+        Signup (first paid) month, ``YYYY-MM``.
+    end : str or Period
+        Last month observed.
+    cohort_end : str or Period, optional
+        Last signup month pooled (default: ``cohort`` alone).
+
+    Returns
+    -------
+    Series
+        Survivors indexed by ``month`` of tenure 0, 1, ..., named ``survivors``.
+
+    Examples
+    --------
+    Three January customers: one pays a single month, one two, one stays.
+
+    >>> subs = pd.DataFrame({"customer_id": ["a", "b", "c"],
+    ...     "start_date": pd.to_datetime(["2026-01-10", "2026-01-31", "2026-01-05"]),
+    ...     "end_date": pd.to_datetime(["2026-02-10", "2026-03-31", None]),
+    ...     "billing_period": ["month"] * 3, "amount": [10.0, 10.0, 10.0]})
+    >>> cohort_survivors(subs, cohort="2026-01", end="2026-04").tolist()
+    [3, 2, 1, 1]
+    """
+    from ..metrics.ledger import paid_spells
+    from ..periods import month_end, to_month
+
+    cohort, end = to_month(cohort), to_month(end)
+    last = cohort if cohort_end is None else to_month(cohort_end)
+    if last < cohort:
+        raise ValueError(f"cohort_end ({last}) must not be before cohort ({cohort}).")
+    ages = (end - last).n
+    if ages < 1:
+        raise ValueError(f"end ({end}) must be at least one month after the (last) cohort month ({last}).")
+    spells = paid_spells(data)
+    first = spells[spells["spell"] == 1]
+    signup = first["start"].dt.to_period("M")
+    members = first[(signup >= cohort) & (signup <= last)]
+    if members.empty:
+        raise ValueError(f"No customer's first paid spell began in {cohort}"
+                         f"{'' if last == cohort else f' to {last}'}.")
+    as_of = month_end(end)
+    stop = members["end"].fillna(as_of + pd.Timedelta(days=1))
+    counts = [int((stop > members["start"] + pd.DateOffset(months=k)).sum()) for k in range(ages + 1)]  # per age
+    return pd.Series(counts, index=pd.RangeIndex(ages + 1, name="month"), name="survivors")

@@ -1,0 +1,151 @@
+"""The at-risk list: every active customer's churn probability, MRR at risk and why, for a CSM to act on."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .churn_drivers import ChurnDrivers
+from .retention_curves import check_table
+
+DAYS_PER_MONTH = 365.25 / 12
+MIN_PUSH = np.log(1.05)  # a driver is listed when it raises the hazard by 5% or more
+DAYS_PER_UNIT = {"month": DAYS_PER_MONTH, "week": 7.0, "day": 1.0}
+
+#: Plain words for the usual covariates: (label, formatter of the value).
+_WORDS = {
+    "usage_share": ("product used on", lambda v: f"{v:.0%} of days"),
+    "active_users": ("active users", lambda v: f"{v:.0f}"),
+    "nps": ("latest NPS answer", lambda v: f"{v:.0f}/10"),
+    "csat": ("latest CSAT answer", lambda v: f"{v:.1f}/5"),
+    "tickets": ("tickets in the last 90 days", lambda v: f"{v:.0f}"),
+    "onboarded": ("onboarded within 90 days", lambda v: "yes" if v >= 0.5 else "no"),
+    "mrr": ("MRR", lambda v: f"{v:,.0f}"),
+    "seats": ("seats", lambda v: f"{v:,.0f}"),
+    "reactivated": ("came back after churning", lambda v: "yes" if v >= 0.5 else "no"),
+}
+
+
+def _phrase(variable: str, value, mean) -> str:
+    """``"tickets in the last 90 days: 6 (average 1)"``, ``"segment: smb"``, ``"no NPS answer"``."""
+    if variable in _WORDS:
+        label, fmt = _WORDS[variable]
+        if pd.isna(value):
+            return f"{label}: no answer" if variable in ("nps", "csat") else f"{label}: unknown"
+        avg = f" (average {fmt(mean)})" if mean is not None and variable not in ("onboarded", "reactivated") else ""
+        return f"{label}: {fmt(float(value))}{avg}"
+    if pd.isna(value):
+        return f"{variable}: missing"
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return f"{variable}: {value:.3g}" + (f" (average {mean:.3g})" if mean is not None else "")
+    return f"{variable}: {value}"
+
+
+def at_risk(drivers: ChurnDrivers, table: pd.DataFrame, horizon_days: int = 90, *, lifetime_months: int = 24,
+            top: int = 3, sort_by: str = "mrr_at_risk") -> pd.DataFrame:
+    """Every active customer's probability of churning in the next ``horizon_days``, its MRR at risk and why.
+
+    For each customer paying on ``as_of`` (a censored row of ``table``,
+    which should be built with ``covariates_at=as_of`` so the covariates are
+    today's; with ``spells=True`` reactivated customers are included):
+
+    - ``p_churn = 1 - S(tau + h | x) / S(tau | x)``, ``tau`` its tenure and
+      ``h = horizon_days`` in the model's unit (30.44 days a month), from
+      :meth:`ChurnDrivers.conditional_survival`;
+    - ``expected_months``: restricted mean remaining lifetime over the next
+      ``lifetime_months``: ``integral_0^L P(still a customer at tau + u) du``,
+      in months (midpoint rule on tenth-of-a-month steps). It cannot exceed
+      L: a customer the model expects to keep scores L.
+    - ``mrr_at_risk = mrr x p_churn`` (expected MRR lost within the horizon);
+    - ``drivers``: the ``top`` covariates pushing its hazard up most,
+      ``beta_j (x_j - mean_j) > log(1.05)`` (raising it by 5% or more; dummies of one variable summed), in
+      plain words with the customer's value and the average, and
+      ``risk_multiplier = exp(sum_j beta_j (x_j - mean_j))`` (its hazard
+      relative to an average customer).
+
+    Parameters
+    ----------
+    drivers : ChurnDrivers
+        A fitted model.
+    table : DataFrame
+        Survival table of the customers to score.
+    horizon_days : int
+        Horizon of the churn probability (default 90).
+    lifetime_months : int
+        Horizon of the restricted mean lifetime (default 24).
+    top : int
+        Drivers listed per customer.
+    sort_by : str
+        Column to sort on, largest first (``"mrr_at_risk"`` or ``"p_churn"``).
+
+    Returns
+    -------
+    DataFrame
+        One row per active customer: ``customer_id``, [``segment``],
+        ``tenure_months``, ``mrr``, ``p_churn``, ``mrr_at_risk``,
+        ``expected_months``, ``risk_multiplier``, ``drivers`` (a "; "-joined
+        string) and ``driver_1..top``; ``attrs`` holds the horizon.
+
+    Examples
+    --------
+    >>> from csm_kit.datasets import load_sample
+    >>> from csm_kit.models import survival_table, ChurnDrivers
+    >>> ds = load_sample()
+    >>> m = ChurnDrivers(covariates=["usage_share", "tickets"], holdout=0).fit(
+    ...     survival_table(ds, as_of="2026-10-31", covariates_at="2025-10-31", spells=True))
+    >>> now = survival_table(ds, as_of="2026-10-31", covariates_at="2026-10-31", spells=True)
+    >>> r = at_risk(m, now)
+    >>> len(r) == int((~now["churned"]).sum()), bool(r["mrr_at_risk"].is_monotonic_decreasing)
+    (True, True)
+    """
+    drivers._check_fitted()
+    check_table(table, ("customer_id", "tenure", "churned"), who="at_risk: the survival table")
+    if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
+        raise ValueError(f"horizon_days must be a whole number >= 1, not {horizon_days!r}.")
+    if not (isinstance(lifetime_months, (int, np.integer)) and lifetime_months >= 1):
+        raise ValueError(f"lifetime_months must be a whole number >= 1, not {lifetime_months!r}.")
+    unit = drivers.unit_
+    per_month = DAYS_PER_MONTH / DAYS_PER_UNIT[unit]  # model units in a month
+    alive = table[~table["churned"].to_numpy(dtype=bool)]
+    if "spell" in alive.columns:
+        alive = alive.sort_values(["customer_id", "spell"], kind="mergesort")
+    alive = alive.drop_duplicates("customer_id", keep="last").reset_index(drop=True)
+    if alive.empty:
+        raise ValueError("at_risk: no active (censored) customer in the table.")
+    if sort_by not in ("mrr_at_risk", "p_churn", "expected_months"):
+        raise ValueError(f"sort_by must be 'mrr_at_risk', 'p_churn' or 'expected_months', not {sort_by!r}.")
+
+    p_churn = 1 - drivers.conditional_survival(alive, [horizon_days / DAYS_PER_UNIT[unit]])[:, 0]
+    steps = np.arange(10 * lifetime_months) / 10 + 0.05  # months, midpoints
+    expected = drivers.conditional_survival(alive, steps * per_month).sum(axis=1) / 10
+
+    contrib = drivers.contributions(alive)
+    order = np.argsort(-contrib.to_numpy(), axis=1, kind="stable")[:, :top]
+    vals = np.take_along_axis(contrib.to_numpy(), order, axis=1)
+    names = np.asarray(contrib.columns)[order]
+    means = {v: (float(drivers.means_[v]) if v in drivers.means_ and v not in drivers.logged_ else
+                 (float(np.expm1(drivers.means_[v])) if v in drivers.means_ else None)) for v in contrib.columns}
+    phrases = np.empty(order.shape, dtype=object)
+    for j in range(order.shape[1]):  # `top` columns; rows are handled by pandas below
+        col = pd.Series(names[:, j])
+        raw = [alive.at[i, v] if v in alive.columns else np.nan for i, v in enumerate(col)]
+        phrases[:, j] = [_phrase(v, x, means.get(v)) if c > MIN_PUSH else "" for v, x, c in zip(col, raw, vals[:, j])]
+
+    mrr = alive["mrr"].to_numpy(dtype=float) if "mrr" in alive.columns else np.full(len(alive), np.nan)
+    out = pd.DataFrame({"customer_id": alive["customer_id"].to_numpy()})
+    if "segment" in alive.columns:
+        out["segment"] = alive["segment"].to_numpy()
+    tenure_days = alive["tenure_days"].to_numpy() if "tenure_days" in alive.columns else None
+    out["tenure_months"] = (tenure_days / DAYS_PER_MONTH if tenure_days is not None
+                            else alive["tenure"].to_numpy() / per_month)
+    out["mrr"] = mrr
+    out["p_churn"] = p_churn
+    out["mrr_at_risk"] = mrr * p_churn
+    out["expected_months"] = expected
+    out["risk_multiplier"] = np.exp(contrib.sum(axis=1).to_numpy())
+    out["drivers"] = ["; ".join(p for p in row if p) for row in phrases]
+    for j in range(order.shape[1]):
+        out[f"driver_{j + 1}"] = phrases[:, j]
+    out = out.sort_values(sort_by, ascending=False, kind="mergesort", ignore_index=True)
+    out.attrs.update({"horizon_days": int(horizon_days), "lifetime_months": int(lifetime_months),
+                      "as_of": table.attrs.get("as_of")})
+    return out

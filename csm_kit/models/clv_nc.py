@@ -100,6 +100,8 @@ class BetaGeoModel(_UnitModel):
     n_customers_ : int
     n_rows_ : int
         Rows the likelihood was evaluated on (distinct rows when compressed).
+    max_T_, max_frequency_ : float, int
+        Largest T and frequency fitted on (the default ranges of the matrix plots).
 
     Examples
     --------
@@ -168,6 +170,7 @@ class BetaGeoModel(_UnitModel):
         self.time_unit_ = unit
         self.n_customers_ = len(summary)
         self.n_rows_ = len(rows)
+        self.max_T_, self.max_frequency_ = float(T.max()), int(x.max())  # plot ranges
         return self
 
     # -- predictions -----------------------------------------------------------------
@@ -229,6 +232,16 @@ class BetaGeoModel(_UnitModel):
         r, alpha, a, b = self.params_.values()
         t = np.asarray(t, dtype=float)
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+
+    def plot_probability_alive_matrix(self, ax=None, **kwargs):
+        """See :func:`csm_kit.models.clv_plots.plot_probability_alive_matrix`."""
+        from .clv_plots import plot_probability_alive_matrix
+        return plot_probability_alive_matrix(self, ax=ax, **kwargs)
+
+    def plot_expected_purchases_matrix(self, t: float = 1.0, ax=None, **kwargs):
+        """See :func:`csm_kit.models.clv_plots.plot_expected_purchases_matrix`."""
+        from .clv_plots import plot_expected_purchases_matrix
+        return plot_expected_purchases_matrix(self, t, ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):

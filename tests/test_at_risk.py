@@ -56,7 +56,7 @@ def test_drivers_name_what_raises_the_risk(fitted):
     worst = row.assign(customer_id="worst", usage_share=0.0, tickets=12.0, onboarded=0.0, csat=1.0)
     best = row.assign(customer_id="best", usage_share=0.9, tickets=0.0, onboarded=1.0, csat=5.0)
     table = pd.concat([now, worst, best], ignore_index=True)
-    r = at_risk(m, table, sort_by="p_churn", top=4).set_index("customer_id")
+    r = at_risk(m, table, sort_by="p_churn", top=6).set_index("customer_id")
     w = r.loc["worst"]
     assert w["p_churn"] > r.loc["best", "p_churn"] and w["risk_multiplier"] > 1 > r.loc["best", "risk_multiplier"]
     assert "product used on: 0% of days" in w["drivers"] and "onboarded within 90 days: no" in w["drivers"]

@@ -1,0 +1,111 @@
+"""Every report notebook runs under papermill with parameters other than its defaults.
+
+The report only ever runs the notebooks with the current month on the full
+data set; these runs make sure a notebook also works for another month and
+one segment, on a data set with only the tables a subscription business must
+have, and on the CDNOW data set (customers and transactions only). Notebooks
+are found by ``report_notebooks()``, so a new one is tested without editing
+this file. One small simulated data set is shared by the whole session, and
+the runs go two at a time, as in the report.
+
+A run passes when it finishes without an error, the parameters reached the
+notebook (papermill injects them), it records its key numbers, and each table
+the notebook reads but the data lacks is named in its output in plain words.
+"""
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import papermill
+import pytest
+
+from csm_kit.config import CDNOW_DIR, NOTEBOOKS_DIR
+from csm_kit.record import read_recorded
+from csm_kit.report import report_notebooks
+
+OPTIONAL_TABLES = ("subscriptions", "transactions", "usage_events", "surveys", "survey_sends", "tickets",
+                   "onboarding", "milestones")
+NOTEBOOKS = report_notebooks()
+#: How a notebook says a table is missing ("No tickets in this data set", "not in this data set: ...").
+NEGATION = re.compile(r"\b(no|not|without|lacks?|missing|absent|none)\b")
+
+
+@pytest.fixture(scope="module")
+def minimal_data_dir(small_data_dir, tmp_path_factory):
+    """The small simulated data set cut down to customers and subscriptions."""
+    folder = tmp_path_factory.mktemp("minimal_data")
+    for table in ("customers", "subscriptions"):
+        shutil.copy(small_data_dir / f"{table}.csv", folder / f"{table}.csv")
+    return folder
+
+
+SCENARIOS = {
+    # another month, one small segment (17 enterprise customers in the small data set)
+    "2026-08_enterprise": lambda dirs: ({"data": str(dirs["small"]), "month": "2026-08", "segment": "enterprise"},
+                                        ()),
+    "no_usage_surveys_tickets": lambda dirs: ({"data": str(dirs["minimal"]), "month": "2026-10"},
+                                              tuple(t for t in OPTIONAL_TABLES if t != "subscriptions")),
+    "cdnow": lambda dirs: ({"data": str(CDNOW_DIR), "month": "1998-06"},
+                           tuple(t for t in OPTIONAL_TABLES if t != "transactions")),
+}
+
+
+def _output_lines(nb) -> list[str]:
+    """The lines of every text-like output of the executed notebook (not its fixed markdown)."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", ""))
+            for mime in ("text/plain", "text/markdown", "text/html"):
+                value = out.get("data", {}).get(mime, "")
+                parts.append("".join(value) if isinstance(value, list) else value)
+    return "\n".join(parts).lower().splitlines()
+
+
+def _tables_read(nb) -> set[str]:
+    """Optional tables the notebook's code reads (``ds.<table>``)."""
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return {t for t in OPTIONAL_TABLES if re.search(rf"\bds\.{t}\b", code)}
+
+
+@pytest.fixture(scope="module")
+def runs(small_data_dir, minimal_data_dir, tmp_path_factory):
+    """Every (notebook, scenario) run, two kernels at a time as the report runs them; exceptions kept."""
+    dirs = {"small": small_data_dir, "minimal": minimal_data_dir}
+    out = tmp_path_factory.mktemp("notebook_runs")
+
+    def run(key):
+        notebook, scenario = key
+        parameters, _ = SCENARIOS[scenario](dirs)
+        try:
+            return papermill.execute_notebook(str(notebook), str(out / f"{notebook.stem}-{scenario}.ipynb"),
+                                              parameters=parameters, kernel_name="python3", cwd=str(NOTEBOOKS_DIR),
+                                              progress_bar=False, start_timeout=120)
+        except Exception as exc:  # reported by the test of this pair
+            return exc
+
+    keys = [(nb, sc) for nb in NOTEBOOKS for sc in SCENARIOS]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(keys, pool.map(run, keys))), dirs
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_with_other_parameters(notebook, scenario, runs):
+    results, dirs = runs
+    parameters, absent = SCENARIOS[scenario](dirs)
+    nb = results[(notebook, scenario)]
+    if isinstance(nb, Exception):
+        raise nb
+
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and f'month = "{parameters["month"]}"' in injected[0].source
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
+    assert read_recorded(nb), f"{notebook.name} recorded no key numbers"
+
+    lines = _output_lines(nb)
+    for table in sorted(_tables_read(nb) & set(absent)):
+        names = (table, table.replace("_", " "))
+        said = [line for line in lines if any(n in line for n in names) and NEGATION.search(line)]
+        assert said, f"{notebook.name} reads `{table}`, which this data set lacks, but its output never says so"

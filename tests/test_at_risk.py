@@ -77,3 +77,12 @@ def test_bad_input(fitted):
         at_risk(m, now, sort_by="name")
     with pytest.raises(ValueError, match="customer_id"):
         at_risk(m, now.drop(columns="customer_id"))
+
+
+def test_expected_months_exact_sum_matches_a_fine_numerical_integral(fitted):
+    m, now = fitted
+    alive = now[~now["churned"]].head(40)
+    r = at_risk(m, alive, lifetime_months=6).set_index("customer_id")
+    u = (np.arange(6000) + 0.5) / 1000  # 1/1000-month midpoints over 6 months
+    fine = m.conditional_survival(alive, u).sum(axis=1) / 1000
+    assert r["expected_months"].reindex(alive["customer_id"]).to_numpy() == pytest.approx(fine, abs=2e-3)

@@ -183,3 +183,12 @@ def test_ipcw_brier_without_censoring_is_the_plain_brier():
     p = np.array([0.9, 0.6, 0.2, 0.1])
     plain = np.mean((np.array([1, 1, 0, 0]) - p) ** 2)
     assert ipcw_brier(r, e, p, 3.0) == pytest.approx(plain)
+
+
+def test_scale_only_changes_the_unit_of_the_hazard_ratio(sample_tables):
+    train, _ = sample_tables
+    per_tenth = ChurnDrivers(covariates=["usage_share", "onboarded"], holdout=0, penalizer=0.0).fit(train)
+    per_one = ChurnDrivers(covariates=["usage_share", "onboarded"], holdout=0, penalizer=0.0, scale={}).fit(train)
+    assert per_tenth.params_["usage_share"] == pytest.approx(0.1 * per_one.params_["usage_share"], rel=1e-6)
+    assert per_tenth.params_["onboarded"] == pytest.approx(per_one.params_["onboarded"], rel=1e-6)
+    assert per_tenth._label("usage_share") == "usage_share (per 0.1)"

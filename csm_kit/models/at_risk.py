@@ -40,6 +40,27 @@ def _phrase(variable: str, value, mean) -> str:
     return f"{variable}: {value}"
 
 
+def _restricted_mean(drivers: ChurnDrivers, alive: pd.DataFrame, horizon: float) -> np.ndarray:
+    """``integral_0^horizon P(paying at tau + u | paying at tau) du`` per row, in the model's unit.
+
+    With whole-unit durations the curve is a step function: 1 until tenure
+    reaches the next whole unit ``c = ceil(tau)``, then constant on each unit
+    ``(c + i - 1, c + i]``, so the integral is an exact sum of ``horizon + 1``
+    steps. With exact durations, a midpoint sum on tenth-of-a-unit steps.
+    """
+    tau = alive["tenure"].to_numpy(dtype=float)
+    if not drivers.discrete:
+        steps = (np.arange(int(np.ceil(10 * horizon))) + 0.5) / 10
+        steps = steps[steps < horizon]
+        return drivers.conditional_survival(alive, steps).sum(axis=1) / 10
+    first = np.ceil(tau) - tau                      # length of the first step, where P = 1
+    i = np.arange(1, int(np.ceil(horizon)) + 1)
+    lo = first[:, None] + i[None, :] - 1            # step i covers u in (lo, lo + 1]
+    length = np.clip(np.minimum(lo + 1, horizon) - lo, 0, 1)
+    p = drivers._survival_between(alive, tau, tau[:, None] + lo + 1)
+    return np.minimum(first, horizon) + (length * p).sum(axis=1)
+
+
 def at_risk(drivers: ChurnDrivers, table: pd.DataFrame, horizon_days: int = 90, *, lifetime_months: int = 24,
             top: int = 3, sort_by: str = "mrr_at_risk") -> pd.DataFrame:
     """Every active customer's probability of churning in the next ``horizon_days``, its MRR at risk and why.
@@ -53,7 +74,8 @@ def at_risk(drivers: ChurnDrivers, table: pd.DataFrame, horizon_days: int = 90, 
       :meth:`ChurnDrivers.conditional_survival`;
     - ``expected_months``: restricted mean remaining lifetime over the next
       ``lifetime_months``: ``integral_0^L P(still a customer at tau + u) du``,
-      in months (midpoint rule on tenth-of-a-month steps). It cannot exceed
+      in months (exact for whole-month models, whose curve is a step
+      function; a midpoint sum on tenth-of-a-unit steps otherwise). It cannot exceed
       L: a customer the model expects to keep scores L.
     - ``mrr_at_risk = mrr x p_churn`` (expected MRR lost within the horizon);
     - ``drivers``: the ``top`` covariates pushing its hazard up most,
@@ -115,20 +137,26 @@ def at_risk(drivers: ChurnDrivers, table: pd.DataFrame, horizon_days: int = 90, 
         raise ValueError(f"sort_by must be 'mrr_at_risk', 'p_churn' or 'expected_months', not {sort_by!r}.")
 
     p_churn = 1 - drivers.conditional_survival(alive, [horizon_days / DAYS_PER_UNIT[unit]])[:, 0]
-    steps = np.arange(10 * lifetime_months) / 10 + 0.05  # months, midpoints
-    expected = drivers.conditional_survival(alive, steps * per_month).sum(axis=1) / 10
+    expected = _restricted_mean(drivers, alive, lifetime_months * per_month) / per_month
 
     contrib = drivers.contributions(alive)
     order = np.argsort(-contrib.to_numpy(), axis=1, kind="stable")[:, :top]
     vals = np.take_along_axis(contrib.to_numpy(), order, axis=1)
     names = np.asarray(contrib.columns)[order]
-    means = {v: (float(drivers.means_[v]) if v in drivers.means_ and v not in drivers.logged_ else
-                 (float(np.expm1(drivers.means_[v])) if v in drivers.means_ else None)) for v in contrib.columns}
-    phrases = np.empty(order.shape, dtype=object)
-    for j in range(order.shape[1]):  # `top` columns; rows are handled by pandas below
-        col = pd.Series(names[:, j])
-        raw = [alive.at[i, v] if v in alive.columns else np.nan for i, v in enumerate(col)]
-        phrases[:, j] = [_phrase(v, x, means.get(v)) if c > MIN_PUSH else "" for v, x, c in zip(col, raw, vals[:, j])]
+    # The average customer's value on the table's own scale (undoing log(1 + x) and per-unit scaling).
+    means = {v: (None if v not in drivers.means_ else float(np.expm1(drivers.means_[v])) if v in drivers.logged_
+                 else float(drivers.means_[v]) * drivers.scale_.get(v, 1.0)) for v in contrib.columns}
+    phrases = np.full(order.shape, "", dtype=object)
+    listed = vals > MIN_PUSH
+    for v in contrib.columns:  # one pass per variable, over the rows that list it only
+        hit = listed & (names == v)
+        rows = np.flatnonzero(hit.any(axis=1))
+        if not len(rows):
+            continue
+        raw = alive[v].to_numpy()[rows] if v in alive.columns else np.full(len(rows), np.nan)
+        text = np.array([_phrase(v, x, means.get(v)) for x in raw], dtype=object)
+        r_idx, c_idx = np.nonzero(hit[rows])
+        phrases[rows[r_idx], c_idx] = text[r_idx]
 
     mrr = alive["mrr"].to_numpy(dtype=float) if "mrr" in alive.columns else np.full(len(alive), np.nan)
     out = pd.DataFrame({"customer_id": alive["customer_id"].to_numpy()})

@@ -41,6 +41,9 @@ DEFAULT_COVARIATES = ("usage_share", "nps", "csat", "tickets", "onboarded", "seg
                       "reactivated")
 #: Counts and money enter as log(1 + x): a tenth ticket matters less than the first.
 DEFAULT_LOG = ("tickets", "active_users", "mrr", "seats")
+#: Covariates measured per this many of their units, so hazard ratios read on a human scale
+#: (usage share per 10 percentage points of days, not per 100).
+DEFAULT_SCALE = {"usage_share": 0.1}
 #: Units per year, to extend the baseline past the longest tenure seen (see predict_survival).
 PER_YEAR = {"month": 12, "week": 52, "day": 365}
 
@@ -140,6 +143,9 @@ class ChurnDrivers:
     log : sequence of str
         Columns entered as ``log(1 + x)`` (default counts and money:
         tickets, active_users, mrr, seats).
+    scale : dict
+        Column -> size of the unit its hazard ratio is per (default
+        ``{"usage_share": 0.1}``: per 10 percentage points of days with usage).
     penalizer : float
         L2 penalty of lifelines' fit (0.01 steadies fits with rare levels;
         0 for the plain partial likelihood).
@@ -191,11 +197,12 @@ class ChurnDrivers:
     0.61
     """
 
-    def __init__(self, covariates=None, log=DEFAULT_LOG, penalizer: float = 0.01, strata=None,
+    def __init__(self, covariates=None, log=DEFAULT_LOG, scale=None, penalizer: float = 0.01, strata=None,
                  discrete: bool = True, holdout: float = 0.25, seed: int = 0, horizon: float = 3,
                  missing: str = "indicator", alpha: float = 0.05):
         self.covariates = covariates
         self.log = log
+        self.scale = scale
         self.penalizer = penalizer
         self.strata = strata
         self.discrete = discrete
@@ -228,6 +235,8 @@ class ChurnDrivers:
         if learn:
             self.variables_ = self._chosen(table)
             self.levels_, self.fill_, self.logged_ = {}, {}, [c for c in self.variables_ if c in (self.log or ())]
+            scale = DEFAULT_SCALE if self.scale is None else self.scale
+            self.scale_ = {c: float(scale[c]) for c in self.variables_ if c in scale and c not in self.logged_}
         cols = {}
         for v in self.variables_:
             x = table[v]
@@ -241,7 +250,7 @@ class ChurnDrivers:
                     if (x < 0).any():
                         raise ValueError(f"ChurnDrivers: {v} has negative values, so log(1 + x) is undefined.")
                     x = np.log1p(x)
-                cols[v] = x
+                cols[v] = x / self.scale_.get(v, 1.0)
             else:
                 labels = x.astype(object).where(x.notna(), "(missing)").astype(str)
                 if learn:
@@ -275,26 +284,34 @@ class ChurnDrivers:
 
     @staticmethod
     def _redundant(X: pd.DataFrame) -> dict[str, str]:
-        """Constant columns, then columns that add no rank to the ones kept before them."""
-        dropped, kept = {}, []
-        for c in X.columns:
-            x = X[c].to_numpy(dtype=float)
-            if np.nanstd(x) == 0:
-                dropped[c] = f"constant at {x[0]:g}"
-                continue
-            z = (x - x.mean()) / x.std()
+        """Constant columns, then columns that add no rank to the ones kept before them.
+
+        A column is redundant when its regression on the kept columns leaves
+        a residual variance under 1e-10 of its own (R^2 > 1 - 1e-10), judged
+        from the correlation matrix (one pass over the rows, then k x k algebra).
+        """
+        values = X.to_numpy(dtype=float)
+        sd = values.std(axis=0)
+        dropped = {c: f"constant at {values[0, j]:g}" for j, c in enumerate(X.columns) if sd[j] == 0}
+        live = [j for j, c in enumerate(X.columns) if c not in dropped]
+        if not live:
+            return dropped
+        Z = (values[:, live] - values[:, live].mean(axis=0)) / sd[live]
+        R = Z.T @ Z / len(Z)
+        kept: list[int] = []
+        for a, j in enumerate(live):
+            c = X.columns[j]
             if kept:
-                K = np.column_stack([X[k].to_numpy(dtype=float) for k in kept])
-                K = (K - K.mean(axis=0)) / K.std(axis=0)
-                coef, *_ = np.linalg.lstsq(K, z, rcond=None)
-                resid = z - K @ coef
-                if np.sqrt(np.mean(resid ** 2)) < 1e-8:
-                    corr = [abs(np.corrcoef(z, K[:, i])[0, 1]) for i in range(K.shape[1])]
-                    partner = kept[int(np.argmax(corr))]
-                    dropped[c] = (f"perfectly collinear with {partner}" if max(corr) > 1 - 1e-9
-                                  else "a linear combination of " + ", ".join(kept[i] for i in np.flatnonzero(np.abs(coef) > 1e-8)))
+                k = [live.index(i) for i in kept]
+                r = R[np.ix_(k, [a])].ravel()
+                coef = np.linalg.lstsq(R[np.ix_(k, k)], r, rcond=None)[0]
+                if 1 - r @ coef < 1e-10:
+                    best = int(np.argmax(np.abs(r)))
+                    dropped[c] = (f"perfectly collinear with {X.columns[kept[best]]}" if abs(r[best]) > 1 - 1e-9
+                                  else "a linear combination of "
+                                  + ", ".join(X.columns[kept[i]] for i in np.flatnonzero(np.abs(coef) > 1e-6)))
                     continue
-            kept.append(c)
+            kept.append(j)
         return dropped
 
     def _durations(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -340,8 +357,9 @@ class ChurnDrivers:
         for s in self.strata or []:
             df[s] = train[s].astype(str).to_numpy()
         self.cox_ = CoxPHFitter(penalizer=self.penalizer, alpha=self.alpha)
-        self.cox_.fit(df, duration_col="_duration", event_col="_event", entry_col="_entry",
-                      strata=list(self.strata) if self.strata else None)
+        truncated = bool((entry > 0).any())  # lifelines takes a slower path with an entry column
+        self.cox_.fit(df if truncated else df.drop(columns="_entry"), duration_col="_duration", event_col="_event",
+                      entry_col="_entry" if truncated else None, strata=list(self.strata) if self.strata else None)
         self.params_ = self.cox_.params_.copy()
         self.hazard_ratios_ = np.exp(self.params_).rename("hazard_ratio")
         self.means_ = X.mean()
@@ -469,8 +487,11 @@ class ChurnDrivers:
         self._check_fitted()
         ahead = np.atleast_1d(np.asarray(ahead, dtype=float))
         s0 = table["tenure"].to_numpy(dtype=float) if start is None else np.asarray(start, dtype=float)
-        grid = s0[:, None] + ahead[None, :]
-        H = self._cumhaz(table, np.column_stack([s0, grid]))
+        return self._survival_between(table, s0, s0[:, None] + ahead[None, :])
+
+    def _survival_between(self, table: pd.DataFrame, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+        """P(paying at tenure ``stop`` | paying at ``start``) per row; ``stop`` is rows x k."""
+        H = self._cumhaz(table, np.column_stack([start, stop]))
         return np.exp(-(H[:, 1:] - H[:, [0]]) * self._risk(table)[:, None])
 
     def predict_survival(self, table: pd.DataFrame, months: int = 12) -> pd.DataFrame:
@@ -559,15 +580,22 @@ class ChurnDrivers:
             _, ax = plt.subplots(figsize=(8, 0.4 * len(s) + 1.5))
         y = np.arange(len(s))
         colours = np.where(s["significant"], np.where(s["hazard_ratio"] > 1, PALETTE[3], PALETTE[0]), PALETTE[7])
-        ax.errorbar(s["hazard_ratio"], y, xerr=[s["hazard_ratio"] - s["hr_ci_low"], s["hr_ci_high"] - s["hazard_ratio"]],
-                    fmt="none", ecolor=list(colours), capsize=3)
-        ax.scatter(s["hazard_ratio"], y, c=list(colours), zorder=3)
+        ax.hlines(y, s["hr_ci_low"], s["hr_ci_high"], colors=list(colours), linewidth=2)
+        ax.scatter(s["hazard_ratio"], y, c=list(colours), zorder=3, s=36)
         ax.axvline(1.0, color="black", lw=1, ls="--")
         ax.set_xscale("log")
-        ax.set_yticks(y, s.index)
+        ax.set_yticks(y, [self._label(c) for c in s.index])
         ax.set_xlabel(f"Hazard ratio (log scale; {1 - self.alpha:.0%} interval); > 1 raises churn risk")
         ax.set_title(title or "Churn drivers (Cox proportional hazards)")
         return ax
+
+    def _label(self, column: str) -> str:
+        """Axis label of a design column, with the unit its hazard ratio is per."""
+        if column in self.logged_:
+            return f"{column} (log 1+x)"
+        if column in self.scale_:
+            return f"{column} (per {self.scale_[column]:g})"
+        return column
 
     def __repr__(self) -> str:
         if not hasattr(self, "cox_"):

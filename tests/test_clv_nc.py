@@ -152,3 +152,20 @@ def test_bad_summaries_are_refused():
         GammaGammaModel().fit(s.iloc[1:])
     with pytest.raises(NotFittedError):
         BetaGeoModel().probability_alive(s)
+
+
+def test_gamma_gamma_parameters_are_recovered_from_simulated_spend():
+    sim = simulate_bgnbd_summary(40_000, r=0.5, alpha=4.0, a=0.6, b=3.0, T=52.0, seed=2, spend=(6.0, 4.0, 15.0))
+    m = GammaGammaModel().fit(sim)
+    for k, v in {"p": 6.0, "q": 4.0, "gamma": 15.0}.items():
+        assert abs(m.params_[k] - v) < 3 * m.standard_errors_[k], (k, m.params_[k], m.standard_errors_[k])
+
+
+def test_warm_start_on_a_sample_reaches_the_same_maximum(summary, monkeypatch):
+    import csm_kit.models.clv_nc as clv_nc
+
+    plain = BetaGeoModel(compress=False).fit(summary)
+    monkeypatch.setattr(clv_nc, "_WARM_ROWS", 200)   # 2,357 rows > 4 x 200: the warm-start path runs
+    warm = BetaGeoModel(compress=False).fit(summary)
+    assert warm.log_likelihood_ == pytest.approx(plain.log_likelihood_, abs=1e-6)
+    assert {k: round(v, 3) for k, v in warm.params_.items()} == {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}

@@ -186,3 +186,22 @@ def test_sbg_matrix_conditions_on_tenure():
     assert s.loc["old", 1] == pytest.approx((d + 5) / (g + d + 5))  # the retention rate at renewal 6
     with pytest.raises(ValueError, match="fitted in years"):
         survival_matrix_from_sbg(ShiftedBetaGeoModel(time_unit="year").fit([100, 60, 40]), pd.Series({"a": 0}), 2)
+
+
+def test_active_customers_and_retention_curves_by_segment():
+    from csm_kit.models import RetentionCurves, survival_table
+    from csm_kit.models.survival_clv import active_customers
+
+    subs = pd.DataFrame({"customer_id": ["a", "b", "c", "c"], "billing_period": "month", "plan": "pro",
+                         "amount": [100.0, 50.0, 80.0, 90.0],
+                         "start_date": pd.to_datetime(["2026-01-31", "2026-02-01", "2026-01-05", "2026-03-05"]),
+                         "end_date": pd.to_datetime([None, "2026-03-01", "2026-02-05", None])})
+    a = active_customers(subs, month="2026-03")
+    # b left on Mar 1; c came back on Mar 5: tenure counts from its current spell
+    assert list(a.index) == ["a", "c"] and a["mrr"].tolist() == [100.0, 90.0]
+    assert a.loc["c", "tenure"] < a.loc["a", "tenure"] and (a["segment"] == "all").all()
+    curves = RetentionCurves().fit(survival_table(subs, as_of="2026-03-31", spells=True))
+    s = survival_matrix_from_curve(curves, a["tenure"], 2, tail="flat")
+    km = curves.fitters_["all"].survival_function_.iloc[:, 0]
+    expected = survival_matrix_from_curve(km, a["tenure"], 2, tail="flat")
+    pd.testing.assert_frame_equal(s, expected)

@@ -47,18 +47,28 @@ def _wsum(w, v) -> float:
     return float(np.einsum("i,i->", w, v))
 
 
-def _bgnbd_loglik(theta, x, tx, T, w, ux, ix, gradient=True):
-    """Weighted BG/NBD log-likelihood (FHL 2005 eq. 6) and its gradient in (r, alpha, a, b)."""
+def _codes(values: np.ndarray):
+    """Distinct values and each row's position in them (for per-value work gathered back to rows)."""
+    codes, uniques = pd.factorize(values)  # hashing: faster than np.unique's sort on a million rows
+    return np.asarray(uniques, dtype=float), codes
+
+
+def _bgnbd_loglik(theta, x, tx, T, w, idx, gradient=True):
+    """Weighted BG/NBD log-likelihood (FHL 2005 eq. 6) and its gradient in (r, alpha, a, b).
+
+    ``idx`` holds the distinct values of x, t_x and T and each row's code:
+    gamma functions and logs are computed per distinct value, then gathered.
+    """
     r, alpha, a, b = theta
-    # Terms that depend on x only: computed on the distinct x values, then gathered.
+    (ux, ix), (utx, itx), (uT, iT) = idx
     g_rx = (gammaln(r + ux) - gammaln(r))[ix]
     g_b = (gammaln(a + b) + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))[ix]
-    l_T, l_tx = np.log(alpha + T), np.log(alpha + tx)
+    l_T, l_tx = np.log(alpha + uT)[iT], np.log(alpha + utx)[itx]
     rx = r + x
     a3 = -rx * l_T
     rep = x > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(rep, np.log(a) - np.log(np.where(rep, b + x - 1, 1.0)) - rx * l_tx, -np.inf)
+        a4 = np.where(rep, np.log(a) - np.log(np.where(ux > 0, b + ux - 1, 1.0))[ix] - rx * l_tx, -np.inf)
     m = np.logaddexp(a3, a4)
     ll = _wsum(w, g_rx + r * np.log(alpha) + g_b + m)
     if not gradient:
@@ -66,11 +76,70 @@ def _bgnbd_loglik(theta, x, tx, T, w, ux, ix, gradient=True):
     w4 = np.exp(a4 - m)
     w3 = 1 - w4
     d_r = (digamma(r + ux) - digamma(r))[ix] + np.log(alpha) - w3 * l_T - w4 * l_tx
-    d_alpha = r / alpha - rx * (w3 / (alpha + T) + w4 / (alpha + tx))
+    d_alpha = r / alpha - rx * (w3 / (alpha + uT)[iT] + w4 / (alpha + utx)[itx])
     d_ab = digamma(a + b) - digamma(a + b + ux)
     d_a = d_ab[ix] + w4 / a
-    d_b = (d_ab + digamma(b + ux) - digamma(b))[ix] - np.where(rep, w4 / np.where(rep, b + x - 1, 1.0), 0.0)
+    with np.errstate(divide="ignore"):
+        inv_b = np.where(ux > 0, 1 / (b + ux - 1), 0.0)[ix]
+    d_b = (d_ab + digamma(b + ux) - digamma(b))[ix] - w4 * inv_b
     return ll, np.array([_wsum(w, d_r), _wsum(w, d_alpha), _wsum(w, d_a), _wsum(w, d_b)])
+
+
+def _gg_loglik(theta, x, m, gradient=True):
+    """Gamma-Gamma log-likelihood of repeat buyers' mean spend (Fader & Hardie 2013) and its gradient."""
+    p, q, g = theta
+    px = p * x
+    l_xm = np.log(x * m + g)
+    ll = float(np.sum(gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1) * np.log(m)
+                      + px * np.log(x) - (px + q) * l_xm))
+    if not gradient:
+        return ll, None
+    psi = digamma(px + q)
+    d_p = np.sum(x * (psi - digamma(px) + np.log(m) + np.log(x) - l_xm))
+    d_q = np.sum(psi - digamma(q) + np.log(g) - l_xm)
+    d_g = np.sum(q / g - (px + q) / (x * m + g))
+    return ll, np.array([d_p, d_q, d_g])
+
+
+_WARM_ROWS = 20_000  # rows of the warm-start sample on large bases
+
+
+def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float = 1e-9):
+    """Maximise ``loglik(theta) -> (ll, grad)`` over log-parameters; set params_, standard_errors_ and the rest.
+
+    BFGS with the analytic gradient; standard errors
+    from a Hessian by central differences of the analytic gradient.
+    """
+    def objective(z):  # mean negative log-likelihood and its gradient in log-parameters
+        theta = np.exp(z)
+        ll, grad = loglik(theta)
+        return -ll / n, -grad * theta / n
+
+    # BFGS keeps its few-parameter algebra in NumPy; scipy's L-BFGS-B spent more time in threaded BLAS
+    # calls than in the likelihood on a busy machine.
+    res = optimize.minimize(objective, np.log(start), jac=True, method="BFGS", options={"gtol": gtol})
+    theta = np.exp(res.x)
+    model.params_ = {name: float(v) for name, v in zip(model.param_names, theta)}
+    if not hessian:
+        return
+    ll, grad = loglik(theta)
+    k = len(theta)
+    h = 1e-5 * theta
+    hess = np.empty((k, k))
+    for i in range(k):  # a handful of parameters, not data rows
+        e = np.zeros(k)
+        e[i] = h[i]
+        hess[i] = -(loglik(theta + e)[1] - loglik(theta - e)[1]) / (2 * h[i])
+    hess = (hess + hess.T) / 2
+    try:
+        var = np.diag(np.linalg.inv(hess))
+        se = np.where(var > 0, np.sqrt(np.abs(var)), np.nan)  # NaN: no interior optimum (flat likelihood)
+    except np.linalg.LinAlgError:
+        se = np.full(k, np.nan)
+    model.params_ = {name: float(v) for name, v in zip(model.param_names, theta)}
+    model.standard_errors_ = {name: float(v) for name, v in zip(model.param_names, se)}
+    model.log_likelihood_ = ll
+    model.converged_ = bool(np.max(np.abs(grad * theta)) / n < 1e-5)
 
 
 class BetaGeoModel(_UnitModel):
@@ -134,39 +203,20 @@ class BetaGeoModel(_UnitModel):
         else:
             rows = summary[["frequency", "recency", "T"]].assign(w=1)
         x, tx, T, w = (rows[c].to_numpy(float) for c in ("frequency", "recency", "T", "w"))
-        ux, ix = np.unique(x, return_inverse=True)
-        n = w.sum()
-
-        def objective(z):  # mean negative log-likelihood over log-parameters, and its gradient
-            theta = np.exp(z)
-            ll, grad = _bgnbd_loglik(theta, x, tx, T, w, ux, ix)
-            return -ll / n, -grad * theta / n
-
-        # Start at a moment-style guess: alpha on the scale of the observation window.
-        start = np.log([1.0, max(float(np.mean(T)), 1e-3) / 10, 1.0, 1.0])
-        res = optimize.minimize(objective, start, jac=True, method="L-BFGS-B",
-                                options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000})
-        res = optimize.minimize(objective, res.x, jac=True, method="BFGS", options={"gtol": 1e-9})
-        theta = np.exp(res.x)
-        ll, grad = _bgnbd_loglik(theta, x, tx, T, w, ux, ix)
-        # Hessian by central differences of the analytic gradient (8 gradient evaluations).
-        h = 1e-5 * theta
-        hess = np.empty((4, 4))
-        for i in range(4):  # four parameters, not data rows
-            e = np.zeros(4)
-            e[i] = h[i]
-            hess[i] = -(_bgnbd_loglik(theta + e, x, tx, T, w, ux, ix)[1]
-                        - _bgnbd_loglik(theta - e, x, tx, T, w, ux, ix)[1]) / (2 * h[i])
-        hess = (hess + hess.T) / 2
-        try:
-            var = np.diag(np.linalg.inv(hess))
-            se = np.where(var > 0, np.sqrt(np.abs(var)), np.nan)  # NaN: no interior optimum (flat likelihood)
-        except np.linalg.LinAlgError:
-            se = np.full(4, np.nan)
-        self.params_ = {k: float(v) for k, v in zip(self.param_names, theta)}
-        self.standard_errors_ = {k: float(v) for k, v in zip(self.param_names, se)}
-        self.log_likelihood_ = ll
-        self.converged_ = bool(np.max(np.abs(grad * theta)) / n < 1e-5)
+        idx = (_codes(x), _codes(tx), _codes(T))
+        # Start with alpha on the scale of the observation window.
+        start = np.array([1.0, max(float(np.mean(T)), 1e-3) / 10, 1.0, 1.0])
+        if len(x) > 4 * _WARM_ROWS:
+            # Many distinct rows: find a starting point on a seeded sample of them (weights kept), so the
+            # full likelihood needs a few iterations only. The answer is the full-data maximum either way.
+            pick = np.sort(np.random.default_rng(0).choice(len(x), _WARM_ROWS, replace=False))
+            xs, txs, Ts, ws = x[pick], tx[pick], T[pick], w[pick]
+            idx_s = (_codes(xs), _codes(txs), _codes(Ts))
+            warm = BetaGeoModel()
+            _fit_by_gradient(warm, lambda theta: _bgnbd_loglik(theta, xs, txs, Ts, ws, idx_s), start, ws.sum(),
+                             hessian=False, gtol=1e-5)
+            start = np.array(list(warm.params_.values()))
+        _fit_by_gradient(self, lambda theta: _bgnbd_loglik(theta, x, tx, T, w, idx), start, w.sum())
         self.time_unit_ = unit
         self.n_customers_ = len(summary)
         self.n_rows_ = len(rows)
@@ -195,22 +245,25 @@ class BetaGeoModel(_UnitModel):
         x, tx, T = self._arrays(summary)
         return pd.Series(self._p_alive(x, tx, T), index=summary.index, name="probability_alive")
 
-    def _tail(self, x, T, t) -> np.ndarray:
-        """1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t)), once per distinct (x, T)."""
+    def _tail(self, x, T, t) -> tuple[np.ndarray, np.ndarray]:
+        """1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t)) per distinct (x, T).
+
+        Returns each row's code and the (distinct pairs x len(t)) values: the
+        hypergeometric function is evaluated once per distinct pair and horizon.
+        """
         r, alpha, a, b = self.params_.values()
-        keys = pd.MultiIndex.from_arrays([x, T])
-        codes, uniq = pd.factorize(keys)
-        ux = uniq.get_level_values(0).to_numpy(float)[:, None]
-        uT = uniq.get_level_values(1).to_numpy(float)[:, None]
+        (vx, cx), (vT, cT) = _codes(x), _codes(T)
+        codes, pairs = pd.factorize(cx.astype(np.int64) * len(vT) + cT)
+        ux = vx[pairs // len(vT)][:, None]
+        uT = vT[pairs % len(vT)][:, None]
         t = np.atleast_1d(np.asarray(t, dtype=float))[None, :]
         z = t / (alpha + uT + t)
-        out = 1 - ((alpha + uT) / (alpha + uT + t)) ** (r + ux) * hyp2f1(r + ux, b + ux, a + b + ux - 1, z)
-        return out[codes]
+        return codes, 1 - ((alpha + uT) / (alpha + uT + t)) ** (r + ux) * hyp2f1(r + ux, b + ux, a + b + ux - 1, z)
 
-    def _expected(self, x, tx, T, t) -> np.ndarray:
+    def _scale(self, x, tx, T) -> np.ndarray:
+        """P(alive) x (a + b + x - 1) / (a - 1): the per-customer factor of the conditional expectation."""
         r, alpha, a, b = self.params_.values()
-        head = (a + b + x - 1) / (a - 1)
-        return (head * self._p_alive(x, tx, T))[:, None] * self._tail(x, T, t)
+        return (a + b + x - 1) / (a - 1) * self._p_alive(x, tx, T)
 
     def expected_purchases(self, summary: pd.DataFrame, t: float) -> pd.Series:
         """E[repeat purchases in the next t time units | x, t_x, T] (FHL 2005, eq. 10).
@@ -221,7 +274,8 @@ class BetaGeoModel(_UnitModel):
         if not np.isscalar(t) or not t >= 0:
             raise ValueError(f"t must be a number >= 0 (in {getattr(self, 'time_unit_', 'time unit')}s), not {t!r}.")
         x, tx, T = self._arrays(summary)
-        return pd.Series(self._expected(x, tx, T, t)[:, 0], index=summary.index, name="expected_purchases")
+        codes, tail = self._tail(x, T, t)
+        return pd.Series(self._scale(x, tx, T) * tail[codes, 0], index=summary.index, name="expected_purchases")
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] for a customer just acquired (FHL 2005, eq. 7).
@@ -286,13 +340,7 @@ class GammaGammaModel(_UnitModel):
             raise ValueError(f"monetary_value must be > 0 for every repeat buyer; offending customers: "
                              f"{buyers.loc[bad, 'monetary_value'].head(5).to_dict()}")
         x, m = buyers["frequency"].to_numpy(float), buyers["monetary_value"].to_numpy(float)
-
-        def nll(theta):
-            p, q, g = theta
-            return -(gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(g) + (p * x - 1) * np.log(m)
-                     + p * x * np.log(x) - (p * x + q) * np.log(x * m + g)).sum()
-
-        self._maximise(nll, np.ones(3))
+        _fit_by_gradient(self, lambda theta: _gg_loglik(theta, x, m), np.ones(3), len(x))
         self.time_unit_ = unit
         self.n_customers_ = len(buyers)
         return self
@@ -317,18 +365,18 @@ class GammaGammaModel(_UnitModel):
 
 def customer_lifetime_value(purchase_model: BetaGeoModel, spend_model: GammaGammaModel, summary: pd.DataFrame, *,
                             months: int = 12, annual_discount_rate: float = 0.10,
-                            gross_margin: float = 1.0) -> pd.DataFrame:
+                            gross_margin: float = 1.0, days_per_month: float = 365.25 / 12) -> pd.DataFrame:
     """Discounted CLV over the next ``months`` from BG/NBD purchases and Gamma-Gamma spend.
 
     ``clv = sum_{i=1..H} margin x E[spend] x (E[Y(t_i)] - E[Y(t_{i-1})]) / (1 + d)^i``
 
-    with ``t_i`` = i months in the models' time unit (a month is 365.25 / 12
-    days), ``E[Y(t)]`` the expected purchases by t given the customer's
+    with ``t_i`` = i months in the models' time unit (a month is
+    ``days_per_month`` days, 365.25 / 12 by default), ``E[Y(t)]`` the expected purchases by t given the customer's
     history, and ``d = (1 + annual_discount_rate)^(1/12) - 1``: month i's
     purchases are discounted to its end. This is the sum ``lifetimes``'
-    ``customer_lifetime_value`` computes (which took months of 30 days,
-    assumed daily data and a monthly rate), here vectorised and in explicit
-    units.
+    ``customer_lifetime_value`` computes (with a month length that depended
+    on a ``freq`` argument defaulting to days, and a monthly rate), here
+    vectorised and in explicit units.
 
     Parameters
     ----------
@@ -343,6 +391,10 @@ def customer_lifetime_value(purchase_model: BetaGeoModel, spend_model: GammaGamm
         Default 0.10.
     gross_margin : float
         Fraction of spend kept (default 1: revenue).
+    days_per_month : float
+        Length of a month. ``lifetimes`` used 30 days with daily data and
+        4.345 weeks (30.415 days) with weekly data; pass that and the annual
+        equivalent of its monthly rate to reproduce its figures.
 
     Returns
     -------
@@ -371,14 +423,17 @@ def customer_lifetime_value(purchase_model: BetaGeoModel, spend_model: GammaGamm
     spend_model._same_unit(summary)
     x, tx, T = purchase_model._arrays(summary)
     unit = purchase_model.time_unit_
-    month = DAYS_PER_UNIT["month"] / DAYS_PER_UNIT[unit]
+    month = days_per_month / DAYS_PER_UNIT[unit]
     steps = np.arange(0, int(months) + 1) * month
-    cum = purchase_model._expected(x, tx, T, steps)           # customers x (H + 1), first column 0
-    per_month = np.diff(cum, axis=1)
+    # E[Y(t)] = scale(customer) x tail(x, T, t): the discounted sum of monthly increments of the tail
+    # depends on (x, T) only, so it is formed per distinct pair and gathered once per customer.
+    codes, tail = purchase_model._tail(x, T, steps)           # pairs x (H + 1), first column 0
     v = (1 + annual_discount_rate) ** (-np.arange(1, int(months) + 1) / 12)
+    discounted = np.diff(tail, axis=1) @ v
+    scale = purchase_model._scale(x, tx, T)
     spend = spend_model.expected_spend(summary).to_numpy()
-    return pd.DataFrame({"expected_purchases": cum[:, -1], "expected_spend": spend,
-                         "clv": gross_margin * spend * (per_month @ v)}, index=summary.index)
+    return pd.DataFrame({"expected_purchases": scale * tail[codes, -1], "expected_spend": spend,
+                         "clv": gross_margin * spend * scale * discounted[codes]}, index=summary.index)
 
 
 def holdout_comparison(model: BetaGeoModel, summary: pd.DataFrame, *, max_frequency: int = 7) -> pd.DataFrame:
@@ -417,7 +472,8 @@ def holdout_comparison(model: BetaGeoModel, summary: pd.DataFrame, *, max_freque
 
 
 def simulate_bgnbd_summary(n_customers: int, *, r: float, alpha: float, a: float, b: float, T, seed: int = 0,
-                           time_unit: str = "week", resolution: float | None = None) -> pd.DataFrame:
+                           time_unit: str = "week", resolution: float | None = None,
+                           spend: tuple[float, float, float] | None = None) -> pd.DataFrame:
     """Draw an RFM summary from the BG/NBD process at known parameters (for tests and benchmarks).
 
     Per customer: lambda ~ Gamma(r, rate alpha), p ~ Beta(a, b); N ~
@@ -439,11 +495,16 @@ def simulate_bgnbd_summary(n_customers: int, *, r: float, alpha: float, a: float
     resolution : float, optional
         Round recency down to multiples of this (1/7 for days when the unit
         is weeks), as real transaction data are.
+    spend : (p, q, gamma), optional
+        Gamma-Gamma parameters: adds ``monetary_value``, the mean of x
+        purchase values ~ Gamma(p, rate nu), nu ~ Gamma(q, rate gamma), i.e.
+        Gamma(p x, rate nu x) (0 without repeat purchases).
 
     Returns
     -------
     DataFrame
-        ``frequency``, ``recency``, ``T``; index ``customer_id`` 0..n-1.
+        ``frequency``, ``recency``, ``T`` (and ``monetary_value``); index
+        ``customer_id`` 0..n-1.
 
     Examples
     --------
@@ -464,6 +525,12 @@ def simulate_bgnbd_summary(n_customers: int, *, r: float, alpha: float, a: float
     if resolution:
         tx = np.floor(tx / resolution + 1e-9) * resolution
     out = pd.DataFrame({"frequency": x, "recency": tx, "T": T}, index=pd.RangeIndex(n_customers, name="customer_id"))
+    if spend is not None:
+        p_, q_, g_ = spend
+        nu = rng.gamma(q_, 1 / g_, n_customers)
+        m = np.zeros(n_customers)
+        m[rep] = rng.gamma(p_ * x[rep], 1 / (nu[rep] * x[rep]))
+        out["monetary_value"] = m
     out.attrs["time_unit"] = time_unit
     return out
 

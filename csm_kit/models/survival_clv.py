@@ -84,11 +84,12 @@ def survival_matrix_from_curve(curve, tenure: pd.Series, horizon_months: int, *,
 
     Parameters
     ----------
-    curve : Series or DataFrame
+    curve : Series, DataFrame or RetentionCurves
         Survival probability indexed by tenure in months (e.g. a
         KaplanMeierFitter's ``survival_function_`` on a month timeline). A
         DataFrame holds one curve per column (one per segment) and needs
-        ``group``.
+        ``group``; a fitted :class:`~csm_kit.models.RetentionCurves` gives
+        its Kaplan-Meier curve per group.
     tenure : Series
         Current tenure in months of each customer alive now, by customer_id.
     horizon_months : int
@@ -120,6 +121,9 @@ def survival_matrix_from_curve(curve, tenure: pd.Series, horizon_months: int, *,
         raise ValueError(f"tail must be 'constant_hazard', 'flat' or 'error', not {tail!r}.")
     tenure = _check_tenure(tenure)
     steps = np.arange(1, int(horizon_months) + 1, dtype=float)
+    if hasattr(curve, "fitters_"):  # a fitted RetentionCurves: one Kaplan-Meier curve per group
+        curves = {name: f.survival_function_.iloc[:, 0] for name, f in curve.fitters_.items()}
+        curve = next(iter(curves.values())) if len(curves) == 1 and group is None else pd.DataFrame(curves)
     if isinstance(curve, pd.DataFrame):
         if group is None:
             raise ValueError("A DataFrame of curves (one column per group) needs group= (each customer's column).")
@@ -398,3 +402,54 @@ class SurvivalCLV:
             return f"<SurvivalCLV (not fitted), horizon_months={self.horizon_months}>"
         return (f"<SurvivalCLV of {len(self.clv_):,} customers over {self.horizon_months} months: "
                 f"mean {self.clv_['clv'].mean():,.2f}>")
+
+
+def active_customers(data, *, month) -> pd.DataFrame:
+    """The customers paying at the end of ``month``, with what survival CLV needs.
+
+    - ``mrr``: MRR on the month's last day (:func:`csm_kit.metrics.ledger.month_end_mrr`);
+    - ``tenure``: months since the start of the current paid spell, as
+      :func:`csm_kit.models.survival_table` measures it (``spells=True``);
+    - ``segment``: from ``customers`` (``"all"`` without that table).
+
+    Parameters
+    ----------
+    data : Dataset
+        With ``subscriptions`` (and ``customers`` for the segment).
+    month : str or Period
+        Reporting month, ``YYYY-MM``.
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id``; columns ``segment``, ``mrr``, ``tenure``.
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({"customer_id": ["a", "b"], "billing_period": "month", "amount": [100.0, 50.0],
+    ...     "plan": "pro", "start_date": pd.to_datetime(["2026-01-31", "2026-02-01"]),
+    ...     "end_date": pd.to_datetime([None, "2026-03-01"])})
+    >>> active_customers(subs, month="2026-03").round(2)     # 60 days: Jan 31 to the end of Mar 31
+                segment    mrr  tenure
+    customer_id
+    a               all  100.0    2.03
+    """
+    from ..metrics.ledger import month_end_mrr
+    from ..periods import month_end, to_month
+    from .survival_table import survival_table
+
+    month = to_month(month)
+    balances = month_end_mrr(data, month, month).iloc[:, 0]
+    paying = balances[balances > 0]
+    spells = survival_table(data, as_of=month_end(month), spells=True)
+    current = spells[~spells["churned"].astype(bool)].drop_duplicates("customer_id", keep="last")
+    tenure = current.set_index("customer_id")["tenure"].reindex(paying.index)
+    missing = tenure.isna()
+    if missing.any():  # paying at the month end but no open spell: the two ledgers disagree
+        raise ValueError(f"No open paid spell for customers paying at the end of {month}: "
+                         f"{list(paying.index[missing][:5])}")
+    customers = getattr(data, "customers", None)
+    segment = (customers.set_index("customer_id")["segment"].reindex(paying.index).fillna("(missing)")
+               if customers is not None and "segment" in customers else pd.Series("all", index=paying.index))
+    return pd.DataFrame({"segment": segment.to_numpy(), "mrr": paying.to_numpy(float),
+                         "tenure": tenure.to_numpy(float)}, index=pd.Index(paying.index, name="customer_id"))

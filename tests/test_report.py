@@ -213,3 +213,33 @@ def test_bad_arguments_are_refused_before_the_data_is_read(tmp_path, tiny_notebo
         run_report("Oct 2026", data=missing, out=tmp_path, notebooks_dir=tiny_notebooks)
     with pytest.raises(ValueError, match="jobs"):
         run_report("2026-10", data=missing, out=tmp_path, notebooks_dir=tiny_notebooks, jobs=0)
+
+
+def test_first_report_takes_previous_month_from_what_the_notebooks_recorded(tmp_path, small_data_dir):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    # NPS +30 (50/30/20 of 100) last month, +20 (40/40/20) now: a 10-point drop inside sampling noise;
+    # CSAT 60% of 50 -> 90% of 200 is beyond it. Logo churn 4.5% recorded as previous, 3% now.
+    _notebook(folder / "00_area.ipynb", "from csm_kit.record import record\n"
+              "record('nps_relationship', 20.0, unit='points', label='NPS', promoters=40, passives=40, detractors=20,\n"
+              "       previous=30.0, previous_promoters=50, previous_passives=30, previous_detractors=20)\n"
+              "record('csat_support', 0.9, unit='share', successes=180, n=200,\n"
+              "       previous=0.6, previous_successes=30, previous_n=50)\n"
+              "record('logo_churn', 0.03, unit='share', previous=0.045)")
+    first = run_report("2026-10", data=small_data_dir, out=tmp_path / "r", notebooks_dir=folder, progress=False)
+    import pandas as pd
+
+    card = pd.read_csv(first / "scorecard.csv").set_index("metric")
+    assert card.loc["nps_relationship", "previous"] == 30 and card.loc["nps_relationship", "change"] == -10
+    assert card.loc["nps_relationship", "within_noise"] == True  # noqa: E712 (read back from CSV)
+    assert card.loc["csat_support", "within_noise"] == False  # noqa: E712
+    assert card.loc["logo_churn", "previous"] == 0.045
+    index = (first / "index.html").read_text()
+    assert "within noise" in index and "beyond noise" in index and "-10" in index
+
+    # once last month's report exists, it is what the previous column shows (what readers saw then)
+    _notebook(folder / "00_area.ipynb", "from csm_kit.record import record\n"
+              "record('logo_churn', 0.05 if month == '2026-09' else 0.03, unit='share', previous=0.045)")
+    run_report("2026-09", data=small_data_dir, out=tmp_path / "r", notebooks_dir=folder, progress=False)
+    again = run_report("2026-10", data=small_data_dir, out=tmp_path / "r", notebooks_dir=folder, progress=False)
+    assert pd.read_csv(again / "scorecard.csv").set_index("metric").loc["logo_churn", "previous"] == 0.05

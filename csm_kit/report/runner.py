@@ -149,15 +149,54 @@ def _swap_into_place(built: Path, target: Path) -> None:
         shutil.rmtree(backup)
 
 
+#: Counts behind survey metrics, also recorded for the previous month as ``previous_<count>=``.
+_COUNTS = ("promoters", "passives", "detractors", "successes", "n")
+
+
+def recorded_previous(metrics: dict) -> dict:
+    """Last month's values as the notebooks recorded them, in the shape of ``metrics.json``'s ``notebooks``.
+
+    A notebook that computes a monthly series can give the month before with
+    ``record(name, value, previous=..., previous_promoters=..., ...)``: the
+    scorecard then has a previous value (and a noise test) on a first report,
+    when no report of last month sits beside it.
+
+    >>> recorded_previous({"01_satisfaction": {"nps": {"name": "nps", "value": 20.0, "unit": "points",
+    ...     "label": "NPS", "previous": 30.0, "previous_promoters": 5, "previous_passives": 3,
+    ...     "previous_detractors": 2}, "csat": {"name": "csat", "value": 0.8}}})
+    {'01_satisfaction': {'nps': {'name': 'nps', 'value': 30.0, 'unit': 'points', 'label': 'NPS', 'promoters': 5, 'passives': 3, 'detractors': 2}}}
+    """
+    found = {}
+    for notebook, recorded in metrics.items():
+        for name, p in recorded.items():
+            if p.get("previous") is None:
+                continue
+            earlier = {"name": name, "value": p["previous"], "unit": p.get("unit"), "label": p.get("label"),
+                       **{c: p[f"previous_{c}"] for c in _COUNTS if f"previous_{c}" in p}}
+            if "scorecard" in p:
+                earlier["scorecard"] = p["scorecard"]
+            found.setdefault(notebook, {})[name] = earlier
+    return found
+
+
 def _scorecard(metrics: dict, month, previous_report: Path):
-    """The scorecard of this month's recorded numbers against targets and last month's report."""
+    """The scorecard of this month's recorded numbers against targets and the previous month.
+
+    The previous month's values come from last month's report beside this one
+    (what readers were shown then) and, for metrics it lacks or when there is
+    none, from the ``previous=`` values the notebooks recorded.
+    """
     from ..metrics.scorecard import metric_values, scorecard
 
-    docs = []
+    earlier = {}
     previous = previous_report / "metrics.json"
-    if previous.exists():  # last month's report, when there is one, gives the "previous" column
-        docs.append(json.loads(previous.read_text()))
-    docs.append({"month": str(month), "notebooks": metrics})
+    if previous.exists():
+        for recorded in json.loads(previous.read_text()).get("notebooks", {}).values():
+            earlier.update(recorded)
+    fallback = {name: p for recorded in recorded_previous(metrics).values() for name, p in recorded.items()
+                if name not in earlier}
+    docs = [{"month": str(month - 1), "notebooks": {"earlier report": earlier, "recorded": fallback}},
+            {"month": str(month), "notebooks": metrics}]
     return scorecard(metric_values(*docs), month=month)
 
 

@@ -148,3 +148,53 @@ def test_bad_input_is_named():
         support_summary(DS, end="2026-02", as_of="2026-02-10")
     with pytest.raises(ValueError, match="censor_at"):
         support_summary(DS, end="2026-02", censor_at="now")
+
+
+# -- ticket_time_percentiles ------------------------------------------------------
+from csm_kit.metrics.support import ticket_time_percentiles  # noqa: E402
+
+
+def test_percentiles_by_hand_with_a_censored_ticket():
+    out = ticket_time_percentiles(DS, start="2026-01", end="2026-02")  # horizon 1 Mar 00:00
+    jan, feb = out.iloc[0], out.iloc[1]
+    assert jan["tickets"] == 5
+    # First response 1, 2, 4, 12 h answered, t4 censored at 684 h: S = .8, .6, .4, .2 after each answer.
+    # p50: first S <= .5 -> 4 h; p75: first S <= .25 -> 12 h; p90: S never <= .1 -> inf (not known yet)
+    assert jan[["first_response_hours_p50", "first_response_hours_p75"]].tolist() == [4.0, 12.0]
+    assert jan["first_response_hours_p90"] == np.inf
+    # Resolution 3, 8, 48, 336 h resolved, t4 censored: p50 48 h, p75 336 h, p90 inf
+    assert jan[["resolution_hours_p50", "resolution_hours_p75", "resolution_hours_p90"]].tolist() == [48.0, 336.0,
+                                                                                                          np.inf]
+    # The median agrees with support_summary's
+    summary = support_summary(DS, start="2026-01", end="2026-01").iloc[0]
+    assert jan["first_response_hours_p50"] == summary["median_first_response_hours"]
+    # February: no tickets -> NaN, not 0
+    assert feb["tickets"] == 0 and np.isnan(feb["first_response_hours_p50"])
+
+
+def test_percentiles_by_priority_and_month_end_censoring():
+    out = ticket_time_percentiles(DS, start="2026-01", end="2026-01", by="priority", percentiles=(0.5, 0.975))
+    high = out[out["priority"] == "high"].iloc[0]
+    normal = out[out["priority"] == "normal"].iloc[0]
+    assert list(out.columns[:3]) == ["month", "priority", "tickets"]
+    assert "first_response_hours_p97_5" in out.columns
+    # high: t1 alone, answered after 1 h -> S(1) = 0: every percentile is 1 h
+    assert high[["tickets", "first_response_hours_p50", "first_response_hours_p97_5"]].tolist() == [1, 1.0, 1.0]
+    # normal: 2, 4, 12 answered, t4 censored: S(2) = .75, S(4) = .5 -> median 4 h
+    assert normal["tickets"] == 4 and normal["first_response_hours_p50"] == 4.0
+    # Resolution with the horizon at January's end (1 Feb 00:00): normal tickets resolved 3 h, 48 h;
+    # t3 (resolved 3 Feb) censored at 279 h, t4 at 12 h. S(3) = 3/4, t4 leaves at 12 h, S(48) = 3/4 x 1/2 = .375
+    # -> median 48 h.
+    by_month_end = ticket_time_percentiles(DS, start="2026-01", end="2026-01", by="priority", censor_at="month_end")
+    assert by_month_end.loc[by_month_end["priority"] == "normal", "resolution_hours_p50"].item() == 48.0
+
+
+@pytest.mark.parametrize("bad", [(0.5, 1.0), (0,), (), ("0.5",)])
+def test_percentiles_must_be_shares(bad):
+    with pytest.raises(ValueError, match="percentiles must be shares"):
+        ticket_time_percentiles(DS, end="2026-01", percentiles=bad)
+
+
+def test_percentiles_need_tickets():
+    with pytest.raises(MissingTableError, match="ticket_time_percentiles needs the 'tickets' table"):
+        ticket_time_percentiles(Dataset(customers=CUSTOMERS), end="2026-01")

@@ -31,7 +31,7 @@ from .retention import churn_rates, retention_rates
 from .revenue import arpa, mrr, mrr_movement_log, mrr_movements, quick_ratio, revenue_retention
 from .satisfaction import ces, csat, nps, nps_category, survey_summary
 from .scorecard import check_targets, load_targets, metric_values, scorecard, target_status
-from .support import support_summary, ticket_times
+from .support import support_summary, ticket_time_percentiles, ticket_times
 
 __all__ = [
     "nps", "csat", "ces", "nps_category", "survey_summary",
@@ -42,7 +42,7 @@ __all__ = [
     "active_accounts", "stickiness", "feature_adoption", "account_usage", "usage_trend",
     "onboarding_completion", "adoption_rate", "milestone_completion",
     "time_to_value", "time_to_value_curve", "time_to_value_durations",
-    "support_summary", "ticket_times",
+    "support_summary", "ticket_times", "ticket_time_percentiles",
     "health_scores", "health_measures", "health_backtest", "questionnaire_health", "HealthMeasure",
     "HealthBacktest", "DEFAULT_MEASURES",
     "scorecard", "load_targets", "check_targets", "target_status", "metric_values",

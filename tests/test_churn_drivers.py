@@ -157,6 +157,8 @@ def test_degenerate_and_bad_input():
         ChurnDrivers(covariates=["x1"]).fit(t.assign(entry=t["tenure"] + 1))
     with pytest.raises(ValueError, match="needs column"):
         ChurnDrivers().fit(t.drop(columns="churned"))
+    with pytest.raises(ValueError, match="customer_id"):
+        ChurnDrivers(covariates=["x1"], holdout=0.2).fit(t.drop(columns="customer_id"))
     m = ChurnDrivers(covariates=["x1"])
     for call in (lambda: m.summary, lambda: m.predict_survival(t, 3), lambda: m.plot_hazard_ratios(),
                  lambda: m.score(t)):

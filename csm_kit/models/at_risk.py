@@ -153,8 +153,11 @@ def at_risk(drivers: ChurnDrivers, table: pd.DataFrame, horizon_days: int = 90, 
         rows = np.flatnonzero(hit.any(axis=1))
         if not len(rows):
             continue
-        raw = alive[v].to_numpy()[rows] if v in alive.columns else np.full(len(rows), np.nan)
-        text = np.array([_phrase(v, x, means.get(v)) for x in raw], dtype=object)
+        raw = pd.Series(alive[v].to_numpy()[rows] if v in alive.columns else np.full(len(rows), np.nan))
+        if pd.api.types.is_float_dtype(raw):
+            raw = raw.round(6)  # few distinct texts: phrase each distinct value once
+        words = {x: _phrase(v, x, means.get(v)) for x in pd.unique(raw)}
+        text = raw.map(words).to_numpy(dtype=object)
         r_idx, c_idx = np.nonzero(hit[rows])
         phrases[rows[r_idx], c_idx] = text[r_idx]
 

@@ -337,7 +337,10 @@ class ChurnDrivers:
                 raise ValueError(f"ChurnDrivers: stratum column {s!r} is not in the survival table.")
         table = table.reset_index(drop=True)
         self.unit_ = table.attrs.get("unit", "month")
-        if self.holdout > 0 and "customer_id" in table.columns:
+        if self.holdout > 0 and "customer_id" not in table.columns:
+            raise ValueError("ChurnDrivers: a holdout is drawn by customer, so the table needs customer_id "
+                             "(or pass holdout=0).")
+        if self.holdout > 0:
             ids = pd.unique(table["customer_id"])
             rng = np.random.default_rng(self.seed)
             test_ids = set(rng.choice(ids, size=int(round(self.holdout * len(ids))), replace=False).tolist())
@@ -572,6 +575,7 @@ class ChurnDrivers:
     def plot_hazard_ratios(self, ax=None, title: str | None = None):
         """Forest plot: hazard ratio and interval per covariate on a log axis, significant ones coloured."""
         import matplotlib.pyplot as plt
+        import matplotlib.ticker as mticker
 
         from ..plotting import PALETTE
 
@@ -584,6 +588,9 @@ class ChurnDrivers:
         ax.scatter(s["hazard_ratio"], y, c=list(colours), zorder=3, s=36)
         ax.axvline(1.0, color="black", lw=1, ls="--")
         ax.set_xscale("log")
+        plain = mticker.FuncFormatter(lambda v, _: f"{v:g}")  # 0.5, 1, 2 rather than 5 x 10^-1
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
         ax.set_yticks(y, [self._label(c) for c in s.index])
         ax.set_xlabel(f"Hazard ratio (log scale; {1 - self.alpha:.0%} interval); > 1 raises churn risk")
         ax.set_title(title or "Churn drivers (Cox proportional hazards)")

@@ -11,7 +11,6 @@ import json
 import math
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 
@@ -110,6 +109,8 @@ def read_recorded(notebook) -> dict[str, dict]:
     >>> read_recorded(new_notebook(cells=[cell]))
     {'churn': {'name': 'churn', 'value': 0.04, 'unit': 'share', 'label': 'churn'}}
     """
+    import nbformat  # here, not at the top: nbformat's jsonschema import costs every notebook kernel seconds
+
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(Path(notebook), as_version=4)
     found: dict[str, dict] = {}
     for cell in nb.cells:

@@ -243,3 +243,39 @@ def test_first_report_takes_previous_month_from_what_the_notebooks_recorded(tmp_
     run_report("2026-09", data=small_data_dir, out=tmp_path / "r", notebooks_dir=folder, progress=False)
     again = run_report("2026-10", data=small_data_dir, out=tmp_path / "r", notebooks_dir=folder, progress=False)
     assert pd.read_csv(again / "scorecard.csv").set_index("metric").loc["logo_churn", "previous"] == 0.05
+
+
+def test_notebooks_get_the_runners_validated_snapshot_of_the_same_data(tmp_path, small_data_dir, tiny_notebooks):
+    import csm_kit
+
+    _notebook(tiny_notebooks / "02_snapshot.ipynb",
+              "import csm_kit\nfrom csm_kit.record import record\nfrom csm_kit.report.snapshot import read_snapshot\n"
+              "record('snapshot_used', str(read_snapshot(data) is not None))\n"
+              "record('fingerprint', csm_kit.load_dataset(data).fingerprint)")
+    folder = run_report("2026-09", data=small_data_dir, out=tmp_path, notebooks_dir=tiny_notebooks, progress=False)
+    recorded = json.loads((folder / "metrics.json").read_text())["notebooks"]["02_snapshot"]
+    assert recorded["snapshot_used"]["value"] == "True"
+    assert recorded["fingerprint"]["value"] == csm_kit.load_dataset(small_data_dir).fingerprint
+    assert not list(tmp_path.glob(".*snapshot*"))  # removed after the run
+
+
+def test_snapshot_is_used_only_for_the_same_unchanged_source(tmp_path, small_data_dir, monkeypatch):
+    import os
+
+    import csm_kit
+    from csm_kit.report.snapshot import ENV, read_snapshot, write_snapshot
+
+    data = tmp_path / "data"
+    shutil.copytree(small_data_dir, data)
+    ds = csm_kit.load_dataset(data)
+    snap = write_snapshot(ds, data, tmp_path / "snap.pkl")
+    assert read_snapshot(data) is None  # not announced: a notebook run by hand loads as usual
+    monkeypatch.setenv(ENV, str(snap))
+    assert read_snapshot(data) is not None and read_snapshot(str(data) + "/") is not None
+    assert csm_kit.load_dataset(data) is not ds  # a copy, equal in every table
+    assert csm_kit.load_dataset(data).fingerprint == ds.fingerprint
+    assert read_snapshot(small_data_dir) is None  # another source
+    assert csm_kit.load_dataset(data, tables=["customers"]).subscriptions is None  # a partial load loads
+    os.utime(data / "tickets.csv", ns=(1, 1))  # a file touched since: load again
+    assert read_snapshot(data) is None
+    assert write_snapshot(ds, "sqlite:///cs.db", tmp_path / "x.pkl") is None and not (tmp_path / "x.pkl").exists()

@@ -29,6 +29,7 @@ from ..record import json_safe, read_recorded
 from .html import index_html, notebook_html
 from .manifest import environment, git_revision, utc_now
 from .parameters import parameters_for
+from .snapshot import ENV as SNAPSHOT_ENV, write_snapshot
 
 KERNEL = "python3"
 
@@ -92,18 +93,25 @@ class _Outcome:
     output: Path
     seconds: float
     error: BaseException | None
+    html: str | None = None
+    html_seconds: float = 0.0
 
 
-def _execute(nb: Path, output: Path, parameters: dict, progress: bool) -> _Outcome:
+def _execute(nb: Path, output: Path, parameters: dict, progress: bool, teaching: bool) -> _Outcome:
+    """Run one notebook, then export its HTML in the same worker (overlapping the other kernel's run)."""
     started = time.perf_counter()
     try:
         papermill.execute_notebook(str(nb), str(output), parameters=parameters, kernel_name=KERNEL,
                                    cwd=str(nb.parent), progress_bar=progress and {"desc": nb.stem},
                                    start_timeout=120)
-        error = None
-    except Exception as exc:  # kept and reported with the notebook's name below
-        error = exc
-    return _Outcome(nb, output, time.perf_counter() - started, error)
+    except Exception as exc:  # kept and reported with the notebook's name by the caller
+        return _Outcome(nb, output, time.perf_counter() - started, exc)
+    executed = time.perf_counter()
+    try:
+        page = notebook_html(output, teaching=teaching)
+    except Exception as exc:
+        return _Outcome(nb, output, executed - started, exc)
+    return _Outcome(nb, output, executed - started, None, page, time.perf_counter() - executed)
 
 
 def _source_cell_number(executed: Path, index: int) -> int:
@@ -282,9 +290,15 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
     # mkdtemp, so the report gets the user's usual permissions rather than 0700.
     build = out / f".{name}.building-{uuid.uuid4().hex[:8]}"
     build.mkdir()
+    # The notebooks' load_dataset(data) gets the data validated above from a pickle (snapshot.py)
+    snap = write_snapshot(dataset, source, out / f".{name}.snapshot-{uuid.uuid4().hex[:8]}.pkl")
+    announced = os.environ.get(SNAPSHOT_ENV)
     try:
+        if snap is not None:
+            os.environ[SNAPSHOT_ENV] = str(snap)  # inherited by the kernels started below
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            outcomes = list(pool.map(lambda nb: _execute(nb, build / nb.name, plan[nb], progress), notebooks))
+            outcomes = list(pool.map(lambda nb: _execute(nb, build / nb.name, plan[nb], progress, teaching), notebooks))
+        _restore_env(SNAPSHOT_ENV, announced)
         failed = [o for o in outcomes if o.error is not None]
         if failed:
             kept = out / ".failed" / name
@@ -300,8 +314,7 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
 
         metrics, areas = {}, []
         for o in outcomes:
-            (build / f"{o.notebook.stem}.html").write_text(notebook_html(o.output, teaching=teaching),
-                                                           encoding="utf-8")
+            (build / f"{o.notebook.stem}.html").write_text(o.html, encoding="utf-8")
             metrics[o.notebook.stem] = read_recorded(o.output)
             areas.append({"title": notebook_title(o.notebook), "href": f"{o.notebook.stem}.html",
                           "blurb": notebook_blurb(o.notebook)})
@@ -320,7 +333,8 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
                      "warnings": list(dataset.warnings)},
             "git_revision": git_revision(PROJECT_ROOT),
             "environment": environment(),
-            "notebooks": [{"notebook": o.notebook.name, "seconds": round(o.seconds, 2)} for o in outcomes],
+            "notebooks": [{"notebook": o.notebook.name, "seconds": round(o.seconds, 2),
+                           "html_seconds": round(o.html_seconds, 2)} for o in outcomes],
             "started": started_at, "finished": utc_now(),
             "wall_seconds": round(time.perf_counter() - clock, 2),
         }
@@ -328,6 +342,16 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
         _swap_into_place(build, target)
         shutil.rmtree(out / ".failed" / name, ignore_errors=True)  # an older failure no longer applies
     finally:
+        _restore_env(SNAPSHOT_ENV, announced)
+        if snap is not None:
+            snap.unlink(missing_ok=True)
         if build.exists():
             shutil.rmtree(build, ignore_errors=True)
     return target
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

@@ -169,3 +169,20 @@ def test_warm_start_on_a_sample_reaches_the_same_maximum(summary, monkeypatch):
     warm = BetaGeoModel(compress=False).fit(summary)
     assert warm.log_likelihood_ == pytest.approx(plain.log_likelihood_, abs=1e-6)
     assert {k: round(v, 3) for k, v in warm.params_.items()} == {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+
+
+def test_gamma_gamma_warm_start_reaches_the_same_maximum(summary, monkeypatch):
+    import csm_kit.models.clv_nc as clv_nc
+
+    plain = GammaGammaModel().fit(summary)
+    monkeypatch.setattr(clv_nc, "_WARM_ROWS", 100)   # 946 buyers > 4 x 100
+    warm = GammaGammaModel().fit(summary)
+    assert warm.log_likelihood_ == pytest.approx(plain.log_likelihood_, abs=1e-6)
+    assert {k: round(v, 2) for k, v in warm.params_.items()} == {"p": 6.25, "q": 3.74, "gamma": 15.44}
+
+
+def test_no_finite_maximum_is_an_error_not_nonsense():
+    s = pd.DataFrame({"frequency": [0] * 5, "recency": [0.0] * 5, "T": [3.0, 5, 8, 10, 12]})
+    s.attrs["time_unit"] = "week"
+    with pytest.raises(ValueError, match="no finite maximum"):   # nobody came back: r runs off to 0
+        BetaGeoModel().fit(s)

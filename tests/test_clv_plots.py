@@ -40,6 +40,11 @@ def test_sbg_projection():
     assert np.isfinite(actual.get_ydata()).sum() == 8 and len(projected.get_xdata()) == 13
     assert projected.get_ydata()[7] == pytest.approx(1000 * m.survival(7))
     assert list(divider.get_xdata()) == [7, 7]
+    short = ShiftedBetaGeoModel(time_unit="year").fit([1000, 631, 468, 382])
+    ax = short.plot_projection(actual=[1000, 631, 468, 382, 326, 289, 262, 241])
+    held = ax.get_lines()[-1]
+    assert len(ax.get_lines()) == 4 and list(held.get_xdata()) == [4, 5, 6, 7] and held.get_ydata()[0] == 326
+    assert len(ax.get_lines()[1].get_xdata()) == 8   # projected over the held-out years too
 
 
 def test_matrices(cdnow):
@@ -72,5 +77,10 @@ def test_clv_distribution_by_segment():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["enterprise", "mid_market", "smb"]
     (bars,) = ax.containers
     assert len(bars.lines[0].get_xdata()) == 3   # one mean per segment
+    assert ax.get_xscale() == "linear"            # medians within 20-fold of each other
+    spread = SurvivalCLV(horizon_months=2, n_bootstrap=0).fit(
+        s, pd.Series(np.where(seg == "enterprise", 5000.0, 10.0), index=ids), seg)
+    ax = spread.plot_distribution()
+    assert ax.get_xscale() == "log" and "log scale" in ax.get_xlabel()
     single = SurvivalCLV(horizon_months=2, n_bootstrap=0).fit(s, pd.Series(1.0, index=ids))
     assert [t.get_text() for t in single.plot_distribution().get_yticklabels()] == ["all"]

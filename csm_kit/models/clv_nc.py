@@ -104,21 +104,68 @@ def _gg_loglik(theta, x, m, gradient=True):
 _WARM_ROWS = 20_000  # rows of the warm-start sample on large bases
 
 
-def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float = 1e-9):
+def _objective(loglik, n):
+    """Mean negative log-likelihood over log-parameters, and its gradient (what the optimiser sees)."""
+    def objective(z):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            theta = np.exp(z)
+            ll, grad = loglik(theta)
+        if not np.isfinite(ll) or not np.all(np.isfinite(grad)):
+            return np.inf, np.zeros_like(z)  # outside the region where the likelihood is defined
+        return -ll / n, -grad * theta / n
+    return objective
+
+
+def _inverse_hessian(objective, z, step: float = 1e-4):
+    """Inverse of the objective's Hessian at z, by central differences of its gradient (None if not positive)."""
+    k = len(z)
+    hess = np.empty((k, k))
+    for i in range(k):  # a handful of parameters, not data rows
+        e = np.zeros(k)
+        e[i] = step
+        hess[i] = (objective(z + e)[1] - objective(z - e)[1]) / (2 * step)
+    hess = (hess + hess.T) / 2
+    if not np.all(np.linalg.eigvalsh(hess) > 0):
+        return None
+    inv = np.linalg.inv(hess)
+    return (inv + inv.T) / 2
+
+
+def _warm_start(cls, sample_loglik, n_rows: int, weights, start):
+    """Starting point and inverse Hessian from a seeded sample of rows, when there are many rows.
+
+    ``sample_loglik(rows)`` returns the log-likelihood of those rows. The
+    final fit is on every row either way: the sample only saves iterations.
+    """
+    if n_rows <= 4 * _WARM_ROWS:
+        return start, None
+    rows = np.sort(np.random.default_rng(0).choice(n_rows, _WARM_ROWS, replace=False))
+    loglik, n = sample_loglik(rows), float(np.sum(weights[rows]))
+    warm = cls()
+    _fit_by_gradient(warm, loglik, start, n, hessian=False, gtol=1e-6)
+    start = np.array(list(warm.params_.values()))
+    # The sample's curvature preconditions BFGS on the full data: a few iterations instead of ~20.
+    return start, _inverse_hessian(_objective(loglik, n), np.log(start))
+
+
+def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float = 1e-9, hess_inv0=None):
     """Maximise ``loglik(theta) -> (ll, grad)`` over log-parameters; set params_, standard_errors_ and the rest.
 
-    BFGS with the analytic gradient; standard errors
-    from a Hessian by central differences of the analytic gradient.
+    BFGS with the analytic gradient (from ``hess_inv0`` when a warm start
+    supplies one); standard errors from a Hessian by central differences of
+    the analytic gradient.
     """
-    def objective(z):  # mean negative log-likelihood and its gradient in log-parameters
-        theta = np.exp(z)
-        ll, grad = loglik(theta)
-        return -ll / n, -grad * theta / n
-
+    objective = _objective(loglik, n)
     # BFGS keeps its few-parameter algebra in NumPy; scipy's L-BFGS-B spent more time in threaded BLAS
     # calls than in the likelihood on a busy machine.
-    res = optimize.minimize(objective, np.log(start), jac=True, method="BFGS", options={"gtol": gtol})
-    theta = np.exp(res.x)
+    res = optimize.minimize(objective, np.log(start), jac=True, method="BFGS",
+                            options={"gtol": gtol, "hess_inv0": hess_inv0})
+    with np.errstate(over="ignore"):
+        theta = np.exp(res.x)
+    if not np.all(np.isfinite(theta)) or np.max(np.abs(res.x)) > 25:
+        raise ValueError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (a parameter "
+                         f"ran off to {dict(zip(model.param_names, theta.round(3).tolist()))}); this happens with "
+                         "few customers or few repeat purchases.")
     model.params_ = {name: float(v) for name, v in zip(model.param_names, theta)}
     if not hessian:
         return
@@ -131,12 +178,11 @@ def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float 
         e[i] = h[i]
         hess[i] = -(loglik(theta + e)[1] - loglik(theta - e)[1]) / (2 * h[i])
     hess = (hess + hess.T) / 2
-    try:
-        var = np.diag(np.linalg.inv(hess))
-        se = np.where(var > 0, np.sqrt(np.abs(var)), np.nan)  # NaN: no interior optimum (flat likelihood)
-    except np.linalg.LinAlgError:
-        se = np.full(k, np.nan)
-    model.params_ = {name: float(v) for name, v in zip(model.param_names, theta)}
+    if not np.all(np.isfinite(hess)) or not np.all(np.linalg.eigvalsh(hess) > 0):
+        raise ValueError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (it is flat "
+                         f"or still rising at {dict(zip(model.param_names, theta.round(4).tolist()))}); this "
+                         "happens with few customers or few repeat purchases.")
+    se = np.sqrt(np.diag(np.linalg.inv(hess)))
     model.standard_errors_ = {name: float(v) for name, v in zip(model.param_names, se)}
     model.log_likelihood_ = ll
     model.converged_ = bool(np.max(np.abs(grad * theta)) / n < 1e-5)
@@ -206,17 +252,15 @@ class BetaGeoModel(_UnitModel):
         idx = (_codes(x), _codes(tx), _codes(T))
         # Start with alpha on the scale of the observation window.
         start = np.array([1.0, max(float(np.mean(T)), 1e-3) / 10, 1.0, 1.0])
-        if len(x) > 4 * _WARM_ROWS:
-            # Many distinct rows: find a starting point on a seeded sample of them (weights kept), so the
-            # full likelihood needs a few iterations only. The answer is the full-data maximum either way.
-            pick = np.sort(np.random.default_rng(0).choice(len(x), _WARM_ROWS, replace=False))
-            xs, txs, Ts, ws = x[pick], tx[pick], T[pick], w[pick]
-            idx_s = (_codes(xs), _codes(txs), _codes(Ts))
-            warm = BetaGeoModel()
-            _fit_by_gradient(warm, lambda theta: _bgnbd_loglik(theta, xs, txs, Ts, ws, idx_s), start, ws.sum(),
-                             hessian=False, gtol=1e-5)
-            start = np.array(list(warm.params_.values()))
-        _fit_by_gradient(self, lambda theta: _bgnbd_loglik(theta, x, tx, T, w, idx), start, w.sum())
+
+        def sample(k):  # the likelihood of some rows, their arrays built once
+            xs, txs, Ts, ws = x[k], tx[k], T[k], w[k]
+            codes = (_codes(xs), _codes(txs), _codes(Ts))
+            return lambda theta: _bgnbd_loglik(theta, xs, txs, Ts, ws, codes)
+
+        start, hess_inv0 = _warm_start(type(self), sample, len(x), w, start)
+        _fit_by_gradient(self, lambda theta: _bgnbd_loglik(theta, x, tx, T, w, idx), start, w.sum(),
+                         hess_inv0=hess_inv0)
         self.time_unit_ = unit
         self.n_customers_ = len(summary)
         self.n_rows_ = len(rows)
@@ -319,11 +363,10 @@ class GammaGammaModel(_UnitModel):
 
     Examples
     --------
-    >>> s = pd.DataFrame({"frequency": [1, 2, 3, 1, 4, 2, 0], "recency": [1, 2, 3, 1, 4, 2, 0.0],
-    ...                   "T": [5.0] * 7, "monetary_value": [20.0, 35, 18, 50, 25, 30, 0]})
-    >>> s.attrs["time_unit"] = "week"
-    >>> GammaGammaModel().fit(s).n_customers_
-    6
+    >>> s = simulate_bgnbd_summary(5000, r=0.5, alpha=4.0, a=0.6, b=3.0, T=52.0, seed=2, spend=(6.0, 4.0, 15.0))
+    >>> m = GammaGammaModel().fit(s)
+    >>> m.n_customers_ == int((s["frequency"] > 0).sum()), {k: round(v) for k, v in m.params_.items()}
+    (True, {'p': 6, 'q': 4, 'gamma': 15})
     """
 
     param_names = ("p", "q", "gamma")
@@ -340,7 +383,13 @@ class GammaGammaModel(_UnitModel):
             raise ValueError(f"monetary_value must be > 0 for every repeat buyer; offending customers: "
                              f"{buyers.loc[bad, 'monetary_value'].head(5).to_dict()}")
         x, m = buyers["frequency"].to_numpy(float), buyers["monetary_value"].to_numpy(float)
-        _fit_by_gradient(self, lambda theta: _gg_loglik(theta, x, m), np.ones(3), len(x))
+
+        def sample(k):  # the likelihood of some buyers, their arrays built once
+            xs, ms = x[k], m[k]
+            return lambda theta: _gg_loglik(theta, xs, ms)
+
+        start, hess_inv0 = _warm_start(type(self), sample, len(x), np.ones(len(x)), np.ones(3))
+        _fit_by_gradient(self, lambda theta: _gg_loglik(theta, x, m), start, len(x), hess_inv0=hess_inv0)
         self.time_unit_ = unit
         self.n_customers_ = len(buyers)
         return self

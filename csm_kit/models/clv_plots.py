@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 
-from ..plotting.style import PALETTE
+from ..plotting.style import PALETTE, log_count_axis
 from .clv_nc import holdout_comparison
 
 
@@ -21,8 +21,12 @@ def _axes(ax):
     return ax
 
 
-def plot_sbg_projection(model, periods: int | None = None, ax=None, **kwargs):
+def plot_sbg_projection(model, periods: int | None = None, ax=None, actual=None, **kwargs):
     """sBG projected survivors (line) against the counts it was fitted on (points).
+
+    Pass ``actual`` (survivor counts from period 0, longer than the fit) to
+    show the held-out counts beyond the fitted span as open points: the
+    test of a projection.
 
     Parameters
     ----------
@@ -31,13 +35,16 @@ def plot_sbg_projection(model, periods: int | None = None, ax=None, **kwargs):
     periods : int, optional
         Project this many periods (default: twice the fitted span).
     ax : matplotlib Axes, optional
+    actual : array-like, optional
+        Survivor counts from period 0, including periods not fitted.
     **kwargs
         Passed to the projection line.
 
     Returns
     -------
     Axes
-        Two lines (actual, projected) and a dotted line where the data end.
+        Lines: fitted counts, projection, a dotted divider where the fit
+        ends, and (with ``actual``) the held-out counts.
 
     Examples
     --------
@@ -50,11 +57,16 @@ def plot_sbg_projection(model, periods: int | None = None, ax=None, **kwargs):
     """
     model._check_fitted()
     fitted = len(model.survivors_) - 1
-    p = model.projection(periods if periods is not None else 2 * fitted)
+    held = None if actual is None else np.asarray(actual, dtype=float)[fitted + 1:]
+    default = 2 * fitted if held is None else max(2 * fitted, fitted + len(held))
+    p = model.projection(periods if periods is not None else default)
     ax = _axes(ax)
-    ax.plot(p["period"], p["actual"], "o", color=PALETTE[0], label="actual survivors")
+    ax.plot(p["period"], p["actual"], "o", color=PALETTE[0], label="actual survivors (fitted)")
     ax.plot(p["period"], p["projected"], "-", color=PALETTE[1], label="sBG projection", **kwargs)
     ax.axvline(fitted, color="grey", linestyle=":", linewidth=1)
+    if held is not None and len(held):
+        ax.plot(np.arange(fitted + 1, fitted + 1 + len(held)), held, "o", markerfacecolor="white",
+                color=PALETTE[0], label="actual survivors (held out)")
     ax.annotate("fitted | projected", (fitted, 0.97), xycoords=("data", "axes fraction"), ha="center",
                 fontsize=9, color="grey")
     g, d = model.params_["gamma"], model.params_["delta"]
@@ -113,7 +125,7 @@ def plot_probability_alive_matrix(model, max_frequency: int | None = None, T: fl
     values[:, 0] = 1.0
     ax = _axes(ax)
     _heatmap(ax, values, f, rec, cmap, "probability still active")
-    ax.set_title(f"Probability a customer is still active, {T:.1f} {model.time_unit_}s after the first purchase")
+    ax.set_title(f"Probability a customer is still active, {T:.3g} {model.time_unit_}s after the first purchase")
     ax.set_xlabel("repeat purchases (frequency)")
     ax.set_ylabel(f"{model.time_unit_}s from first to last purchase (recency)")
     return ax
@@ -161,7 +173,7 @@ def plot_holdout_comparison(model, summary: pd.DataFrame, max_frequency: int = 7
     return ax
 
 
-def plot_clv_distribution(model, ax=None, currency: str = "USD", **kwargs):
+def plot_clv_distribution(model, ax=None, currency: str = "USD", log: bool | None = None, **kwargs):
     """CLV per customer by segment: boxes (middle half, whiskers to 1.5 IQR, outliers hidden) and the
     mean with its bootstrap interval.
 
@@ -172,6 +184,9 @@ def plot_clv_distribution(model, ax=None, currency: str = "USD", **kwargs):
     ax : Axes, optional
     currency : str
         Unit shown on the axis.
+    log : bool, optional
+        Log scale for CLV; by default when the segment medians differ more
+        than 20-fold (enterprise and SMB on one readable chart).
 
     Returns
     -------
@@ -205,8 +220,13 @@ def plot_clv_distribution(model, ax=None, currency: str = "USD", **kwargs):
     err = np.vstack([mean - lo, hi - mean]) if np.isfinite(lo).all() else None
     ax.errorbar(mean, y, xerr=err, fmt="D", color=PALETTE[1], capsize=4, label=f"mean, {model.confidence:.0%} bootstrap interval")
     ax.set_yticks(y, names)
+    medians = seg["clv_median"].to_numpy()
+    if log is None:
+        log = bool(len(medians) > 1 and medians.min() > 0 and medians.max() / medians.min() > 20)
+    if log:
+        log_count_axis(ax, axis="x")
     ax.set_title(f"Customer lifetime value by segment, next {model.horizon_months} months")
-    ax.set_xlabel(f"CLV per customer ({currency}, discounted)")
+    ax.set_xlabel(f"CLV per customer ({currency}, discounted{', log scale' if log else ''})")
     ax.set_ylabel("segment")
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     return ax

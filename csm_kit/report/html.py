@@ -68,25 +68,40 @@ def notebook_html(notebook: Path, *, teaching: bool = False, index_href: str | N
 
 
 def _fmt(value, unit, *, change: bool = False) -> str:
-    """A number as a reader expects it: shares as percentages (changes in points), counts with separators."""
+    """A number as a reader expects it, by unit.
+
+    Shares as percentages (their changes in points), money with a currency sign
+    in whole units from 100 up, ratios with two decimals and no unit word,
+    whole numbers without decimals, other measures with one decimal.
+
+    >>> [_fmt(0.0321, "share"), _fmt(-0.015, "share", change=True), _fmt(1707535.5, "USD"),
+    ...  _fmt(145932.75, "USD", change=True), _fmt(49.612, "USD"), _fmt(7.642, "ratio"),
+    ...  _fmt(28.32, "hours"), _fmt(2000, "customers"), _fmt(-5, "customers", change=True), _fmt(None, "days")]
+    ['3.2%', '-1.5 pts', '$1,707,536', '+$145,933', '$49.61', '7.64', '28.3 hours', '2,000 customers', '-5', '—']
+    """
     if value is None or (isinstance(value, float) and value != value):
         return "—"
     if isinstance(value, str):
         return value
-    sign = "+" if change and value > 0 else ""
+    sign = "+" if change and value > 0 else "-" if value < 0 else ""
+    size = abs(value)
     if unit == "share":
-        return f"{sign}{100 * value:.1f} pts" if change else f"{100 * value:.1f}%"
-    if float(value).is_integer():
-        text = f"{sign}{value:,.0f}"
-    else:
-        text = f"{sign}{value:,.2f}"
+        return f"{sign}{100 * size:.1f} pts" if change else f"{sign}{100 * size:.1f}%"
+    if unit in _MONEY:
+        return f"{sign}{_MONEY[unit]}{size:,.0f}" if size >= 100 else f"{sign}{_MONEY[unit]}{size:,.2f}"
+    if unit == "ratio":
+        return f"{sign}{size:,.2f}"
+    text = f"{sign}{size:,.0f}" if float(size).is_integer() else f"{sign}{size:,.1f}"
     return f"{text} {unit}" if unit and not change else text
+
+
+_MONEY = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
 _STYLE = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 2rem auto;
        max-width: 68rem; padding: 0 1rem; color: #222; line-height: 1.45; }
-h1 { margin-bottom: .2rem; } .meta { color: #666; font-size: .9rem; margin-top: 0; }
+h1 { margin-bottom: .2rem; } h3 { margin: 1.5rem 0 .3rem; font-size: 1rem; color: #444; } .meta { color: #666; font-size: .9rem; margin-top: 0; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 .5rem; font-size: .95rem; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
 th { background: #f4f6f8; white-space: nowrap; } th.num, td.num { text-align: right; }
@@ -102,6 +117,10 @@ td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .warn { color: #8a5a00; }
 """
 
+_LEGEND = ("Status against the targets in <code>targets.yaml</code>: green, goal met; yellow, between the goal "
+           "and the warning level; red, beyond it. Previous month: last month's report in the same folder, else "
+           "the value the area notebook computed for the month before. Sampling noise (survey metrics): whether "
+           "the change is larger than a fresh sample of respondents could produce by chance (95% test).")
 _NOISE = {True: ("within", "within noise"), False: ("beyond", "beyond noise")}
 
 
@@ -137,33 +156,35 @@ def index_html(*, title: str, meta: str, areas: list[dict], scorecard_rows: list
     [True, True, True, True, True, True, True]
     """
     e = html.escape
-    has_targets = any("status" in r for r in scorecard_rows)
-    head = "<tr><th>Metric</th><th class='num'>Value</th>"
-    if has_targets:
-        head += ("<th class='num'>Previous month</th><th class='num'>Change</th><th class='num'>Target</th>"
-                 "<th>Status</th><th>Sampling noise</th>")
-    head += "</tr>"
-    rows = []
-    for r in scorecard_rows:
+
+    def row(r: dict, with_target: bool) -> str:
         unit = r.get("unit")
-        cells = f"<td>{e(str(r['label']))}</td><td class='num'>{e(_fmt(r.get('value'), unit))}</td>"
-        if has_targets:
-            status = r.get("status") or "no target"
+        noise = _NOISE.get(r.get("within_noise"))
+        noise_cell = (f"<span class='noise {noise[0]}' title='{e(str(r.get('note') or ''))}'>{noise[1]}</span>"
+                      if noise else "")
+        cells = (f"<td>{e(str(r['label']))}</td><td class='num'>{e(_fmt(r.get('value'), unit))}</td>"
+                 f"<td class='num'>{e(_fmt(r.get('previous'), unit))}</td>"
+                 f"<td class='num'>{e(_fmt(r.get('change'), unit, change=True))}</td>")
+        if with_target:
+            status = r.get("status")
             css = status if status in ("green", "yellow", "red") else "none"
-            noise = _NOISE.get(r.get("within_noise"))
-            note = e(str(r.get("note") or ""))
-            noise_cell = (f"<span class='noise {noise[0]}' title='{note}'>{noise[1]}</span>" if noise else "")
-            cells += (f"<td class='num'>{e(_fmt(r.get('previous'), unit))}</td>"
-                      f"<td class='num'>{e(_fmt(r.get('change'), unit, change=True))}</td>"
-                      f"<td class='num'>{e(_fmt(r.get('target'), unit))}</td>"
+            cells += (f"<td class='num'>{e(_fmt(r.get('target'), unit))}</td>"
                       f"<td{'' if css != 'none' else ' class=muted'}><span class='status {css}' "
-                      f"title='{e(status)}'></span>{e(status)}</td><td>{noise_cell}</td>")
-        rows.append(f"<tr>{cells}</tr>")
-    legend = ("<p class='legend'>Status against the targets in <code>targets.yaml</code>: green, goal met; "
-              "yellow, between the goal and the warning level; red, beyond the warning level. "
-              "Previous month comes from last month's report in the same folder. Sampling noise: for survey "
-              "metrics, whether the change since last month is larger than a fresh sample could produce by "
-              "chance (95% test).</p>") if has_targets else ""
+                      f"title='{e(status)}'></span>{e(status)}</td>")
+        return f"<tr>{cells}<td>{noise_cell}</td></tr>"
+
+    common = "<th>Metric</th><th class='num'>Value</th><th class='num'>Previous month</th><th class='num'>Change</th>"
+    targeted = [r for r in scorecard_rows if r.get("status") not in (None, "no target")]
+    others = [r for r in scorecard_rows if r.get("status") in (None, "no target")]
+    tables = ""
+    if targeted:
+        tables += (f"<table id='targets'><tr>{common}<th class='num'>Target</th><th>Status</th>"
+                   f"<th>Sampling noise</th></tr>{''.join(row(r, True) for r in targeted)}</table>"
+                   f"<p class='legend'>{_LEGEND}</p>")
+    if others:
+        tables += ((f"<h3>Other key numbers</h3>" if targeted else "")
+                   + f"<table id='others'><tr>{common}<th>Sampling noise</th></tr>"
+                   + "".join(row(r, False) for r in others) + "</table>")
     links = "".join(f"<li><a href='{e(a['href'])}'>{e(a['title'])}</a>"
                     + (f"<br><span class='blurb'>{e(a['blurb'])}</span>" if a.get("blurb") else "") + "</li>"
                     for a in areas)
@@ -173,7 +194,7 @@ def index_html(*, title: str, meta: str, areas: list[dict], scorecard_rows: list
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(title)}</title><style>{_STYLE}</style></head>
 <body><h1>{e(title)}</h1><p class="meta">{e(meta)}</p>
-<h2>Scorecard</h2><table>{head}{''.join(rows)}</table>{legend}
+<h2>Scorecard</h2>{tables}
 <h2>Area reports</h2><ul class="areas">{links}</ul>{warn_block}
 </body></html>
 """

@@ -205,3 +205,31 @@ def test_active_customers_and_retention_curves_by_segment():
     km = curves.fitters_["all"].survival_function_.iloc[:, 0]
     expected = survival_matrix_from_curve(km, a["tenure"], 2, tail="flat")
     pd.testing.assert_frame_equal(s, expected)
+
+
+def test_cox_predictions_feed_survival_clv():
+    """ChurnDrivers.predict_survival -> SurvivalCLV: each CLV is the hand sum, and riskier customers are worth less."""
+    from csm_kit.models import ChurnDrivers
+    from csm_kit.models.survival_clv import discount_factors
+
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.binomial(1, 0.5, n).astype(float)           # x = 1 doubles the monthly hazard (0.05 -> 0.10)
+    life = rng.exponential(1 / (0.05 * np.exp(np.log(2) * x)))
+    cens = rng.uniform(1, 36, n)
+    table = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "tenure": np.minimum(life, cens),
+                          "churned": life <= cens, "x": x})
+    cox = ChurnDrivers(covariates=["x"], holdout=0, discrete=False, penalizer=0).fit(table)
+    survival = cox.predict_survival(table, months=24)
+    alive = table.set_index("customer_id").loc[survival.index]
+    mrr = pd.Series(100.0, index=survival.index)
+    clv = SurvivalCLV(gross_margin=0.8, annual_discount_rate=0.10, horizon_months=24, n_bootstrap=0).fit(survival, mrr)
+
+    hand = 100.0 * 0.8 * (survival.to_numpy() * discount_factors(24, 0.10)).sum(axis=1)
+    np.testing.assert_allclose(clv.clv_["clv"].to_numpy(), hand)
+    # Same MRR: customers with twice the hazard are worth less on average.
+    low, high = (clv.clv_["clv"][alive["x"] == v] for v in (0.0, 1.0))
+    assert len(low) and len(high)
+    assert survival.shape == (int((~table["churned"]).sum()), 24)
+    assert float(np.exp(cox.summary.loc["x", "coef"])) == pytest.approx(2.0, rel=0.35)
+    assert low.mean() > high.mean()

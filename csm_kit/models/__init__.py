@@ -1,4 +1,20 @@
-"""Survival churn models and CLV models (in progress: see the models issue)."""
+"""Survival churn models and customer-lifetime-value models.
+
+=============================  ===========================================================
+module                         what it answers
+=============================  ===========================================================
+``survival_table``             tenure and churn per customer or paid spell, censored at ``as_of``
+``retention_curves``           how long customers stay (Kaplan-Meier, log-rank)
+``churn_drivers``              why they leave (Cox proportional hazards, holdout checks)
+``at_risk``                    who is likely to leave next, and the MRR at stake
+``sbg``                        cohort retention projected (shifted-beta-geometric)
+``survival_clv``               contractual CLV from survival curves, per customer and segment
+``rfm``, ``clv_nc``            purchases without contracts (BG/NBD, Gamma-Gamma)
+``clv_plots``                  the plots of the CLV models
+=============================  ===========================================================
+
+Each model is checked against a published result or a holdout (see the tests).
+"""
 from .clv_nc import BetaGeoModel, GammaGammaModel, customer_lifetime_value, holdout_comparison, simulate_bgnbd_summary
 from .at_risk import at_risk
 from .churn_drivers import ChurnDrivers

@@ -201,18 +201,8 @@ def support_summary(data, *, start=None, end, by: str | None = None, as_of=None,
     backlog                                   2
     Name: 0, dtype: object
     """
-    if censor_at not in _CENSOR_AT:
-        raise ValueError(f"censor_at must be one of {_CENSOR_AT}, not {censor_at!r}.")
-    data.require("tickets", "customers", by="support_summary")
-    tickets = _tickets(data, "support_summary")
-    if start is None:
-        start = min(to_month(tickets["opened_at"].min()), to_month(end)) if len(tickets) else end
-    months = month_range(start, end)
-    as_of = month_end(months[-1]) if as_of is None else as_of_day(as_of)
-    if as_of < month_end(months[-1]):
-        raise ValueError(f"as_of ({as_of.date()}) is before the end of the last month reported ({months[-1]}).")
-
-    groups, ticket_group, customer_group = _groups(data, tickets, by)
+    tickets, months, as_of = _window(data, start, end, as_of, censor_at, "support_summary")
+    groups, ticket_group, customer_group = _groups(data, tickets, by, "support_summary")
     known = (tickets["opened_at"] < as_of + pd.Timedelta(days=1)).to_numpy()
     times = ticket_times(data, as_of=as_of, censor_at=censor_at)  # rows of tickets[known]
     accounts, basis = _accounts(data, months, customer_group, len(groups))
@@ -245,7 +235,22 @@ def support_summary(data, *, start=None, end, by: str | None = None, as_of=None,
     return pd.DataFrame(rows)
 
 
-def _groups(data, tickets: pd.DataFrame, by):
+def _window(data, start, end, as_of, censor_at: str, fn: str):
+    """The checked tickets, the months reported (``start`` defaults to the first ticket's month) and ``as_of``."""
+    if censor_at not in _CENSOR_AT:
+        raise ValueError(f"censor_at must be one of {_CENSOR_AT}, not {censor_at!r}.")
+    data.require("tickets", "customers", by=fn)
+    tickets = _tickets(data, fn)
+    if start is None:
+        start = min(to_month(tickets["opened_at"].min()), to_month(end)) if len(tickets) else end
+    months = month_range(start, end)
+    as_of = month_end(months[-1]) if as_of is None else as_of_day(as_of)
+    if as_of < month_end(months[-1]):
+        raise ValueError(f"as_of ({as_of.date()}) is before the end of the last month reported ({months[-1]}).")
+    return tickets, months, as_of
+
+
+def _groups(data, tickets: pd.DataFrame, by, fn: str):
     """Group labels, the group code of each ticket, and of each customer (None unless by is a customers column)."""
     if by is None:
         return pd.Index(["all"]), np.zeros(len(tickets), dtype=np.int64), None
@@ -255,7 +260,7 @@ def _groups(data, tickets: pd.DataFrame, by):
         return groups, groups.get_indexer(values), None
     customers = data.customers
     if by not in customers.columns:
-        raise MissingTableError(f"support_summary(by={by!r}) needs a tickets or customers column named {by!r}.")
+        raise MissingTableError(f"{fn}(by={by!r}) needs a tickets or customers column named {by!r}.")
     of_customer = customers.set_index("customer_id")[by].astype(object)
     of_customer = of_customer.where(of_customer.notna(), MISSING_GROUP).astype(str)
     labels = tickets["customer_id"].map(of_customer)
@@ -361,21 +366,11 @@ def ticket_time_percentiles(data, *, start=None, end, by: str | None = None, as_
     first_response_hours_p90     inf
     Name: 0, dtype: object
     """
-    if censor_at not in _CENSOR_AT:
-        raise ValueError(f"censor_at must be one of {_CENSOR_AT}, not {censor_at!r}.")
     shares = tuple(percentiles)
     if not shares or not all(isinstance(p, (int, float, np.floating)) and 0 < p < 1 for p in shares):
         raise ValueError(f"percentiles must be shares strictly between 0 and 1, not {percentiles!r}.")
-    data.require("tickets", "customers", by="ticket_time_percentiles")
-    tickets = _tickets(data, "ticket_time_percentiles")
-    if start is None:
-        start = min(to_month(tickets["opened_at"].min()), to_month(end)) if len(tickets) else end
-    months = month_range(start, end)
-    as_of = month_end(months[-1]) if as_of is None else as_of_day(as_of)
-    if as_of < month_end(months[-1]):
-        raise ValueError(f"as_of ({as_of.date()}) is before the end of the last month reported ({months[-1]}).")
-
-    groups, ticket_group, _ = _groups(data, tickets, by)
+    tickets, months, as_of = _window(data, start, end, as_of, censor_at, "ticket_time_percentiles")
+    groups, ticket_group, _ = _groups(data, tickets, by, "ticket_time_percentiles")
     known = (tickets["opened_at"] < as_of + pd.Timedelta(days=1)).to_numpy()
     times = ticket_times(data, as_of=as_of, censor_at=censor_at)  # rows of tickets[known]
     month_of = month_index(tickets["opened_at"], months[0])

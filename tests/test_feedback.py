@@ -227,3 +227,13 @@ def test_referral_candidates_bad_arguments():
     with pytest.raises(DataValidationError, match="0 to 10") as err:
         referral_candidates(ds.with_tables(surveys=bad), as_of="2026-06-30")
     assert err.value.rows.index.tolist() == [1] and err.value.rows["score"].tolist() == [12.0]
+
+
+def test_referral_candidates_takes_a_month_period_as_of():
+    from csm_kit.datasets import load_sample
+
+    ds = load_sample()
+    by_text = referral_candidates(ds, as_of="2026-10")
+    by_period = referral_candidates(ds, as_of=pd.Period("2026-10", "M"))
+    pd.testing.assert_frame_equal(by_period, by_text)
+    assert len(by_text) > 0

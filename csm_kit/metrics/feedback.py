@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, MissingTableError
-from ..periods import month_end, months as month_range
+from ..periods import months as month_range
+from .engagement import as_of_day
 from .ledger import paid_spells
 from .satisfaction import NPS_SCALE, nps_category
 
@@ -308,15 +309,6 @@ def theme_frequency(data, *, lexicon=None, extra_themes=None, by=("touchpoint",)
     return out[[*by, "category", "theme", "mentions", "comments", "share"]]
 
 
-def _as_of_day(as_of) -> pd.Timestamp:
-    if isinstance(as_of, str) and re.fullmatch(r"\d{4}-\d{2}", as_of):
-        return month_end(as_of)
-    day = pd.Timestamp(as_of)
-    if day != day.normalize():
-        raise ValueError(f"as_of is a day (e.g. '2026-03-31'), not an instant: {as_of!r}.")
-    return day
-
-
 def referral_candidates(data, *, as_of, min_score: int = 9, within_days: int = 180,
                         touchpoint: str | None = "relationship") -> pd.DataFrame:
     """Promoters a marketing team could ask for a referral, review or case study.
@@ -365,7 +357,7 @@ def referral_candidates(data, *, as_of, min_score: int = 9, within_days: int = 1
         raise ValueError(f"min_score must be a whole number from 0 to 10, not {min_score!r}.")
     if not (isinstance(within_days, (int, np.integer)) and within_days > 0):
         raise ValueError(f"within_days must be a whole number of days > 0, not {within_days!r}.")
-    day = _as_of_day(as_of)
+    day = as_of_day(as_of)
     surveys = _surveys(data, "referral_candidates")
     resp = _nps_with_comments(surveys.assign(_row=np.arange(1, len(surveys) + 1)), "referral_candidates", touchpoint)
     _check_nps_rows(resp, ["responded_at", "score"])

@@ -27,6 +27,22 @@ def numerical_hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     return hess
 
 
+def check_is_fitted(model, attribute: str) -> None:
+    """Raise :class:`~csm_kit.exceptions.NotFittedError` unless ``model`` has the fitted ``attribute``.
+
+    Every model of the kit says "not fitted" the same way; each names the
+    attribute its ``fit`` sets (as scikit-learn's ``check_is_fitted`` does).
+
+    >>> class Model: pass
+    >>> check_is_fitted(Model(), "params_")
+    Traceback (most recent call last):
+    ...
+    csm_kit.exceptions.NotFittedError: This Model is not fitted yet: call fit() first.
+    """
+    if not hasattr(model, attribute):
+        raise NotFittedError(f"This {type(model).__name__} is not fitted yet: call fit() first.")
+
+
 class FittedModel:
     """Base of the kit's maximum-likelihood models (parameters estimated on a log scale)."""
 
@@ -34,8 +50,7 @@ class FittedModel:
     param_names: tuple[str, ...] = ()
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit() first.")
+        check_is_fitted(self, "params_")
 
     def _maximise(self, negative_log_likelihood, start: np.ndarray) -> None:
         """Fit positive parameters by minimising the negative log-likelihood over their logs."""

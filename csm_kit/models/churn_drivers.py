@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..exceptions import NotFittedError
+from .base import check_is_fitted
 from .retention_curves import check_table
 
 #: Behavioural and static covariates used when ``covariates=None`` (those present in the table).
@@ -214,8 +214,7 @@ class ChurnDrivers:
 
     # -- design matrix -------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "cox_"):
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit() first.")
+        check_is_fitted(self, "cox_")
 
     def _chosen(self, table: pd.DataFrame) -> list[str]:
         if self.covariates is None:

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..exceptions import NotFittedError
+from .base import check_is_fitted
 
 NEEDED = ("tenure", "churned")
 
@@ -110,8 +110,7 @@ class RetentionCurves:
         self.cohort_freq = cohort_freq
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "fitters_"):
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit() first.")
+        check_is_fitted(self, "fitters_")
 
     def _groups(self, table: pd.DataFrame) -> pd.Series:
         if self.by is None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..exceptions import NotFittedError
+from .base import check_is_fitted
 
 TIMINGS = ("end", "start")
 
@@ -286,8 +286,7 @@ class SurvivalCLV:
         self.seed = seed
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "clv_"):
-            raise NotFittedError("This SurvivalCLV is not fitted yet: call fit() first.")
+        check_is_fitted(self, "clv_")
 
     def fit(self, survival: pd.DataFrame, mrr: pd.Series, segment: pd.Series | None = None) -> "SurvivalCLV":
         """Compute each customer's CLV and the segment means with intervals.

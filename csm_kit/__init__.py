@@ -21,6 +21,7 @@ _LAZY = {
     "simulate": ("csm_kit.simulator", "simulate"),
     "load_cdnow": ("csm_kit.datasets", "load_cdnow"),
     "load_sample": ("csm_kit.datasets", "load_sample"),
+    "report_data": ("csm_kit.datasets", "report_data"),
     "metrics": ("csm_kit.metrics", None),
     "models": ("csm_kit.models", None),
 }

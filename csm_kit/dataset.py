@@ -31,6 +31,15 @@ class Dataset:
         Where the data was read from (a path, a URL, ``"simulate(...)"``).
     warnings : tuple of str
         Soft validation problems found on load; the report shows them.
+    snapshot : bool
+        True when the data is one row per customer at one day (tenure and a
+        churned flag, :func:`csm_kit.from_snapshot`), not dated history: survival,
+        drivers, risk and CLV work, calendar metrics (monthly churn, MRR
+        movements, cohorts) do not and say so.
+    truth : pandas.DataFrame or None
+        For simulated data only: the hidden traits the simulator drew per
+        customer (``customer_id``, ``monthly_hazard``, ...). Not a contract
+        table; no metric or model of the kit reads it. Used to validate models.
     """
 
     customers: pd.DataFrame | None = None
@@ -44,6 +53,8 @@ class Dataset:
     milestones: pd.DataFrame | None = None
     source: str = "memory"
     warnings: tuple[str, ...] = field(default=())
+    snapshot: bool = False
+    truth: pd.DataFrame | None = field(default=None, repr=False)
 
     # -- access -------------------------------------------------------------
     @property

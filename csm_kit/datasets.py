@@ -41,3 +41,30 @@ def load_cdnow() -> Dataset:
     # The loader keeps columns outside the contract as text; CD counts are whole numbers.
     transactions = ds.transactions.assign(quantity=ds.transactions["quantity"].astype("Int64"))
     return ds.with_tables(transactions=transactions)
+
+
+def report_data(data: str = "", *, segment: str = "all", tables=None) -> Dataset:
+    """The data set a report notebook works on: ``data`` loaded (the sample when empty), restricted to ``segment``.
+
+    Every report notebook starts with this line, so a notebook runs the same
+    from JupyterLab, the papermill command line in any working directory, and
+    ``csm-kit report`` (which passes ``data`` as an absolute path or URL).
+
+    Parameters
+    ----------
+    data : str
+        A data source :func:`csm_kit.load_dataset` reads; ``""`` means the
+        bundled sample (``data/sample``), wherever the notebook runs from.
+    segment : str
+        One customer segment, or ``"all"``.
+    tables : list of str, optional
+        Only these tables (see :func:`csm_kit.load_dataset`).
+
+    >>> report_data(segment="enterprise").customers["segment"].unique().tolist()
+    ['enterprise']
+    """
+    from .io.loaders import load_dataset
+
+    source = data if data else SAMPLE_DIR
+    ds = load_dataset(source) if tables is None else load_dataset(source, tables=tables)
+    return ds.for_segment(segment)

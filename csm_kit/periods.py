@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def to_month(value) -> pd.Period:
@@ -96,3 +97,58 @@ def latest_complete_month(last_day) -> pd.Period:
     day = pd.Timestamp(last_day).normalize()
     m = day.to_period("M")
     return m if day == m.end_time.normalize() else m - 1
+
+
+def as_of_day(value, *, name: str = "as_of") -> pd.Timestamp:
+    """A day the data is known up to, from every way a user writes one: the kit's one parser.
+
+    A month (``"YYYY-MM"`` or a monthly ``Period``) means its **last** day, so
+    ``"2026-10"``, ``Period("2026-10")`` and ``"2026-10-31"`` are the same day.
+    A date (``"YYYY-MM-DD"``, ``Timestamp``, ``datetime.date``, daily ``Period``)
+    means that day. Anything else (a year, a time of day, ``"Oct 2026"``, None)
+    is refused: guessing a day from it would shift every window silently.
+    ``name`` is the argument's name in the error (``as_of``, ``calibration_end``, ...).
+
+    >>> [str(as_of_day(v).date()) for v in ("2026-10", pd.Period("2026-10", "M"), "2026-10-31")]
+    ['2026-10-31', '2026-10-31', '2026-10-31']
+    >>> as_of_day(pd.Timestamp("2024-02-10"))
+    Timestamp('2024-02-10 00:00:00')
+    >>> as_of_day("2026")
+    Traceback (most recent call last):
+    ...
+    ValueError: as_of is a day (YYYY-MM-DD) or a month (YYYY-MM, meaning its last day), not '2026'.
+    >>> as_of_day("2026-10-31 12:00", name="data_end")
+    Traceback (most recent call last):
+    ...
+    ValueError: data_end is a day (YYYY-MM-DD) or a month (YYYY-MM, meaning its last day), not '2026-10-31 12:00'.
+    """
+    def refuse():
+        return ValueError(f"{name} is a day (YYYY-MM-DD) or a month (YYYY-MM, meaning its last day), not {value!r}.")
+
+    if isinstance(value, pd.Period):
+        if value.freqstr.startswith("M"):
+            return month_end(value)
+        if value.freqstr.startswith("D"):
+            return value.start_time.normalize()
+        raise refuse()
+    if isinstance(value, str):
+        text = value.strip()
+        if _MONTH_RE.match(text):
+            return month_end(text)
+        if not _DAY_RE.match(text):
+            raise refuse()
+        try:
+            return pd.Timestamp(text)
+        except ValueError:
+            raise refuse() from None
+    if value is None or isinstance(value, (bool, int, float, np.number)):
+        raise refuse()
+    try:
+        day = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise refuse() from None
+    if day is pd.NaT or day != day.normalize():
+        raise refuse()
+    if day.tzinfo is not None:
+        day = day.tz_convert("UTC").tz_localize(None)
+    return day

@@ -121,3 +121,9 @@ def read_recorded(notebook) -> dict[str, dict]:
                 payload = json.loads(payload) if isinstance(payload, str) else dict(payload)
                 found[payload["name"]] = payload
     return found
+
+
+def record_key_numbers(numbers) -> None:
+    """Record every :class:`~csm_kit.key_numbers.KeyNumber` of an area (the notebook's last cell)."""
+    for k in numbers:
+        record(k.name, k.value, unit=k.unit, label=k.label, **k.extra)

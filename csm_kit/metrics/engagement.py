@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, MissingTableError
-from ..periods import latest_complete_month, month_end, month_start, months as month_range, to_month
+from ..periods import as_of_day, latest_complete_month, month_end, month_start, months as month_range, to_month
 
 MISSING_GROUP = "(missing)"  # label of customers whose `by` value is empty or unknown
 _ONE_DAY = np.timedelta64(1, "D")
@@ -622,13 +622,3 @@ def usage_trend(data, *, as_of, window_months: int = 3, measure: str = "user_day
         relative = np.where(level > 0, slope / np.where(level > 0, level, 1), np.nan)
     return pd.DataFrame({"customer_id": universe.to_numpy(), "previous": previous, "recent": recent,
                          "ratio": ratio, "slope": slope, "relative_slope": relative})
-
-
-def as_of_day(as_of) -> pd.Timestamp:
-    """``as_of`` as a day: a date as given, a month (``"YYYY-MM"`` or Period) as its last day."""
-    if isinstance(as_of, pd.Period) or (isinstance(as_of, str) and len(as_of) == 7):
-        return month_end(as_of)
-    day = pd.Timestamp(as_of)
-    if day != day.normalize():
-        raise ValueError(f"as_of is a day (the data is known up to its end), not an instant: {as_of!r}.")
-    return day

@@ -28,8 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, MissingTableError
-from ..periods import months as month_range
-from .engagement import as_of_day
+from ..periods import as_of_day, months as month_range
 from .ledger import paid_spells
 from .satisfaction import NPS_SCALE, nps_category
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..periods import as_of_day
 from .ledger import MICRO, paid_spells, subscription_mrr
 
 DAY = pd.Timedelta(days=1)
@@ -19,7 +20,7 @@ DAY = pd.Timedelta(days=1)
 def _day(as_of) -> pd.Timestamp:
     if as_of is None:
         raise ValueError("as_of is required: the day the health score is computed for.")
-    return pd.Timestamp(as_of).normalize()
+    return as_of_day(as_of)
 
 
 def _in_window(times: pd.Series, day: pd.Timestamp, days: int) -> pd.Series:

@@ -22,8 +22,8 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times
 
 from ..exceptions import DataValidationError, MissingTableError
-from ..periods import months as month_range
-from .engagement import MISSING_GROUP, _rows, as_of_day
+from ..periods import as_of_day, months as month_range
+from .engagement import MISSING_GROUP, _rows
 
 _IN_WINDOW = ("exclude", "include")
 _REACHED_BY_DAYS = (30, 60, 90)

@@ -19,8 +19,8 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import qth_survival_time
 
 from ..exceptions import DataValidationError, MissingTableError
-from ..periods import month_end, month_index, month_start, months as month_range, to_month
-from .engagement import MISSING_GROUP, _rows, as_of_day
+from ..periods import as_of_day, month_end, month_index, month_start, months as month_range, to_month
+from .engagement import MISSING_GROUP, _rows
 from .ledger import month_end_mrr
 
 _CENSOR_AT = ("as_of", "month_end")

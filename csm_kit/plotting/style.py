@@ -12,6 +12,22 @@ PALETTE = ["#2F5D8A", "#E07A2E", "#3A9D6B", "#C44E52", "#8172B3", "#937860", "#D
 BAND_COLOURS = {"red": "#C44E52", "yellow": "#E3B23C", "green": "#3A9D6B"}
 
 
+def colours(n: int) -> list[str]:
+    """``n`` distinct colours for ``n`` groups (segments, plans...): the kit's palette first, then more.
+
+    The palette has eight colours; a company with more segments gets seaborn's
+    ``husl`` colours after them (evenly spaced hues), so a chart never runs out.
+
+    >>> colours(2)
+    ['#2F5D8A', '#E07A2E']
+    >>> len(colours(11)), len(set(colours(11)))
+    (11, 11)
+    """
+    if n <= len(PALETTE):
+        return PALETTE[:n]
+    return PALETTE + sns.color_palette("husl", n - len(PALETTE)).as_hex()
+
+
 def use_style() -> None:
     """Apply the kit's seaborn theme: white grid, the kit's palette, 9 x 4.5 in at 110 dpi.
 

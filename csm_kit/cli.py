@@ -26,6 +26,21 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _truth_path(truth: str, out: str) -> Path:
+    """Where ``simulate --truth`` writes the hidden traits: never inside the data folder ``--out``.
+
+    The truth is what models are judged against; a copy inside the data folder would be
+    loaded and shared with the data. Raises ValueError for a path inside ``out``.
+    """
+    path, folder = Path(truth).resolve(), Path(out).resolve()
+    if path == folder or folder in path.parents:
+        raise ValueError(f"--truth {truth} is inside the data folder --out {out}: write it beside the data, "
+                         "not in it (the truth must not travel with the data).")
+    if path.is_dir():
+        raise ValueError(f"--truth {truth} is a folder; give a file name such as truth.csv.")
+    return path
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="csm-kit", description="Customer-success analytics: reports and sample data.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--start", default="2023-11", help="first month YYYY-MM (default 2023-11)")
     sim.add_argument("--out", required=True, help="output folder")
     sim.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default csv)")
+    sim.add_argument("--truth", default=None, metavar="FILE",
+                     help="also write the hidden account traits (true monthly churn hazard...) to this CSV "
+                          "file, outside --out, for checking models")
     return parser
 
 
@@ -71,9 +89,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from .simulator import simulate
 
+            truth = _truth_path(args.truth, args.out) if args.truth else None
             ds = simulate(n_customers=args.customers, start=args.start, months=args.months, seed=args.seed)
             folder = ds.to_dir(Path(args.out), format=args.format)
             print(f"Simulated {args.customers:,} customers over {args.months} months: {folder}")
+            if truth is not None:
+                from .display import csv_safe
+
+                truth.parent.mkdir(parents=True, exist_ok=True)
+                csv_safe(ds.truth).to_csv(truth, index=False, lineterminator="\n")
+                print(f"Hidden account traits (not part of the data): {truth}")
     except DataValidationError as exc:
         print(f"csm-kit: the data breaks the contract (see data/README.md):\n{exc}", file=sys.stderr)
         return 1

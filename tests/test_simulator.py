@@ -208,3 +208,55 @@ def test_the_documented_truth_is_the_one_used():
         assert f"+ {d['log_support_pain']:.2f} * log(support_pain)" in text
     for segment, base in d["base_monthly_hazard"].items():
         assert f"{100 * base:.1f}% ({segment})" in readme
+
+
+# -- the truth kept for validation (Dataset.truth, csm-kit simulate --truth) -----------------------
+
+def test_truth_holds_the_hazard_the_churn_was_drawn_with(sim):
+    t = sim.truth
+    assert list(t.columns) == ["customer_id", "monthly_hazard", "engagement", "satisfaction", "support_pain",
+                               "onboarded", "early_dropout"]
+    assert t["customer_id"].tolist() == sim.customers["customer_id"].tolist()
+    # The documented formula, recomputed by hand from the traits it keeps.
+    d = TRUE_CHURN_DRIVERS
+    seg = sim.customers.set_index("customer_id")["segment"].reindex(t["customer_id"]).map(d["base_monthly_hazard"])
+    h = np.minimum(seg.to_numpy() * np.exp(d["engagement"] * t["engagement"] + d["satisfaction"] * t["satisfaction"]
+                                           + d["not_onboarded"] * ~t["onboarded"]
+                                           + d["log_support_pain"] * np.log(t["support_pain"])), d["hazard_cap"])
+    assert t["monthly_hazard"].to_numpy() == pytest.approx(h)
+    # Monthly billers' first spells: churn at the first anniversary happens with probability h.
+    subs = sim.subscriptions
+    first = subs.sort_values("start_date").drop_duplicates("customer_id").set_index("customer_id")
+    monthly = first.index[(first["billing_period"] == "month") & (first["plan"] != "free")]
+    truth = t.set_index("customer_id").loc[monthly]
+    spells = paid_spells(sim).sort_values("start").drop_duplicates("customer_id").set_index("customer_id")
+    start = spells.loc[monthly, "start"]
+    followed = start <= pd.Timestamp("2026-05-31")  # a first anniversary inside the window
+    ended = spells.loc[monthly, "end"]
+    gone_at_1 = (ended.notna() & (ended <= start + pd.DateOffset(months=1)))[followed]
+    keep = ~truth.loc[followed.index[followed], "early_dropout"]
+    observed, expected = gone_at_1[keep.to_numpy()].mean(), truth.loc[keep.index[keep], "monthly_hazard"].mean()
+    assert observed == pytest.approx(expected, rel=0.15)
+
+
+def test_truth_follows_the_customers_and_is_not_written_with_the_data(sim, tmp_path):
+    few = sim.for_customers(sim.customers["customer_id"].head(3))
+    assert few.truth["customer_id"].tolist() == few.customers["customer_id"].tolist()
+    folder = sim.for_customers(sim.customers["customer_id"].head(20)).to_dir(tmp_path / "data")
+    assert not any("truth" in p.name for p in folder.iterdir())
+    assert csm_kit.load_dataset(folder).truth is None
+
+
+def test_cli_writes_the_truth_beside_the_data_never_inside(tmp_path, capsys):
+    from csm_kit.cli import main
+
+    base = ["simulate", "--customers", "30", "--months", "3", "--seed", "4", "--out", str(tmp_path / "data")]
+    assert main(base + ["--truth", str(tmp_path / "truth" / "t.csv")]) == 0
+    written = pd.read_csv(tmp_path / "truth" / "t.csv", dtype={"customer_id": str})
+    expected = csm_kit.simulate(n_customers=30, months=3, seed=4).truth
+    assert written["customer_id"].tolist() == expected["customer_id"].tolist()
+    assert written["monthly_hazard"].to_numpy() == pytest.approx(expected["monthly_hazard"].to_numpy())
+    for inside in (tmp_path / "data" / "truth.csv", tmp_path / "data", tmp_path / "data" / "sub" / "t.csv"):
+        assert main(base + ["--truth", str(inside)]) == 1
+        assert "inside the data folder" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "truth.csv").exists()

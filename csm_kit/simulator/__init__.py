@@ -81,7 +81,8 @@ def simulate(n_customers: int = 2000, start="2023-11", months: int = 36, seed: i
     Returns
     -------
     Dataset
-        All nine contract tables.
+        All nine contract tables, and the hidden traits in ``Dataset.truth``
+        (:func:`truth_table`; not a contract table, never written by ``to_dir``).
 
     Examples
     --------
@@ -98,7 +99,8 @@ def simulate(n_customers: int = 2000, start="2023-11", months: int = 36, seed: i
     acc = draw_accounts(rng, n_customers, cal)
     milestone_days = draw_onboarding(rng, acc)
     onboarded = onboarded_within(milestone_days, TRUE_CHURN_DRIVERS["onboarded_within_days"])
-    spells = draw_spells(rng, acc, monthly_hazard(acc, onboarded), cal)
+    hazard = monthly_hazard(acc, onboarded)
+    spells = draw_spells(rng, acc, hazard, cal)
     subscriptions = subscriptions_table(rng, acc, spells, cal)
     usage = usage_table(rng, acc, spells, cal, usage_intensity, milestone_days)
     tickets = tickets_frame(rng, acc, spells, cal)
@@ -114,4 +116,29 @@ def simulate(n_customers: int = 2000, start="2023-11", months: int = 36, seed: i
         onboarding=onboarding_table(acc, milestone_days, cal),
         milestones=MILESTONES.copy(),
         source=f"simulate(n_customers={n_customers}, start={start!r}, months={months}, seed={seed})",
+        truth=truth_table(acc, hazard, onboarded, spells),
     )
+
+
+def truth_table(acc: pd.DataFrame, hazard: np.ndarray, onboarded: np.ndarray, spells: pd.DataFrame) -> pd.DataFrame:
+    """The hidden traits behind each account (``Dataset.truth``), for checking models against.
+
+    One row per account: ``customer_id``; ``monthly_hazard`` (the true monthly
+    churn hazard ``h`` above: a monthly biller leaves at each monthly anniversary
+    with probability ``h``, a quarterly or annual one at renewal with
+    ``1 - (1 - h)**3`` or ``1 - (1 - h)**12``; a returning account pays monthly
+    with the same ``h``); ``engagement``, ``satisfaction`` (standard normal),
+    ``support_pain`` (log-normal ticket-rate multiplier), ``onboarded``
+    (required milestones within 90 days), and ``early_dropout`` (the account gave
+    up in its first weeks, whatever its hazard). No metric or model of the kit
+    reads it: it is what they are judged against.
+    """
+    return pd.DataFrame({
+        "customer_id": acc["customer_id"].to_numpy(),
+        "monthly_hazard": np.asarray(hazard, dtype=float),
+        "engagement": acc["engagement"].to_numpy(dtype=float),
+        "satisfaction": acc["satisfaction"].to_numpy(dtype=float),
+        "support_pain": acc["support_pain"].to_numpy(dtype=float),
+        "onboarded": np.asarray(onboarded, dtype=bool),
+        "early_dropout": spells["flop"].to_numpy(dtype=bool),
+    })

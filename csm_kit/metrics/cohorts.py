@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..periods import month_index, months as month_range, to_month
+from .coverage import check_months
 from .ledger import month_end_mrr, paid_spells
 
 KINDS = ("logo", "revenue")
@@ -74,6 +75,7 @@ def cohort_retention(data, *, end, start=None, kind: str = "logo", max_age: int 
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}.")
     subs = data if isinstance(data, pd.DataFrame) else (data.require("subscriptions", by="cohort_retention")
                                                         or data.subscriptions)
+    check_months(data, start, end, fn="cohort_retention", tables=["subscriptions"])
     end = to_month(end)
     spells = paid_spells(subs)
     firsts = spells[spells["spell"] == 1].set_index("customer_id")["start"].dt.to_period("M")

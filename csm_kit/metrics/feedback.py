@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, months as month_range
+from .coverage import check_months
 from .ledger import paid_spells
 from .satisfaction import NPS_SCALE, nps_category
 
@@ -238,6 +239,7 @@ def _nps_with_comments(data, fn: str, touchpoint=None, start=None, end=None) -> 
     if start is not None or end is not None:
         if start is None or end is None:
             raise ValueError(f"{fn}: give both start and end months, or neither.")
+        check_months(data, start, end, fn=fn, tables=["surveys"], ledger=False)
         resp = resp[resp["responded_at"].dt.to_period("M").isin(month_range(start, end))]
     return resp
 

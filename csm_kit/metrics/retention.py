@@ -41,6 +41,7 @@ import pandas as pd
 
 from ..exceptions import MissingTableError
 from ..periods import month_index, months as month_range, to_month
+from .coverage import check_months
 from .ledger import month_end_mrr, paid_spells, subscription_mrr
 
 CONVENTIONS = ("seeds", "start", "start_plus_new", "average")
@@ -72,6 +73,7 @@ def customer_flows(data, *, start=None, end) -> dict[str, pd.DataFrame]:
     ([True, False], [False, True])
     """
     subs = data if isinstance(data, pd.DataFrame) else _subscriptions(data)
+    check_months(data, start, end, fn="customer_flows", tables=["subscriptions"])
     end = to_month(end)
     start = to_month(start) if start is not None else _first_month(subs)
     cols = month_range(start, end)
@@ -204,6 +206,7 @@ def churn_rates(data, *, start=None, end, convention: str = "seeds", by: str | N
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}, not {convention!r}.")
     subs = data if isinstance(data, pd.DataFrame) else _subscriptions(data)
+    check_months(data, start, end, fn="churn_rates", tables=["subscriptions"])
     flows = customer_flows(subs, start=start, end=end)
     cols = flows["paying_end"].columns
     groups = customer_groups(data, by, flows["paying_end"].index)

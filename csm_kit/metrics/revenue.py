@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..periods import month_index, to_month
+from .coverage import check_months
 from .ledger import MICRO, _month_end_micro, subscription_mrr
 from .retention import _first_month, customer_groups
 
@@ -53,7 +54,8 @@ def _subs(data, fn: str) -> pd.DataFrame:
     return data.subscriptions
 
 
-def _window(subs: pd.DataFrame, start, end) -> tuple[pd.Period, pd.Period]:
+def _window(subs: pd.DataFrame, start, end, data=None, fn: str = "this function") -> tuple[pd.Period, pd.Period]:
+    check_months(data, start, end, fn=fn, tables=["subscriptions"])
     end = to_month(end)
     start = to_month(start) if start is not None else _first_month(subs)
     if end < start:
@@ -150,7 +152,7 @@ def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 def _movement_table(data, start, end, by, fn) -> pd.DataFrame:
     subs = _subs(data, fn)
-    start, end = _window(subs, start, end)
+    start, end = _window(subs, start, end, data, fn)
     L = _ledger(subs, start, end)
     before, after, kinds = L.before, L.after, L.kinds
     money = {"mrr_start": before,
@@ -216,7 +218,7 @@ def mrr(data, *, start=None, end, by: str | None = None) -> pd.DataFrame:
     0  2026-01  200.0  2400.0                 2  100.0
     """
     subs = _subs(data, "mrr")
-    start, end = _window(subs, start, end)
+    start, end = _window(subs, start, end, data, "mrr")
     customers, _, months, micro = _month_end_micro(subs, start, end)
     groups, sums = _group_sums(data, by, pd.Index(customers), {"mrr": micro, "paying_customers": micro > 0})
     out = _tidy(groups, months, sums, by)
@@ -379,7 +381,7 @@ def mrr_movement_log(data, *, start=None, end, by: str | None = None,
     1           c  2026-02  joined_and_left         0.0        0.0     0.0
     """
     subs = _subs(data, "mrr_movement_log")
-    start, end = _window(subs, start, end)
+    start, end = _window(subs, start, end, data, "mrr_movement_log")
     L = _ledger(subs, start, end)
     masks = dict(L.kinds)
     if include_joined_and_left:
@@ -478,7 +480,7 @@ def revenue_retention(data, *, start=None, end, form: str = "movement", window: 
         if not isinstance(window, (int, np.integer)) or window < 1:
             raise ValueError(f"window is a whole number of months >= 1, not {window!r}.")
         subs = _subs(data, "revenue_retention")
-        start, end = _window(subs, start, end)
+        start, end = _window(subs, start, end, data, "revenue_retention")
         customers, _, months, micro = _month_end_micro(subs, start - window, end)
         then, now = micro[:, :-window], micro[:, window:]
         base = then > 0

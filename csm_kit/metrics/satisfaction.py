@@ -24,6 +24,7 @@ import pandas as pd
 from ..contract import SURVEY_SCALES
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import months as month_range, to_month
+from .coverage import check_months
 from .intervals import _check_confidence, mean_interval, nps_interval, wilson_interval
 
 __all__ = ["NPSResult", "CSATResult", "CESResult", "nps", "csat", "ces", "survey_summary", "nps_category"]
@@ -543,16 +544,22 @@ def survey_summary(data, survey: str = "nps", *, end, start=None, by=("touchpoin
     --------
     >>> from csm_kit import Dataset
     >>> surveys = pd.DataFrame({
-    ...     "response_id": ["r1", "r2", "r3"], "customer_id": ["a", "b", "c"],
-    ...     "survey": "nps", "score": [10.0, 9.0, 3.0], "touchpoint": "relationship",
-    ...     "responded_at": pd.to_datetime(["2026-01-05", "2026-01-20", "2026-01-31"])})
-    >>> survey_summary(Dataset(surveys=surveys), end="2026-02")[["month", "touchpoint", "n", "score"]]
-         month    touchpoint  n      score
-    0  2026-01  relationship  3  33.333333
-    1  2026-02  relationship  0        NaN
+    ...     "response_id": ["r1", "r2", "r3", "r4"], "customer_id": ["a", "b", "c", "a"],
+    ...     "survey": "nps", "score": [10.0, 9.0, 3.0, 6.0], "touchpoint": "relationship",
+    ...     "responded_at": pd.to_datetime(["2026-01-05", "2026-01-20", "2026-01-31", "2026-03-02"])})
+    >>> survey_summary(Dataset(surveys=surveys), end="2026-03")[["month", "touchpoint", "n", "score"]]
+         month    touchpoint  n       score
+    0  2026-01  relationship  3   33.333333
+    1  2026-02  relationship  0         NaN
+    2  2026-03  relationship  1 -100.000000
+    >>> survey_summary(Dataset(surveys=surveys), end="2099-01")
+    Traceback (most recent call last):
+    ...
+    csm_kit.metrics.coverage.OutsideDataError: survey_summary: end=2099-01 is after the data, which runs from 2026-01-05 to 2026-03-02 (last complete month 2026-02); ask for 2026-03 or earlier.
     """
     fn = "survey_summary"
     data.require("surveys", by=fn)
+    check_months(data, start, end, fn=fn, tables=["surveys", "survey_sends"], ledger=False)
     if survey not in SURVEY_SCALES:
         raise ValueError(f"survey must be one of {list(SURVEY_SCALES)}, not {survey!r}.")
     confidence = _check_confidence(confidence)

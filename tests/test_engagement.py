@@ -106,7 +106,7 @@ def test_feature_adoption_one_of_two_accounts_is_half():
 
 def test_feature_adoption_with_eligibility_unused_feature_and_empty_month():
     ev = events([("a", "u1", "2026-01-03", "sso"), ("b", "u2", "2026-01-04", "sso"),
-                 ("c", "u3", "2026-01-05", "login")])
+                 ("c", "u3", "2026-01-05", "login"), ("c", "u3", "2026-03-02", "login")])  # the data reaches March
     eligible = {"sso": ["a", "c"]}  # b is not on a plan with sso
     out = feature_adoption(ev, start="2026-01", end="2026-02", features=["sso", "api"], eligible=eligible)
     jan = out[out["month"] == pd.Period("2026-01", "M")].set_index("feature")

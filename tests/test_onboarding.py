@@ -16,12 +16,15 @@ MILESTONES = pd.DataFrame({
 })
 
 
-def dataset(customers, onboarding, milestones=MILESTONES):
+def dataset(customers, onboarding, milestones=MILESTONES, data_end="2026-06-30"):
+    """The three onboarding tables, and one usage event on ``data_end``: the data set runs to that day."""
     customers = pd.DataFrame(customers, columns=["customer_id", "signup_date", "segment"])
     customers["signup_date"] = pd.to_datetime(customers["signup_date"])
     onboarding = pd.DataFrame(onboarding, columns=["customer_id", "milestone", "completed_at"])
     onboarding["completed_at"] = pd.to_datetime(onboarding["completed_at"], format="ISO8601")
-    return Dataset(customers=customers, onboarding=onboarding, milestones=milestones)
+    usage = pd.DataFrame({"customer_id": customers["customer_id"].iloc[:1], "user_id": "u",
+                          "timestamp": pd.Timestamp(data_end), "event": "login"})
+    return Dataset(customers=customers, onboarding=onboarding, milestones=milestones, usage_events=usage)
 
 
 # within_days = 30, as_of = 2026-03-31

@@ -37,8 +37,8 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, latest_complete_month, month_end, month_start, months as month_range, to_month
+from ._areas import MISSING_GROUP, data_last_day, offending_rows as _rows, refuse_months_after_data
 
-MISSING_GROUP = "(missing)"  # label of customers whose `by` value is empty or unknown
 _ONE_DAY = np.timedelta64(1, "D")
 
 
@@ -63,12 +63,9 @@ def _require(ds, name: str, fn: str) -> pd.DataFrame:
     return getattr(ds, name)
 
 
-def _rows(df: pd.DataFrame, mask: np.ndarray, n: int = 5) -> pd.DataFrame:
-    """Up to ``n`` offending rows, indexed by 1-based row position."""
-    pos = np.flatnonzero(mask)[:n]
-    rows = df.iloc[pos].copy()
-    rows.index = pd.Index(pos + 1, name="row")
-    return rows
+def _end(data, events: pd.DataFrame, end, fn: str, name: str = "end") -> pd.Period:
+    """``end`` as a month, refused when the data does not reach it (a month of zeros is not a result)."""
+    return refuse_months_after_data(end, data_last_day(data, "timestamp"), fn=fn, name=name)
 
 
 def _customer_groups(data, customers: pd.Index, by: str | None, fn: str) -> tuple[np.ndarray, pd.Index]:
@@ -254,7 +251,8 @@ def active_accounts(data, *, start=None, end, freq: str = "M", by: str | None = 
     """
     if freq not in ("M", "D"):
         raise ValueError(f"freq must be 'M' (calendar months) or 'D' (days), not {freq!r}.")
-    act = _activity(_events_table(data, "active_accounts"), start, end)
+    events = _events_table(data, "active_accounts")
+    act = _activity(events, start, _end(data, events, end, "active_accounts"))
     groups_of_customer, groups = _customer_groups(data, act.customers, by, "active_accounts")
     if freq == "D":
         n_periods, to_period = act.n_days, np.arange(act.n_days)
@@ -325,7 +323,8 @@ def stickiness(data, *, start=None, end, level: str = "user") -> pd.DataFrame:
     """
     if level not in ("user", "account"):
         raise ValueError(f"level must be 'user' or 'account', not {level!r}.")
-    act = _activity(_events_table(data, "stickiness"), start, end)
+    events = _events_table(data, "stickiness")
+    act = _activity(events, start, _end(data, events, end, "stickiness"))
     who, active_days = _distinct(act.user, act.day, act.n_days)  # the customer-user-day table
     if level == "account":
         who, active_days = _distinct(act.user_customer[who], active_days, act.n_days)
@@ -399,7 +398,8 @@ def feature_adoption(data, *, start=None, end, features=None, eligible=None) -> 
     0  2026-01  export            2         1       0.5
     1  2026-01   login            2         2       1.0
     """
-    act = _activity(_events_table(data, "feature_adoption"), start, end, with_event=True)
+    events = _events_table(data, "feature_adoption")
+    act = _activity(events, start, _end(data, events, end, "feature_adoption"), with_event=True)
     n_months = len(act.months)
     wanted = act.features if features is None else pd.Index(list(features))
     eligible_masks = {} if eligible is None else _eligible_codes(eligible, wanted, act.customers)
@@ -508,7 +508,8 @@ def account_usage(data, *, start=None, end) -> pd.DataFrame:
     {'customer_id': 'a', 'month': Period('2026-01', 'M'), 'active_users': 2, 'active_days': 2,
      'events': 6, 'features_used': 2, 'events_per_active_user': 3.0, 'seats': nan, 'seat_utilisation': nan}
     """
-    act = _activity(_events_table(data, "account_usage"), start, end, with_event=True)
+    events = _events_table(data, "account_usage")
+    act = _activity(events, start, _end(data, events, end, "account_usage"), with_event=True)
     n_months = len(act.months)
     universe = _universe(data, act, month_end(act.months[-1]))
     row_of = universe.get_indexer(act.customers)  # customer code -> row in the result
@@ -601,7 +602,9 @@ def usage_trend(data, *, as_of, window_months: int = 3, measure: str = "user_day
         raise ValueError(f"window_months must be a whole number >= 1, not {window_months!r}.")
     last = latest_complete_month(as_of_day(as_of))
     n_months = 2 * window_months
-    act = _activity(_events_table(data, "usage_trend"), last - (n_months - 1), last)
+    events = _events_table(data, "usage_trend")
+    _end(data, events, last, "usage_trend", name="as_of")
+    act = _activity(events, last - (n_months - 1), last)
     universe = _universe(data, act, month_end(last))
     row_of = universe.get_indexer(act.customers)
     if measure == "user_days":

@@ -23,7 +23,7 @@ from lifelines.utils import median_survival_times
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, months as month_range
-from .engagement import MISSING_GROUP, _rows
+from ._areas import MISSING_GROUP, data_last_day, offending_rows as _rows, refuse_months_after_data
 
 _IN_WINDOW = ("exclude", "include")
 _REACHED_BY_DAYS = (30, 60, 90)
@@ -58,6 +58,13 @@ def _tables(data, fn: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         raise DataValidationError("onboarding", "completed_at", "a milestone cannot be completed before signup",
                                   rows=_rows(onboarding.assign(signup_date=signup), early))
     return customers, onboarding, milestones
+
+
+def _as_of(data, as_of, fn: str) -> pd.Timestamp:
+    """``as_of`` as a day, refused when the data does not reach its month (every window would look closed)."""
+    day = as_of_day(as_of)
+    refuse_months_after_data(day.to_period("M"), data_last_day(data), fn=fn, name="as_of")
+    return day
 
 
 def _first_value_milestone(milestones: pd.DataFrame) -> str:
@@ -110,8 +117,8 @@ def _share_within(data, fn: str, which: str, within_days: int, as_of, by, in_win
         raise ValueError(f"in_window must be one of {_IN_WINDOW}, not {in_window!r}.")
     if not isinstance(within_days, (int, np.integer)) or within_days < 0:
         raise ValueError(f"within_days must be a whole number of days >= 0, not {within_days!r}.")
-    as_of = as_of_day(as_of)
     customers, onboarding, milestones = _tables(data, fn)
+    as_of = _as_of(data, as_of, fn)
     if which == "required":
         targets = milestones.loc[milestones["required"].astype(bool), "milestone"]
         if targets.empty:
@@ -246,7 +253,7 @@ def adoption_rate(data, *, within_days: int = 30, as_of, by="signup_month",
     ...                              "required": [True, True], "first_value": [False, True]}),
     ...     onboarding=pd.DataFrame({"customer_id": ["a"], "milestone": ["report"],
     ...                              "completed_at": pd.to_datetime(["2026-01-15"])}))
-    >>> adoption_rate(ds, as_of="2026-03-31", by=None)[["customers", "denominator", "reached", "adoption_rate"]]
+    >>> adoption_rate(ds, as_of="2026-01-31", by=None)[["customers", "denominator", "reached", "adoption_rate"]]
        customers  denominator  reached  adoption_rate
     0          2            2        1            0.5
     """
@@ -293,7 +300,7 @@ def milestone_completion(data, *, within_days: int = 90, as_of, by=None,
     ...                              "required": [True, False], "first_value": [False, True]}),
     ...     onboarding=pd.DataFrame({"customer_id": ["a", "b", "b"], "milestone": ["setup", "setup", "report"],
     ...                              "completed_at": pd.to_datetime(["2026-01-02", "2026-01-03", "2026-05-01"])}))
-    >>> milestone_completion(ds, within_days=30, as_of="2026-06-30")[["milestone", "completed", "completion_rate"]]
+    >>> milestone_completion(ds, within_days=30, as_of="2026-05-31")[["milestone", "completed", "completion_rate"]]
       milestone  completed  completion_rate
     0     setup          2              1.0
     1    report          0              0.0
@@ -302,8 +309,8 @@ def milestone_completion(data, *, within_days: int = 90, as_of, by=None,
         raise ValueError(f"in_window must be one of {_IN_WINDOW}, not {in_window!r}.")
     if not isinstance(within_days, (int, np.integer)) or within_days < 0:
         raise ValueError(f"within_days must be a whole number of days >= 0, not {within_days!r}.")
-    as_of = as_of_day(as_of)
     customers, onboarding, milestones = _tables(data, "milestone_completion")
+    as_of = _as_of(data, as_of, "milestone_completion")
     cust = customers[customers["signup_date"] <= as_of]
     waiting = cust["signup_date"] + pd.Timedelta(days=within_days) > as_of
     counted = cust[~waiting] if in_window == "exclude" else cust
@@ -371,8 +378,8 @@ def time_to_value_durations(data, *, as_of) -> pd.DataFrame:
     0           a  2026-01-01 2026-01-15    14     True
     1           b  2026-01-01        NaT    30    False
     """
-    as_of = as_of_day(as_of)
     customers, onboarding, milestones = _tables(data, "time_to_value")
+    as_of = _as_of(data, as_of, "time_to_value")
     first_value = _first_value_milestone(milestones)
     cust = customers[customers["signup_date"] <= as_of]
     reached = onboarding[(onboarding["milestone"] == first_value)

@@ -1,0 +1,188 @@
+"""Helpers the engagement, onboarding and support modules share.
+
+- :func:`offending_rows`: the rows a :class:`~csm_kit.exceptions.DataValidationError` names;
+- :func:`data_last_day` and :func:`refuse_months_after_data`: a month range
+  that runs past the data is an error naming the data's last complete month,
+  never a run of months of zeros;
+- :class:`PagePart`: one piece of a report page (a table and its headline
+  numbers), or the one sentence saying why it could not be computed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..periods import latest_complete_month, month_start, to_month
+
+#: Label of customers whose grouping value is empty or unknown.
+MISSING_GROUP = "(missing)"
+
+
+def offending_rows(df: pd.DataFrame, mask: np.ndarray, n: int = 5) -> pd.DataFrame:
+    """Up to ``n`` rows of ``df`` where ``mask`` is True, indexed by 1-based row position.
+
+    >>> offending_rows(pd.DataFrame({"x": [1, 2, 3]}), np.array([False, True, True]))
+         x
+    row   
+    2    2
+    3    3
+    """
+    pos = np.flatnonzero(mask)[:n]
+    rows = df.iloc[pos].copy()
+    rows.index = pd.Index(pos + 1, name="row")
+    return rows
+
+
+def data_last_day(data, column: str | None = None) -> pd.Timestamp | None:
+    """The last day the data covers: the latest date of any dated table (None when nothing is dated).
+
+    For a Dataset it is the latest value of every table's time column
+    (:attr:`Dataset.coverage`), the same day the report runner reads the
+    data's coverage from; for a DataFrame (one table), the latest value of
+    ``column``.
+
+    >>> data_last_day(pd.DataFrame({"t": pd.to_datetime(["2026-01-05 10:00", "2026-03-02 11:00"])}), "t")
+    Timestamp('2026-03-02 00:00:00')
+    """
+    if isinstance(data, pd.DataFrame):
+        dated = [data[column]] if column in data.columns else []
+    else:
+        from ..contract import TABLES
+
+        dated = [df[TABLES[name].time_column] for name, df in data
+                 if TABLES[name].time_column in df.columns and pd.api.types.is_datetime64_any_dtype(
+                     df[TABLES[name].time_column])]
+    lasts = [col.max() for col in dated if len(col)]
+    lasts = [v for v in lasts if not pd.isna(v)]
+    return pd.Timestamp(max(lasts)).normalize() if lasts else None
+
+
+def refuse_months_after_data(end, last_day: pd.Timestamp | None, *, fn: str, name: str = "end") -> pd.Period:
+    """``end`` as a month, refused when it starts after the data's last day.
+
+    A month the data does not reach at all would be reported as a month of
+    zeros (no activity, no tickets, no sign-ups): a plausible, wrong number.
+    The error names the data's last day and last complete month. The month
+    the data ends in is accepted even when it is incomplete (a partial month
+    reads low; report complete months).
+
+    >>> refuse_months_after_data("2026-10", pd.Timestamp("2026-10-31"), fn="stickiness")
+    Period('2026-10', 'M')
+    >>> refuse_months_after_data("2099-01", pd.Timestamp("2026-10-31"), fn="stickiness")
+    Traceback (most recent call last):
+    ...
+    ValueError: stickiness: end=2099-01 is after the data, which ends on 2026-10-31 (last complete month 2026-10); a month without data would read as zero.
+    """
+    month = to_month(end)
+    if last_day is not None and month_start(month) > last_day:
+        raise ValueError(f"{fn}: {name}={month} is after the data, which ends on {last_day.date()} "
+                         f"(last complete month {latest_complete_month(last_day)}); "
+                         f"a month without data would read as zero.")
+    return month
+
+
+def tables_missing(data, *names: str) -> list[str]:
+    """Which of the named tables the data set does not have.
+
+    >>> from csm_kit import Dataset
+    >>> tables_missing(Dataset(customers=pd.DataFrame()), "customers", "tickets")
+    ['tickets']
+    """
+    return [n for n in names if not data.has(n)]
+
+
+def missing_reason(missing: list[str], what: str) -> str:
+    """The sentence a page shows when tables are missing.
+
+    >>> missing_reason(["usage_events"], "engagement")
+    'This data set has no usage_events table, so engagement cannot be measured.'
+    """
+    listed = " or ".join(missing)
+    noun = "table" if len(missing) == 1 else "tables"
+    return f"This data set has no {listed} {noun}, so {what} cannot be measured."
+
+
+def snapshot_reason(what: str) -> str:
+    """The sentence a page shows for a snapshot data set (one row per customer, no dated history).
+
+    >>> snapshot_reason("onboarding by signup cohort")
+    'This is a snapshot data set (one row per customer at one day, no dated history), so onboarding by signup cohort is not available.'
+    """
+    return (f"This is a snapshot data set (one row per customer at one day, no dated history), "
+            f"so {what} is not available.")
+
+
+@dataclass(frozen=True)
+class PagePart:
+    """One piece of a report page: a table with its headline numbers, or why it could not be computed.
+
+    Attributes
+    ----------
+    frame : DataFrame or None
+        The result shown on the page (None when not available).
+    reason : str or None
+        One sentence saying what could not be computed and why; None when
+        available. Written by the kit, never carrying text from the data
+        (it is HTML-escaped, not Markdown-escaped, so ``usage_events`` reads as written).
+    values : dict
+        Headline numbers the page's sentences, charts and key numbers read.
+    formats, labels : dict
+        How :meth:`show` formats and labels ``frame``'s columns.
+    index : bool
+        Whether :meth:`show` shows ``frame``'s index.
+    max_rows : int or None
+        Rows :meth:`show` shows at most.
+
+    Examples
+    --------
+    >>> part = PagePart(reason="This data set has no tickets table, so support cannot be measured.")
+    >>> part.available, str(part.show())
+    (False, 'This data set has no tickets table, so support cannot be measured.')
+    >>> ok = PagePart(frame=pd.DataFrame({"feature": ["<b>x</b>"], "adoption": [0.5]}), formats={"adoption": "share"})
+    >>> "&lt;b&gt;" in ok.show().html and "50.0%" in ok.show().html
+    True
+    """
+
+    frame: pd.DataFrame | None = None
+    reason: str | None = None
+    values: dict = field(default_factory=dict)
+    formats: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+    index: bool = False
+    max_rows: int | None = None
+
+    @property
+    def available(self) -> bool:
+        """True when the part was computed (``reason`` is None)."""
+        return self.reason is None
+
+    def show(self):
+        """The escaped table (:func:`csm_kit.display.table`), or the reason as a sentence."""
+        from ..display import escape, table
+
+        if not self.available:
+            return Sentence(escape(self.reason))
+        return table(self.frame, formats=self.formats, labels=self.labels, index=self.index, max_rows=self.max_rows)
+
+    def __repr__(self) -> str:
+        if not self.available:
+            return f"PagePart(not available: {self.reason})"
+        return f"PagePart({len(self.frame):,} rows)" if self.frame is not None else "PagePart(available)"
+
+
+class Sentence:
+    """A sentence the kit wrote (no data text in it), HTML-escaped, shown as Markdown."""
+
+    def __init__(self, sentence: str):
+        self.sentence = sentence
+
+    def _repr_markdown_(self) -> str:
+        return self.sentence
+
+    def __repr__(self) -> str:
+        return self.sentence
+
+    def __str__(self) -> str:
+        return self.sentence

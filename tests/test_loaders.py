@@ -126,12 +126,12 @@ def test_nanoseconds_survive_a_csv_round_trip(tmp_path):
 
 def test_extra_columns_are_kept(tmp_path):
     tables = valid_tables()
-    tables["customers"]["owner"] = ["ann", "bob", None]
+    tables["customers"]["crm_team"] = ["ann", "bob", None]
     ds = csm_kit.load_dataset(tables)
-    assert list(ds.customers.columns)[-1] == "owner" and ds.customers["owner"].tolist() == ["ann", "bob", None]
+    assert list(ds.customers.columns)[-1] == "crm_team" and ds.customers["crm_team"].tolist() == ["ann", "bob", None]
     ds.to_dir(tmp_path)
     # From CSV an extra column is text, and an empty cell is missing, as everywhere.
-    assert csm_kit.load_dataset(tmp_path).customers["owner"].tolist() == ["ann", "bob", None]
+    assert csm_kit.load_dataset(tmp_path).customers["crm_team"].tolist() == ["ann", "bob", None]
 
 
 def test_na_and_null_are_text_not_missing(tmp_path, original):

@@ -13,7 +13,9 @@ def contract_markdown() -> str:
 
     One section per table (description and key), then one row per column:
     name, type, required, whether it may be empty, its rules (range, allowed
-    values, reference) and meaning. The text sits between the ``BEGIN`` and
+    values, reference) and meaning. Labels (categories such as segment or
+    plan) are typed ``text (label)``: like ids, their surrounding spaces are
+    removed on load. The text sits between the ``BEGIN`` and
     ``END`` markers, so the README can be regenerated and a test can check
     that it holds exactly this text.
 
@@ -48,7 +50,36 @@ def contract_markdown() -> str:
                 rules.append("one of " + ", ".join(c.allowed))
             if c.references:
                 rules.append(f"in `{c.references}`")
-            parts.append(f"| `{c.name}` | {KIND_TYPES[c.kind]} | {'yes' if c.required else 'no'} | "
+            kind = "text (label)" if c.label else KIND_TYPES[c.kind]
+            parts.append(f"| `{c.name}` | {kind} | {'yes' if c.required else 'no'} | "
                          f"{'yes' if c.nullable or not c.required else 'no'} | {'; '.join(rules)} | {c.description} |")
     parts.append("\n" + END)
     return "\n".join(parts)
+
+
+def regenerate_readme(path) -> bool:
+    """Replace the generated section of ``path`` (``data/README.md``) with :func:`contract_markdown`.
+
+    Returns True when the file changed. Run ``python -m csm_kit.io.contract_doc``
+    after editing ``csm_kit/contract.py``.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "README.md"
+    >>> _ = p.write_text(f"intro\\n{BEGIN}\\nold\\n{END}\\noutro\\n")
+    >>> regenerate_readme(p), p.read_text().startswith("intro"), "### `customers`" in p.read_text()
+    (True, True, True)
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    new = text[: text.index(BEGIN)] + contract_markdown() + text[text.index(END) + len(END):]
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from ..config import PROJECT_ROOT
+
+    print("changed" if regenerate_readme(PROJECT_ROOT / "data" / "README.md") else "up to date")

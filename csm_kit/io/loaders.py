@@ -275,7 +275,7 @@ def load_dataset(source, *, tables=None, strict: bool = True) -> Dataset:
     for name, raw in frames.items():
         rows[name] = _row_numbers(len(raw), kinds[name])
         with collected(errors):
-            typed[name] = type_table(TABLES[name], raw, rows[name], errors)
+            typed[name] = type_table(TABLES[name], raw, rows[name], errors, notes=warnings)
             warnings += unknown_columns(TABLES[name], list(raw.columns))
             warnings += check_rules(TABLES[name], typed[name], raw, rows[name], errors)
     warnings += check_references(typed, frames, rows, errors)

@@ -16,7 +16,9 @@ and keeps them on ``Dataset.warnings`` for the report.
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import re
 from contextlib import contextmanager
 
 import numpy as np
@@ -24,7 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..contract import SURVEY_SCALES, TABLES, Column, Table
+from ..contract import (BILLING_PERIOD_MONTHS, LAST_DAY, MAX_AMOUNT, MAX_TOTAL_MRR, SURVEY_SCALES, SURVEY_WHOLE_SCORES, TABLES,
+                        Column, Table)
 from ..exceptions import DataValidationError
 
 MAX_ROWS_SHOWN = 5
@@ -91,37 +94,83 @@ def _as_text(series: pd.Series) -> pa.Array | None:
 def _blank(series: pd.Series, text: pa.Array | None) -> np.ndarray:
     """Missing values: null, or an empty/whitespace string."""
     if text is not None:
-        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
-        return pc.or_kleene(text.is_null(), empty).fill_null(True).to_numpy(zero_copy_only=False)
+        return _trimmed(text)[2]
     missing = series.isna().to_numpy()
     if series.dtype == object:  # mixed values (from a DataFrame): the slow, general way
         missing |= (series.astype("string").str.strip() == "").fillna(False).to_numpy(dtype=bool)
     return missing
 
 
-def _as_datetime(series: pd.Series, text: pa.Array | None) -> pd.Series:
+def _trimmed(text: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """The text without surrounding (Unicode) whitespace, its length, and which values are blank."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    length = pc.utf8_length(trimmed)
+    blank = pc.or_kleene(text.is_null(), pc.equal(length, 0)).fill_null(True).to_numpy(zero_copy_only=False)
+    return trimmed, length, blank
+
+
+def _strip_padding(table: str, col: Column, s: pd.Series, text: pa.Array, trim: tuple, rows: np.ndarray,
+                   notes: list | None) -> pd.Series:
+    """Ids and labels without surrounding spaces, so ``"C6 "`` and ``"C6"`` are one account (with a warning)."""
+    trimmed, length, blank = trim
+    padded = pc.not_equal(length, pc.utf8_length(text)).fill_null(False).to_numpy(zero_copy_only=False) & ~blank
+    if not padded.any():
+        return s
+    where = np.flatnonzero(padded)
+    examples = ", ".join(f"{v!r} (row {r})" for v, r in zip(s.iloc[where[:3]], rows[where[:3]]))
+    if notes is not None:
+        notes.append(f"{table}.{col.name}: {len(where):,} value(s) had spaces around them, removed "
+                     f"(so 'x ' and 'x' are one {col.name}), e.g. {examples}")
+    return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
+
+
+def _beyond_last_day(values: pd.Series) -> np.ndarray:
+    """Which texts are real calendar days (``YYYY-MM-DD...``) after ``LAST_DAY``, e.g. 9999-12-31.
+
+    Called only on values that did not parse (a few, or the placeholders,
+    which repeat: each distinct text is checked once).
+    """
+    text = values.astype("string").str.strip()
+    last = dt.date.fromisoformat(LAST_DAY)
+    verdict = {}
+    for value in text.dropna().unique():
+        found = re.match(r"^(\d{4,})-(\d{2})-(\d{2})(?:$|[T ])", value)
+        try:
+            verdict[value] = bool(found) and (len(found[1]) > 4 or dt.date(*map(int, found.groups())) > last)
+        except ValueError:  # 9999-02-30: not a day at all
+            verdict[value] = False
+    return text.map(verdict).fillna(False).to_numpy(dtype=bool)
+
+
+def _as_datetime(series: pd.Series, trimmed: pa.Array | None) -> pd.Series:
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(series):
+        if series.dtype != "datetime64[ns]":  # Parquet/Arrow in ms or s may hold days past LAST_DAY
+            series = series.where(series.isna() | (series <= pd.Timestamp(LAST_DAY)))
         return series.astype("datetime64[ns]")
-    if text is not None:
-        values = pd.Series(pc.utf8_trim_whitespace(text).to_numpy(zero_copy_only=False), index=series.index)
+    if trimmed is not None:
+        values = pd.Series(trimmed.to_numpy(zero_copy_only=False), index=series.index)
     else:  # dates mixed with other objects (from a DataFrame)
         values = series.astype("string").str.strip()
     parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
     return parsed.dt.tz_localize(None).astype("datetime64[ns]")
 
 
-def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray) -> pd.Series:
+def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
+                  notes: list | None = None) -> pd.Series:
     s = raw[col.name]
     text = _as_text(s)
-    blank = _blank(s, text)
+    trim = _trimmed(text) if text is not None else None
+    blank = trim[2] if trim is not None else _blank(s, None)
     if blank.any() and not col.nullable and col.required:
         _fail(table, col.name, "required value is empty", raw, blank, rows)
 
     if col.kind in ("id", "text"):
         if text is not None:
             s = s.astype(object)
+            if col.kind == "id" or col.label:
+                s = _strip_padding(table, col, s, text, trim, rows, notes)
             return s.where(~blank, None) if blank.any() else s
         # Numbers from a database or a DataFrame: their text form ("42", never "42.0").
         if pd.api.types.infer_dtype(s, skipna=True) == "floating" and (s.dropna() % 1 == 0).all():
@@ -129,11 +178,30 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray) 
         return s.astype("string").astype(object).where(~blank, None)
 
     if col.kind in ("date", "datetime"):
-        parsed = _as_datetime(s, text)
+        parsed = _as_datetime(s, trim[0] if trim is not None else None)
         bad = parsed.isna().to_numpy() & ~blank
+        if bad.any():
+            beyond = np.zeros(len(s), dtype=bool)
+            beyond[bad] = _beyond_last_day(s[bad])
+            if beyond.any() and col.nullable:
+                examples = sorted(set(s[beyond].astype(str).str.strip().head(100)))[:3]
+                if notes is not None:
+                    notes.append(f"{table}.{col.name}: {beyond.sum():,} row(s) hold a date after {LAST_DAY} "
+                                 f"({', '.join(examples)}), the usual 'no end' placeholder of exports: "
+                                 "read as empty (open-ended)")
+                bad &= ~beyond
+            elif beyond.any():
+                _fail(table, col.name, f"a date after {LAST_DAY}, the last day the kit can hold", raw, beyond, rows,
+                      detail="9999-12-31 and the like are 'no end' placeholders; this column needs a real date")
         if bad.any():
             _fail(table, col.name, f"not a valid {col.kind}", raw, bad, rows,
                   detail="write dates as YYYY-MM-DD and times as YYYY-MM-DDTHH:MM:SS")
+        if text is not None:
+            # pandas reads "2024" as 1 January and "2024-05" as 1 May: a month is not a day.
+            partial = pc.less_equal(trim[1], 7).fill_null(False).to_numpy(zero_copy_only=False) & ~blank
+            if partial.any():
+                _fail(table, col.name, "a partial date (year or month only)", raw, partial, rows,
+                      detail="a day is needed: write YYYY-MM-DD (2024-05 is a month, not its first day)")
         if col.kind == "date":
             timed = (parsed.notna() & (parsed != parsed.dt.normalize())).to_numpy()
             if timed.any():
@@ -182,7 +250,8 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray) 
     raise ValueError(f"Unknown column kind {col.kind!r}")  # a bug in the contract, not in the data
 
 
-def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray, errors: list | None = None) -> pd.DataFrame:
+def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray, errors: list | None = None,
+               notes: list | None = None) -> pd.DataFrame:
     """Check the columns of one table and parse each into its contract dtype.
 
     Text is parsed vectorised (``pd.to_datetime(format="ISO8601")``,
@@ -205,6 +274,10 @@ def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray, errors: list | 
     errors : list, optional
         ``None`` (default): raise at the first broken rule. A list: append
         each column's error to it and leave that column out of the result.
+    notes : list, optional
+        Soft problems found while parsing are appended here as text: ids and
+        labels whose surrounding spaces were removed, and "no end"
+        placeholder dates (after ``LAST_DAY``) read as empty.
 
     Returns
     -------
@@ -244,7 +317,7 @@ def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray, errors: list | 
     for col in spec.columns:
         if col.name in raw.columns:
             with collected(errors):
-                out[col.name] = _parse_column(spec.name, col, raw, rows)
+                out[col.name] = _parse_column(spec.name, col, raw, rows, notes)
     typed = pd.DataFrame(out, index=raw.index)
     for c in raw.columns:
         if c not in spec.columns_by_name:
@@ -262,7 +335,7 @@ def unknown_columns(spec: Table, columns) -> list[str]:
 
     Examples
     --------
-    >>> unknown_columns(TABLES["customers"], ["customer_id", "signup_date", "segmnt", "owner"])
+    >>> unknown_columns(TABLES["customers"], ["customer_id", "signup_date", "segmnt", "crm_id"])
     ["customers.segmnt: not a contract column (kept as is); did you mean 'segment'?"]
     """
     absent = [c.name for c in spec.columns if c.name not in columns]
@@ -286,10 +359,12 @@ def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarr
     """Check the rules within one typed table; return its soft warnings.
 
     Rules: ``min``/``max`` of the contract, allowed values, unique key
-    (composite keys too), end not before start (subscriptions; ticket
-    response and resolution not before opening), survey scores within the
-    scale of their type (``SURVEY_SCALES``) unless the row states
-    ``scale_min``/``scale_max``, exactly one first-value milestone.
+    (composite keys too), end not before start (subscriptions' end_date and
+    commitment_end; ticket response and resolution not before opening),
+    all subscriptions' MRR together within ``MAX_TOTAL_MRR``, survey scores
+    within the scale of their type (``SURVEY_SCALES``) unless the row states
+    ``scale_min``/``scale_max`` and whole numbers for the types in
+    ``SURVEY_WHOLE_SCORES``, exactly one first-value milestone.
 
     Soft warnings: subscriptions ending the day they start (zero length),
     tickets still open though opened ``STALE_TICKET_DAYS`` (30) or more
@@ -337,25 +412,22 @@ def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarr
                       "duplicate key", raw, dup, rows, columns=list(spec.key))
 
     warnings: list[str] = []
-    if name == "subscriptions" and _has(df, "start_date", "end_date"):
+    for column, start, rule in _NOT_BEFORE.get(name, ()):
+        if _has(df, column, start):
+            with collected(errors):
+                early = (df[column] < df[start]).to_numpy(dtype=bool)
+                if early.any():
+                    _fail(name, column, rule, raw, early, rows, columns=[spec.key[0], start, column])
+    if name == "subscriptions" and _has(df, "amount", "billing_period"):
         with collected(errors):
-            before = (df["end_date"] < df["start_date"]).to_numpy(dtype=bool)
-            if before.any():
-                _fail(name, "end_date", "ends before it starts", raw, before, rows,
-                      columns=["subscription_id", "start_date", "end_date"])
+            _check_total_mrr(df, raw, rows)
+    if name == "subscriptions" and _has(df, "start_date", "end_date"):
         zero = (df["end_date"] == df["start_date"]).to_numpy(dtype=bool)
         if zero.any():
             ids = df.loc[zero, "subscription_id"].head(3).tolist() if _has(df, "subscription_id") else []
             warnings.append(f"subscriptions: {zero.sum():,} subscription(s) end the day they start "
                             f"(zero length, no revenue), e.g. {ids}")
     if name == "tickets" and _has(df, "opened_at"):
-        for col in ("first_response_at", "resolved_at"):
-            if col in df.columns:
-                with collected(errors):
-                    early = (df[col] < df["opened_at"]).to_numpy(dtype=bool)
-                    if early.any():
-                        _fail(name, col, "before the ticket was opened", raw, early, rows,
-                              columns=["ticket_id", "opened_at", col])
         if _has(df, "resolved_at"):
             # Recent open tickets are normal at any data cut; old ones suggest an export without resolutions.
             cutoff = df["opened_at"].max() - pd.Timedelta(days=STALE_TICKET_DAYS)
@@ -381,6 +453,32 @@ def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarr
             warnings.append(f"usage_events: {n_repeated:,} row(s) repeat an earlier row exactly "
                             "(same customer, user, timestamp, event and quantity); each counts as an event")
     return warnings
+
+
+#: Per table: (column, the column it must not precede, rule), checked in this order.
+_NOT_BEFORE: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "subscriptions": (("end_date", "start_date", "ends before it starts"),
+                      ("commitment_end", "start_date", "commitment ends before it starts")),
+    "tickets": (("first_response_at", "opened_at", "before the ticket was opened"),
+                ("resolved_at", "opened_at", "before the ticket was opened")),
+}
+
+
+def _check_total_mrr(df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> None:
+    """All subscriptions' MRR together must stay within ``MAX_TOTAL_MRR`` (the ledger's exact range)."""
+    if (df["amount"] > MAX_AMOUNT).any():  # already refused row by row
+        return
+    months = df["billing_period"].map(BILLING_PERIOD_MONTHS).to_numpy(dtype=float)
+    discount = df["discount"].fillna(0).to_numpy(dtype=float) if "discount" in df.columns else 0.0
+    mrr = df["amount"].to_numpy(dtype=float) * (1 - discount) / months
+    total = np.nansum(mrr)
+    if total > MAX_TOTAL_MRR:
+        largest = np.zeros(len(df), dtype=bool)
+        largest[np.argsort(-np.nan_to_num(mrr))[:MAX_ROWS_SHOWN]] = True
+        _fail("subscriptions", "amount", f"total MRR above {MAX_TOTAL_MRR:g}, more than the kit can add exactly",
+              raw, largest, rows, columns=["subscription_id", "amount", "billing_period"],
+              detail=f"all subscriptions together make {total:.4g} a month; the largest are shown; "
+                     "are amounts in cents, or a card number in the amount column?")
 
 
 def _check_column(table: str, col: Column, s: pd.Series, raw: pd.DataFrame, rows: np.ndarray) -> None:
@@ -433,6 +531,12 @@ def _check_scores(df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> None
         _fail("surveys", "score", "score outside its scale", raw, bad, rows,
               columns=["response_id", "survey", "score"],
               detail="NPS 0-10, CSAT 1-5, CES 1-7 unless the row gives scale_min/scale_max")
+    fraction = (df["survey"].isin(SURVEY_WHOLE_SCORES) & (df["score"] % 1 != 0) & df["score"].notna()).to_numpy(bool)
+    if fraction.any():
+        _fail("surveys", "score", "score is not a whole number", raw, fraction, rows,
+              columns=["response_id", "survey", "score"],
+              detail=f"{', '.join(sorted(SURVEY_WHOLE_SCORES)).upper()} answers are whole points; "
+                     "9.5 is an average, not an answer")
 
 
 def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: dict,

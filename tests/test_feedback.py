@@ -237,3 +237,63 @@ def test_referral_candidates_takes_a_month_period_as_of():
     by_period = referral_candidates(ds, as_of=pd.Period("2026-10", "M"))
     pd.testing.assert_frame_equal(by_period, by_text)
     assert len(by_text) > 0
+
+
+# -- negation ---------------------------------------------------------------------------------------------
+
+from csm_kit.metrics.feedback import comment_tone, theme_mentions  # noqa: E402
+
+
+def _tags(*comments):
+    return feedback_themes(pd.DataFrame({"comment": list(comments)}))
+
+
+@pytest.mark.parametrize("comment", [
+    "It doesn't support SSO", "It doesn’t support single sign-on", "does not really support exports",
+    "Bulk edit is not supported", "We found no support for multiple currencies", "It never supported our workflow",
+    "Cannot support more than 5 users", "isn't supported on mobile",
+])
+def test_a_negated_capability_verb_is_a_missing_feature_not_support(comment):
+    t = _tags(comment).iloc[0]
+    assert t["missing_features"] and not t["support"], comment
+
+
+@pytest.mark.parametrize("comment", [
+    "Support never answers", "No support from the team for weeks", "Support is not helpful",
+    "The support team doesn't reply", "I never got support",
+])
+def test_complaints_about_the_support_team_stay_support(comment):
+    assert _tags(comment).iloc[0]["support"], comment
+
+
+def test_a_shifted_comment_keeps_support_when_it_also_praises_the_team():
+    t = _tags("It doesn't support SSO, but support was quick to tell us").iloc[0]
+    assert t["support"] and t["missing_features"]
+
+
+@pytest.mark.parametrize("comment, tone", [
+    ("Not bad", "positive"), ("No issues so far", "positive"), ("Never had a problem", "positive"),
+    ("Works without problems", "positive"), ("Great product", "positive"),
+    ("Not fast", "negative"), ("Hardly works", "negative"), ("Support never replies", "negative"),
+    ("Not good, not fast", "negative"), ("Reports are not useful without filters", "negative"),
+    ("Great reports but the app is slow", "mixed"), ("We use it daily", "neutral"), ("", "neutral"),
+    ("It doesn't work", "negative"), ("Not expensive at all", "positive"),
+])
+def test_comment_tone_reads_negation(comment, tone):
+    assert comment_tone([comment]).iloc[0] == tone
+
+
+def test_comment_tone_keeps_the_index_and_missing_is_neutral():
+    s = pd.Series(["Not bad", None], index=[7, 9])
+    assert comment_tone(s).to_dict() == {7: "positive", 9: "neutral"}
+
+
+def test_theme_mentions_tone_is_that_of_the_theme_clause():
+    s = pd.DataFrame({"response_id": ["a", "b", "c"], "comment": [
+        "Support is not helpful, reports are great",   # support negative, reporting positive
+        "No issues with billing",                      # pricing positive (negated complaint)
+        "Doesn't support exports",                     # missing feature, negative; not support
+    ]})
+    m = theme_mentions(s).set_index(["response_id", "theme"])["tone"].to_dict()
+    assert m == {("a", "support"): "negative", ("a", "reporting"): "positive", ("b", "pricing"): "positive",
+                 ("c", "missing_features"): "negative", ("c", "reporting"): "negative"}

@@ -3,9 +3,26 @@
 Comments are tagged with themes from a keyword lexicon: transparent (a reader
 can see why a comment got a theme), fast, and easy to adapt to a product's
 own vocabulary. It is a starting point, not language understanding: it does
-not see negation ("not expensive" is still about pricing, which is right) or
-sarcasm, and the default lexicon is English. Read a sample of tagged comments
-before trusting a chart, and extend the lexicon with your product's words.
+not see sarcasm, and the default lexicon is English. Read a sample of tagged
+comments before trusting a chart, and extend the lexicon with your product's words.
+
+Negation
+--------
+A negation does not change what a comment is *about* ("not expensive" is still
+about pricing), with one kind of exception, :data:`SENSE_SHIFTS`: a negated
+verb that names a capability. "It doesn't support SSO", "does not really
+support", "is not supported", "no support for exports" talk about a missing
+feature, not about the support team: such a mention counts for
+``missing_features``, not ``support`` (the comment keeps ``support`` only if
+it also mentions support another way).
+
+What a comment says *of* a theme (:func:`comment_tone`, :func:`theme_mentions`)
+does see negation: a positive or negative word (:data:`POSITIVE_WORDS`,
+:data:`NEGATIVE_WORDS`) within three words after a negation (not, no, never,
+n't, without, hardly, cannot, nothing, nor) in the same clause flips: "not
+bad" and "no issues" are positive, "not fast" and "hardly works" negative. A
+negated clause with no positive or negative word ("support never replies") is
+negative. Clauses end at ``. , ; ! ?`` and at "but".
 
 Lexicon rules
 -------------
@@ -33,7 +50,8 @@ from .coverage import check_months
 from .ledger import paid_spells
 from .satisfaction import NPS_SCALE, nps_category
 
-__all__ = ["DEFAULT_THEMES", "theme_patterns", "feedback_themes", "theme_frequency", "referral_candidates"]
+__all__ = ["DEFAULT_THEMES", "SENSE_SHIFTS", "POSITIVE_WORDS", "NEGATIVE_WORDS", "NEGATIONS", "theme_patterns",
+           "feedback_themes", "comment_tone", "theme_mentions", "theme_frequency", "referral_candidates"]
 
 #: The default themes: a starting point for B2B SaaS feedback in English.
 DEFAULT_THEMES: dict[str, tuple[str, ...]] = {
@@ -75,6 +93,29 @@ DEFAULT_THEMES: dict[str, tuple[str, ...]] = {
 }
 
 OTHER = "other"
+
+#: Words that negate what follows them (``n't`` stands for any word ending in n't: doesn't, isn't, won't).
+NEGATIONS = ("not", "no", "never", "n't", "without", "hardly", "cannot", "nothing", "nor")
+_NEGATION = r"(?:not|no|never|without|hardly|cannot|nothing|nor|\w+n['’]t)"
+_ADVERB = r"(?:really|even|yet|fully|properly|actually|still|currently|natively|officially|always|quite)"
+
+#: (theme, counted as, regex): negated mentions of a theme that mean another theme.
+SENSE_SHIFTS: tuple[tuple[str, str, str], ...] = (
+    ("support", "missing_features",
+     r"(?<!\w)(?:(?:\w+n['’]t|not|never|hardly|cannot|no\s+longer)\s+(?:" + _ADVERB + r"\s+)?(?:be\s+)?"
+     r"support(?:s|ed|ing)?|(?:no|without|lack\s+of|lacks|missing)\s+support\s+for)(?!\w)"),
+)
+
+#: Words that praise (before negation is applied); a trailing * matches any ending.
+POSITIVE_WORDS = ("good", "great", "excellent", "love*", "like", "fast", "quick*", "helpful", "easy", "smooth*",
+                  "reliable", "fair", "intuitive", "work", "works", "worked", "stable", "responsive", "perfect",
+                  "nice", "happy", "fine", "solid", "simple", "amazing", "awesome", "useful", "clear", "value",
+                  "affordable", "best", "recommend*")
+#: Words that complain (before negation is applied).
+NEGATIVE_WORDS = ("bad", "poor*", "slow*", "expensive", "overpriced", "confusing", "clunky", "hard", "difficult",
+                  "terrible", "awful", "buggy", "bug", "bugs", "crash*", "break*", "broke*", "issue*", "problem*",
+                  "missing", "limited", "lack*", "unreliable", "hate", "frustrat*", "error*", "complicated",
+                  "worse", "worst", "useless", "annoying", "disappoint*", "outage*", "down", "fail*", "too")
 
 
 def _phrase_regex(phrase: str) -> str:
@@ -200,8 +241,18 @@ def feedback_themes(surveys, *, lexicon=None, extra_themes=None, text_column: st
     # distinct text is matched once ("great", "ok" repeat a lot).
     codes, texts = pd.factorize(out[text_column].astype(str))
     texts = pd.Series(texts, dtype=object)
-    matched = {theme: texts.str.contains(pattern, regex=True).to_numpy(dtype=bool)[codes]
+    matched = {theme: texts.str.contains(pattern, regex=True).to_numpy(dtype=bool)
                for theme, pattern in patterns.items()}
+    for theme, counted_as, regex in SENSE_SHIFTS:
+        if theme not in patterns or not len(texts):
+            continue
+        shifted = texts.str.contains(regex, regex=True, flags=re.IGNORECASE).to_numpy(dtype=bool)
+        if shifted.any():  # keep the theme only where it is also mentioned outside the shifted phrases
+            rest = texts[shifted].str.replace(regex, " ", regex=True, flags=re.IGNORECASE)
+            matched[theme][shifted] = rest.str.contains(patterns[theme], regex=True).to_numpy(dtype=bool)
+            if counted_as in matched:
+                matched[counted_as] |= shifted
+    matched = {theme: hit[codes] for theme, hit in matched.items()}
     tags = pd.DataFrame(matched, index=out.index, columns=list(patterns), dtype=bool)
     tags[OTHER] = ~tags.any(axis=1)
     labels = pd.Series([f"{t}; " for t in tags.columns], index=tags.columns, dtype=object)
@@ -209,6 +260,134 @@ def feedback_themes(surveys, *, lexicon=None, extra_themes=None, text_column: st
     # bool x str dot product: concatenates the labels of each row's themes.
     out["themes"] = (tags.astype(object).dot(labels) if len(tags) else pd.Series(dtype=object)).str[:-2]
     return out
+
+
+def _word_regex(words) -> re.Pattern:
+    return re.compile(r"(?<!\w)(?:" + "|".join(_phrase_regex(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+
+
+_POSITIVE = _word_regex(POSITIVE_WORDS)
+_NEGATIVE = _word_regex(NEGATIVE_WORDS)
+_NEGATION_RE = re.compile(r"(?<!\w)" + _NEGATION + r"(?!\w)", re.IGNORECASE)
+_CLAUSE = re.compile(r"[.,;:!?\n]+|\bbut\b", re.IGNORECASE)
+_TOKEN = re.compile(r"\w+(?:['’]\w+)?")
+
+
+def _clause_tone(clause: str) -> int:
+    """+1 positive, -1 negative, 0 neutral (negation-aware; see the module docstring)."""
+    tokens = _TOKEN.findall(clause)
+    score, negated_any = 0, False
+    for i, tok in enumerate(tokens):
+        polarity = 1 if _POSITIVE.fullmatch(tok) else -1 if _NEGATIVE.fullmatch(tok) else 0
+        if _NEGATION_RE.fullmatch(tok):
+            negated_any = True
+            continue
+        if polarity:
+            flipped = any(_NEGATION_RE.fullmatch(t) for t in tokens[max(0, i - 3):i])
+            score += -polarity if flipped else polarity
+    if score == 0 and negated_any:
+        return -1
+    return int(np.sign(score))
+
+
+def _tones(text: str) -> list[tuple[str, int]]:
+    return [(c, _clause_tone(c)) for c in _CLAUSE.split(text) if c and c.strip()]
+
+
+def comment_tone(comments) -> pd.Series:
+    """The tone of each comment: ``"positive"``, ``"negative"``, ``"mixed"`` or ``"neutral"``, negation-aware.
+
+    Each clause is positive, negative or neutral by its words (a negation
+    within three words before a word flips it; a negated clause without a
+    polar word is negative); a comment with positive and negative clauses is
+    ``mixed``. Blank or missing comments are ``"neutral"``.
+
+    Parameters
+    ----------
+    comments : sequence or Series of str
+
+    Returns
+    -------
+    Series of str, aligned with ``comments``.
+
+    Examples
+    --------
+    >>> comment_tone(["Not bad at all", "No issues so far", "Support never replies", "Not fast",
+    ...               "Great reports but the app is slow", "It is a tool"]).tolist()
+    ['positive', 'positive', 'negative', 'negative', 'mixed', 'neutral']
+    """
+    s = pd.Series(comments) if not isinstance(comments, pd.Series) else comments
+    codes, uniques = pd.factorize(s.fillna("").astype(str))
+    labels = []
+    for text in uniques:
+        tones = {t for _, t in _tones(text)}
+        labels.append("mixed" if {1, -1} <= tones else "positive" if 1 in tones else
+                      "negative" if -1 in tones else "neutral")
+    labels = np.array(labels + ["neutral"], dtype=object)
+    return pd.Series(labels[np.where(codes < 0, len(labels) - 1, codes)], index=s.index, name="tone")
+
+
+def theme_mentions(surveys, *, lexicon=None, extra_themes=None, text_column: str = "comment") -> pd.DataFrame:
+    """One row per comment and theme it mentions, with what the comment says of that theme.
+
+    The themes are those of :func:`feedback_themes` (negated capability verbs
+    shifted, see :data:`SENSE_SHIFTS`); ``tone`` is the tone of the clauses
+    that mention the theme (:func:`comment_tone`'s rules), so "Support is not
+    helpful" is a negative support mention and "No issues with billing" a
+    positive pricing one.
+
+    Parameters
+    ----------
+    surveys : DataFrame or Dataset
+    lexicon, extra_themes : dict, optional
+        As in :func:`feedback_themes`.
+    text_column : str, default "comment"
+
+    Returns
+    -------
+    DataFrame
+        The comment rows' original columns, ``theme`` and ``tone``
+        (``positive``, ``negative``, ``mixed`` or ``neutral``). Comments with no
+        theme appear once with theme ``other``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"response_id": ["r1", "r2"],
+    ...     "comment": ["It doesn't support SSO, but support is great", "Not bad, though too expensive"]})
+    >>> theme_mentions(s)[["response_id", "theme", "tone"]]
+      response_id             theme      tone
+    0          r1           support  positive
+    1          r1  missing_features  negative
+    2          r1      integrations  negative
+    3          r2           pricing  negative
+    """
+    tagged = feedback_themes(surveys, lexicon=lexicon, extra_themes=extra_themes, text_column=text_column)
+    patterns = theme_patterns(lexicon, extra_themes)
+    themes = [*patterns, OTHER]
+    base = [c for c in tagged.columns if c not in themes and c != "themes"]
+    shifts = {t: (to, re.compile(rx, re.IGNORECASE)) for t, to, rx in SENSE_SHIFTS}
+    rows = []
+    for idx, text in tagged[text_column].astype(str).items():
+        clauses = _tones(text)
+        for theme in themes:
+            if not tagged.at[idx, theme]:
+                continue
+            if theme == OTHER:
+                tones = {t for _, t in clauses}
+            else:
+                pats = [patterns[theme]] + [rx for t, (to, rx) in shifts.items() if to == theme]
+                own = shifts.get(theme)
+                tones = set()
+                for clause, tone in clauses:
+                    probe = own[1].sub(" ", clause) if own else clause
+                    if any(p.search(probe if p is patterns[theme] else clause) for p in pats):
+                        tones.add(tone)
+            label = ("mixed" if {1, -1} <= tones else "positive" if 1 in tones else
+                     "negative" if -1 in tones else "neutral")
+            rows.append((idx, theme, label))
+    long = pd.DataFrame(rows, columns=["_idx", "theme", "tone"])
+    out = tagged.loc[long["_idx"], base].reset_index(drop=True)
+    return pd.concat([out, long[["theme", "tone"]]], axis=1)
 
 
 def _check_nps_rows(resp: pd.DataFrame, columns) -> None:

@@ -36,6 +36,8 @@ who stay are not counted until the next period.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -45,6 +47,8 @@ from .coverage import check_months
 from .ledger import month_end_mrr, paid_spells, subscription_mrr
 
 CONVENTIONS = ("seeds", "start", "start_plus_new", "average")
+#: The convention of the report's headline logo churn (the churn page, the scorecard, CLV's default).
+DEFAULT_CONVENTION = "seeds"
 COUNT_COLUMNS = ["customers_start", "new", "reactivated", "joined", "churned_existing",
                  "churned_joined", "churned", "customers_end"]
 
@@ -151,7 +155,7 @@ def _rate(counts: pd.DataFrame, convention: str) -> tuple[pd.Series, pd.Series]:
     raise ValueError(f"convention must be one of {CONVENTIONS}, not {convention!r}.")
 
 
-def churn_rates(data, *, start=None, end, convention: str = "seeds", by: str | None = None) -> pd.DataFrame:
+def churn_rates(data, *, start=None, end, convention: str = DEFAULT_CONVENTION, by: str | None = None) -> pd.DataFrame:
     """Logo churn rate per month, with every count needed to rebuild it by hand.
 
     ``churn_rate = numerator / denominator`` where, by convention (module
@@ -230,7 +234,7 @@ def churn_rates(data, *, start=None, end, convention: str = "seeds", by: str | N
     return counts.rename(columns={"group": by} if by else {})[columns]
 
 
-def retention_rates(data, *, start=None, end, convention: str = "seeds", by: str | None = None) -> pd.DataFrame:
+def retention_rates(data, *, start=None, end, convention: str = DEFAULT_CONVENTION, by: str | None = None) -> pd.DataFrame:
     """Logo retention (persistence) rate per month: ``1 - churn_rate`` under the same convention.
 
     The classic ``(customers_end - new) / customers_start`` is a different
@@ -257,3 +261,108 @@ def retention_rates(data, *, start=None, end, convention: str = "seeds", by: str
     rates["classic_retention_rate"] = np.where(
         start_n > 0, (rates["customers_end"] - rates["new"]) / start_n.where(start_n > 0, 1.0), np.nan)
     return rates
+
+
+@dataclass(frozen=True)
+class MonthChurn:
+    """The logo churn of one month under one convention: the report's headline churn number.
+
+    Attributes
+    ----------
+    month : Period
+    convention : str
+    rate : float or None
+        ``numerator / denominator`` (None when unavailable or 0 / 0).
+    churned, customers_start, reactivated : int or None
+        Counts behind it (``churned`` = churned_existing + churned_joined).
+    numerator, denominator : float or None
+    previous_rate, previous_churned : float or None
+        The month before, under the same convention (None before the data).
+    reason : str
+        Why ``rate`` is None ("" when it is a number).
+    """
+
+    month: pd.Period
+    convention: str
+    rate: float | None
+    churned: int | None
+    customers_start: int | None
+    reactivated: int | None
+    numerator: float | None
+    denominator: float | None
+    previous_rate: float | None
+    previous_churned: int | None
+    reason: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Whether the month's churn rate is a number."""
+        return self.rate is not None
+
+    @property
+    def label(self) -> str:
+        """What the number is, for a reader: ``"Logo churn in 2026-10 (seeds convention)"``."""
+        return f"Logo churn in {self.month} ({self.convention} convention)"
+
+
+def _number(value):
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def month_churn(data, *, month, convention: str = DEFAULT_CONVENTION) -> MonthChurn:
+    """The logo churn rate of ``month``: the one number the churn page, the scorecard and CLV all use.
+
+    ``rate`` is :func:`churn_rates` for ``month`` under ``convention`` (default
+    :data:`DEFAULT_CONVENTION`, ``"seeds"``: churned / (customers at the start +
+    customers who joined and left in the month)); ``previous_rate`` the same for
+    the month before. Nothing raises for degenerate data: a data set without
+    subscriptions, a snapshot, a month outside the data or a month nobody was
+    paying give ``rate=None`` and ``reason`` says why.
+
+    Parameters
+    ----------
+    data : Dataset
+    month : str or Period
+        The reporting month (``"YYYY-MM"``).
+    convention : str
+        One of :data:`CONVENTIONS`.
+
+    Returns
+    -------
+    MonthChurn
+
+    Examples
+    --------
+    >>> from csm_kit import Dataset
+    >>> subs = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
+    ...     "start_date": pd.to_datetime(["2026-01-05"] * 4),
+    ...     "end_date": pd.to_datetime([None, None, None, "2026-02-15"]),
+    ...     "billing_period": "month", "amount": 50.0})
+    >>> c = month_churn(Dataset(subscriptions=subs), month="2026-02")
+    >>> c.rate, c.churned, c.customers_start, c.previous_rate, c.convention  # nobody paid at the start of January
+    (0.25, 1, 4, None, 'seeds')
+    >>> month_churn(Dataset(), month="2026-02").reason[:40]
+    'This data set has no subscriptions, so t'
+    """
+    from .results import ledger_reason
+
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}, not {convention!r}.")
+    month = to_month(month)
+    empty = dict(month=month, convention=convention, rate=None, churned=None, customers_start=None,
+                 reactivated=None, numerator=None, denominator=None, previous_rate=None, previous_churned=None)
+    reason = ledger_reason(data, month)
+    if reason:
+        return MonthChurn(**empty, reason=reason)
+    first = data.subscriptions["start_date"].min().to_period("M")
+    rates = churn_rates(data, start=max(first, month - 1), end=month, convention=convention).set_index("month")
+    this = rates.loc[month]
+    before = rates.loc[month - 1] if (month - 1) in rates.index else None
+    rate = _number(this["churn_rate"])
+    return MonthChurn(
+        month=month, convention=convention, rate=rate, churned=int(this["churned"]),
+        customers_start=int(this["customers_start"]), reactivated=int(this["reactivated"]),
+        numerator=float(this["numerator"]), denominator=float(this["denominator"]),
+        previous_rate=None if before is None else _number(before["churn_rate"]),
+        previous_churned=None if before is None else int(before["churned"]),
+        reason="" if rate is not None else f"Nobody was paying at the start of {month}: the churn rate is undefined.")

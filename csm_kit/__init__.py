@@ -22,6 +22,7 @@ _LAZY = {
     "load_cdnow": ("csm_kit.datasets", "load_cdnow"),
     "load_sample": ("csm_kit.datasets", "load_sample"),
     "report_data": ("csm_kit.datasets", "report_data"),
+    "from_snapshot": ("csm_kit.io.snapshot_import", "from_snapshot"),
     "metrics": ("csm_kit.metrics", None),
     "models": ("csm_kit.models", None),
 }

@@ -120,6 +120,9 @@ def write_dataset(ds, path, format: str = "csv") -> Path:
             ready.to_csv(target, index=False, lineterminator=line_end, encoding="utf-8")
         else:
             df.to_parquet(target, index=False, engine="pyarrow", compression="zstd")
+    from .snapshot_import import write_snapshot_marker  # snapshot.json beside a snapshot's tables
+
+    write_snapshot_marker(ds, folder)
     return folder
 
 

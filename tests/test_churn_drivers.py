@@ -29,7 +29,7 @@ def exponential_table(n=600, seed=0, beta=(0.5, -0.7)):
     life = rng.exponential(1 / (0.1 * np.exp(beta[0] * x1 + beta[1] * x2)))
     cens = rng.uniform(0, 30, n)
     return pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "tenure": np.minimum(life, cens),
-                         "entry": 0.0, "churned": life <= cens, "x1": x1, "x2": x2})
+                         "entry": 0.0, "churned": life <= cens, "x1": x1, "x2": x2, "time_unit": "month"})
 
 
 def test_recovers_the_simulators_true_drivers(sample_tables):
@@ -63,8 +63,8 @@ def test_holdout_checks(sample_tables):
     # The riskiest band really churns more than the safest.
     assert cal["observed"].iloc[-1] > cal["observed"].iloc[0]
     # Same seed, same split; another seed, another split.
-    assert ChurnDrivers(seed=0).fit(train).validation_.concordance == v.concordance
-    assert ChurnDrivers(seed=1).fit(train).validation_.concordance != v.concordance
+    assert ChurnDrivers(holdout=0.25, seed=0).fit(train).validation_.concordance == v.concordance
+    assert ChurnDrivers(holdout=0.25, seed=1).fit(train).validation_.concordance != v.concordance
 
 
 def test_exact_fit_matches_lifelines_and_recovers_a_known_truth():
@@ -104,7 +104,7 @@ def test_predict_survival_shape_for_survival_clv(sample_tables):
 def test_discrete_conditioning_by_hand():
     # Churn at whole months; one covariate held at its mean. Baseline: 4 at risk at month 1, 1 churns; ...
     t = pd.DataFrame({"customer_id": list("abcd"), "tenure": [1.0, 2.0, 3.0, 3.0], "entry": 0.0,
-                      "churned": [True, True, False, False], "x": [0.0, 1.0, 0.0, 1.0]})
+                      "churned": [True, True, False, False], "x": [0.0, 1.0, 0.0, 1.0], "time_unit": "month"})
     m = ChurnDrivers(covariates=["x"], holdout=0, penalizer=0.0).fit(t)
     at_mean = pd.DataFrame({"customer_id": ["z"], "tenure": [1.5], "churned": [False], "x": [0.5]})
     # Alive at 1.5 months: the month-2 churn is still ahead; S(2)/S(1) = exp(-(H0(2) - H0(1))).
@@ -169,7 +169,7 @@ def test_degenerate_and_bad_input():
 
 def test_summary_repr_and_forest_plot(sample_tables):
     train, _ = sample_tables
-    m = ChurnDrivers().fit(train)
+    m = ChurnDrivers(holdout=0.25).fit(train)
     s = m.summary
     assert (s["hr_ci_low"] < s["hazard_ratio"]).all() and (s["hazard_ratio"] < s["hr_ci_high"]).all()
     assert s["hazard_ratio"].to_numpy() == pytest.approx(np.exp(s["coef"]).to_numpy())
@@ -194,3 +194,67 @@ def test_scale_only_changes_the_unit_of_the_hazard_ratio(sample_tables):
     assert per_tenth.params_["usage_share"] == pytest.approx(0.1 * per_one.params_["usage_share"], rel=1e-6)
     assert per_tenth.params_["onboarded"] == pytest.approx(per_one.params_["onboarded"], rel=1e-6)
     assert per_tenth._label("usage_share") == "usage_share (per 0.1)"
+
+
+def test_fits_on_every_row_by_default_and_a_holdout_is_asked_for():
+    t = exponential_table(n=200)
+    m = ChurnDrivers(covariates=["x1"]).fit(t)
+    assert m.n_rows_ == 200 and m.validation_ is None and "holdout" not in repr(m)
+    held = ChurnDrivers(covariates=["x1"], holdout=0.25).fit(t)
+    assert held.n_rows_ == 150 and held.validation_.customers == 50
+
+
+def test_a_text_covariate_with_hundreds_of_levels_is_refused_at_once():
+    import time
+
+    t = exponential_table(n=2000)
+    t["charges"] = t["x1"].round(3).astype(str)          # a number column read as text
+    t.loc[0, "charges"] = " "
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"'charges' is text with [\d,]+ distinct values .*probably a number column "
+                                         r"read as text .*not parsing: \[' '\]"):
+        ChurnDrivers(covariates=["x1", "charges"]).fit(t)
+    assert time.perf_counter() - start < 5  # refused before the design matrix, not after minutes of screening
+    t["account"] = t["customer_id"]
+    with pytest.raises(ValueError, match="'account' is text .*an id or free text"):
+        ChurnDrivers(covariates=["account"]).fit(t)
+    few = t.assign(colour=np.where(t["x1"] > 0, "red", "blue"))
+    assert ChurnDrivers(covariates=["colour"]).fit(few).design_columns_ in (["colour=red"], ["colour=blue"])
+
+
+def test_a_weekly_table_is_not_read_as_months_and_scoring_checks_the_unit():
+    t = exponential_table(n=300)
+    weekly = t.assign(time_unit="week")
+    m = ChurnDrivers(covariates=["x1"]).fit(weekly)
+    assert m.unit_ == "week" and "tenure in whole weeks" in repr(m)
+    with pytest.raises(ValueError, match="tenure in months but the model was fitted in weeks"):
+        m.predict_survival(t.assign(time_unit="month"), 3)
+
+
+def test_ph_test_uses_efron_residuals_identical_to_lifelines():
+    from lifelines import CoxPHFitter
+
+    rng = np.random.default_rng(3)
+    n = 400
+    x1, x2 = rng.normal(size=n), rng.integers(0, 2, n).astype(float)
+    T = np.ceil(rng.exponential(10 * np.exp(-0.5 * x1 + 0.4 * x2))).clip(1, 30)   # many ties (whole months)
+    E = rng.random(n) < 0.7
+    t = pd.DataFrame({"customer_id": np.arange(n), "tenure": T, "churned": E, "x1": x1, "x2": x2,
+                      "time_unit": "month"})
+    m = ChurnDrivers(covariates=["x1", "x2"], penalizer=0.0, log=()).fit(t)
+    df = pd.DataFrame({"x1": x1, "x2": x2, "T": T, "E": E.astype(int)})
+    ref = CoxPHFitter().fit(df, "T", "E")            # Efron ties, as lifelines always fits
+    assert m.params_.to_numpy() == pytest.approx(ref.params_.to_numpy(), rel=1e-6)
+    ours, _ = m._schoenfeld(m._train_df)
+    theirs = ref.compute_residuals(df, "schoenfeld").sort_index()
+    assert ours == pytest.approx(theirs.to_numpy(), abs=1e-10)
+    assert m.ph_test_.attrs["ties"] == "efron"
+    # With one event per time, Efron is Breslow: a hand check on three rows.
+    tiny = pd.DataFrame({"tenure": [1.0, 2.0, 3.0], "churned": [True, True, False], "x": [1.0, 0.0, 1.0],
+                         "time_unit": "month"})
+    m3 = ChurnDrivers(covariates=["x"], penalizer=0.0, discrete=False).fit(tiny)
+    b = float(m3.params_["x"])
+    r, _ = m3._schoenfeld(m3._train_df)
+    # Event at 1: risk set all three, E = (2 e^b) / (2 e^b + 1); event at 2: rows 2, 3, E = e^b / (1 + e^b).
+    expected = [1 - 2 * np.exp(b) / (2 * np.exp(b) + 1), 0 - np.exp(b) / (1 + np.exp(b))]
+    assert r[:, 0] == pytest.approx(expected)

@@ -133,10 +133,18 @@ def test_clv_refuses_mixed_units(summary):
         customer_lifetime_value(bg, gg_days, summary)
     with pytest.raises(ValueError, match="fitted in weeks"):
         gg.expected_spend(days)
-    no_unit = summary.copy()
+    no_unit = summary.drop(columns="time_unit")
     no_unit.attrs = {}
-    with pytest.raises(ValueError, match="no time_unit"):
+    with pytest.raises(ValueError, match="no time_unit column"):
         BetaGeoModel().fit(no_unit)
+    # The unit travels in a column: a merge (which drops attrs) keeps it.
+    merged = summary.reset_index().merge(pd.DataFrame({"customer_id": summary.index[:5], "extra": 1}),
+                                         on="customer_id", how="left").set_index("customer_id")
+    assert merged.attrs == {} and BetaGeoModel().fit(merged).time_unit_ == "week"
+    weeks_as_days = summary.assign(time_unit="day")
+    weeks_as_days.attrs = {"time_unit": "week"}
+    with pytest.raises(ValueError, match="column says 'day' but its attrs say 'week'"):
+        BetaGeoModel().fit(weeks_as_days)
 
 
 def test_bad_summaries_are_refused():
@@ -185,4 +193,35 @@ def test_no_finite_maximum_is_an_error_not_nonsense():
     s = pd.DataFrame({"frequency": [0] * 5, "recency": [0.0] * 5, "T": [3.0, 5, 8, 10, 12]})
     s.attrs["time_unit"] = "week"
     with pytest.raises(ValueError, match="no finite maximum"):   # nobody came back: r runs off to 0
+        BetaGeoModel().fit(s)
+
+
+def test_parameter_intervals_stay_positive_on_the_log_scale(summary):
+    bg = BetaGeoModel().fit(summary)
+    s = bg.summary
+    z = s["std_error"] / s["estimate"]
+    assert (s["ci_low"] > 0).all()
+    assert s["ci_low"].to_numpy() == pytest.approx((s["estimate"] * np.exp(-1.96 * z)).to_numpy())
+    assert s["ci_high"].to_numpy() == pytest.approx((s["estimate"] * np.exp(1.96 * z)).to_numpy())
+    # Few customers: a wide interval that the plain Wald form would push below 0 stays positive.
+    small = summary.head(60)
+    gg = GammaGammaModel().fit(small) if (small["frequency"] > 0).sum() > 10 else None
+    if gg is not None:
+        assert (gg.summary["ci_low"] > 0).all()
+
+
+def test_purchase_models_refuse_two_currencies(summary):
+    mixed = summary.assign(currency=np.where(np.arange(len(summary)) % 2, "USD", "JPY"))
+    bg, gg = BetaGeoModel().fit(summary), GammaGammaModel().fit(summary)
+    for call in (lambda: BetaGeoModel().fit(mixed), lambda: GammaGammaModel().fit(mixed),
+                 lambda: customer_lifetime_value(bg, gg, mixed)):
+        with pytest.raises(csm_kit.exceptions.DataValidationError, match="currency"):
+            call()
+
+
+def test_no_finite_maximum_has_its_own_error_class():
+    from csm_kit.models.base import NoFiniteMaximumError
+
+    s = pd.DataFrame({"frequency": [0] * 5, "recency": [0.0] * 5, "T": [3.0, 5, 8, 10, 12], "time_unit": "week"})
+    with pytest.raises(NoFiniteMaximumError):
         BetaGeoModel().fit(s)

@@ -173,3 +173,23 @@ def test_simple_clv_by_segment_needs_its_tables_and_valid_arguments():
         simple_clv_by_segment(dataset(), start="2026-01", end="2026-02", source="transactions")
     with pytest.raises(ValueError, match="lifespan"):
         simple_clv_by_segment(dataset(), start="2026-01", end="2026-02", lifespan="forever")
+
+
+def test_saas_ltv_uses_and_names_the_churn_pages_convention():
+    from csm_kit.metrics.lifetime_value import default_churn_convention
+    from csm_kit.metrics.retention import churn_rates
+
+    # Four customers at the start of February; one leaves; one joins and leaves within February:
+    # seeds churn (1 + 1) / (4 + 1) = 40%, start churn 1 / 4 = 25%.
+    subs = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e"],
+                         "start_date": pd.to_datetime(["2026-01-05"] * 4 + ["2026-02-03"]),
+                         "end_date": pd.to_datetime([None, None, None, "2026-02-15", "2026-02-20"]),
+                         "billing_period": "month", "amount": 50.0})
+    page = churn_rates(subs, start="2026-02", end="2026-02")
+    ltv = saas_ltv(subs, month="2026-02", window=1)
+    assert ltv.churn_convention == default_churn_convention() == page["convention"].iloc[0]
+    assert ltv.monthly_churn == pytest.approx(page["churn_rate"].iloc[0])
+    assert ltv.monthly_churn == pytest.approx(0.4) and ltv.ltv == pytest.approx(50 / 0.4)   # ARPA 50 (3 paying)
+    start = saas_ltv(subs, month="2026-02", window=1, convention="start")
+    assert start.churn_convention == "start" and start.monthly_churn == pytest.approx(0.25)
+    assert "(start churn" in start.convention and f"({default_churn_convention()} churn" in ltv.convention

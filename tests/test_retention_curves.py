@@ -10,7 +10,7 @@ from csm_kit.models import RetentionCurves, survival_table
 
 matplotlib.use("Agg")
 
-TINY = pd.DataFrame({"tenure": [1.0, 2, 2, 3, 4], "churned": [True, True, False, True, False]})
+TINY = pd.DataFrame({"tenure": [1.0, 2, 2, 3, 4], "churned": [True, True, False, True, False], "time_unit": "month"})
 
 
 def test_kaplan_meier_by_hand():
@@ -35,7 +35,7 @@ def test_left_truncation_counts_customers_only_from_entry():
 
 
 def test_logrank_on_a_constructed_case():
-    t = pd.DataFrame({"tenure": [1.0, 3, 2, 4], "churned": True, "g": ["a", "a", "b", "b"]})
+    t = pd.DataFrame({"tenure": [1.0, 3, 2, 4], "churned": True, "g": ["a", "a", "b", "b"], "time_unit": "month"})
     rc = RetentionCurves(by="g").fit(t)
     # Observed in a: 2; expected 1/2 + 1/3 + 1/2 + 0; variance 1/4 + 2/9 + 1/4 -> chi2 = (2/3)^2 / (13/18).
     assert rc.logrank_["test_statistic"].item() == pytest.approx((2 / 3) ** 2 / (13 / 18))
@@ -47,7 +47,7 @@ def test_degenerate_tables():
     nobody = RetentionCurves(times=[1, 2]).fit(TINY.assign(churned=False))
     assert nobody.retention_["retention"].tolist() == [1.0, 1.0]
     assert not nobody.median_lifetime_["median_reached"].item() and np.isnan(nobody.median_lifetime_["median"].item())
-    one = RetentionCurves(by="g", times=[1]).fit(pd.DataFrame({"tenure": [2.0], "churned": [True], "g": ["x"]}))
+    one = RetentionCurves(by="g", times=[1]).fit(pd.DataFrame({"tenure": [2.0], "churned": [True], "g": ["x"]}), unit="month")
     assert one.logrank_ is None and one.retention_["retention"].item() == 1.0
     assert one.median_lifetime_["median"].item() == 2.0
 

@@ -54,3 +54,22 @@ def test_check_summary_rules():
         check_summary(s, "fit")
     with pytest.raises(ValueError, match=r"needs RFM summary column\(s\) \['monetary_value'\]"):
         check_summary(s, "fit", monetary=True)
+
+
+def test_two_currencies_are_refused_and_one_is_carried():
+    mixed = TX.assign(currency=["USD"] * 7 + ["JPY"])
+    with pytest.raises(DataValidationError, match="transactions.*currency.*different currencies.*JPY.*USD"):
+        rfm_summary(mixed, calibration_end="2026-01-29")
+    one = rfm_summary(TX.assign(currency="EUR"), calibration_end="2026-01-29")
+    assert set(one["currency"]) == {"EUR"} and set(one["time_unit"]) == {"week"}
+
+
+@pytest.mark.parametrize("end", ["2026-01", pd.Period("2026-01", "M"), "2026-01-31", pd.Timestamp("2026-01-31")])
+def test_a_month_means_its_last_day(end):
+    s = rfm_summary(TX, calibration_end=end)
+    # b's first purchase on 29 Jan: T = 2 days = 2/7 weeks to 31 January.
+    assert s.loc["b", "T"] == pytest.approx(2 / 7)
+    with pytest.raises(ValueError, match="calibration_end is a day"):
+        rfm_summary(TX, calibration_end="2026")
+    with pytest.raises(ValueError, match="observation_end .* must be after"):
+        rfm_summary(TX, calibration_end="2026-01", observation_end="2026-01-15")

@@ -218,7 +218,7 @@ def test_cox_predictions_feed_survival_clv():
     life = rng.exponential(1 / (0.05 * np.exp(np.log(2) * x)))
     cens = rng.uniform(1, 36, n)
     table = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "tenure": np.minimum(life, cens),
-                          "churned": life <= cens, "x": x})
+                          "churned": life <= cens, "x": x, "time_unit": "month"})
     cox = ChurnDrivers(covariates=["x"], holdout=0, discrete=False, penalizer=0).fit(table)
     survival = cox.predict_survival(table, months=24)
     alive = table.set_index("customer_id").loc[survival.index]

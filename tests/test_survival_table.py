@@ -162,3 +162,135 @@ def test_sample_table_agrees_with_the_monthly_churn_counts():
     assert int(t["churned"].sum()) == int(rates["churned"].sum())
     assert int((t["spell"] > 1).sum()) == int(rates["reactivated"].sum())
     assert int((~t["churned"]).sum()) == int(rates["customers_end"].iloc[-1])
+
+
+# -- issue 9/12: one as_of parser, the unit in a column, customer attributes, snapshots ---------------
+
+@pytest.mark.parametrize("as_of", ["2026-06", pd.Period("2026-06", "M"), "2026-06-30", pd.Timestamp("2026-06-30")])
+def test_every_way_of_writing_the_as_of_day_gives_the_same_table(as_of):
+    subs = subs_table([("a", "2026-01-10", "2026-06-30", "month", 100.0),
+                       ("b", "2026-06-15", None, "month", 100.0)])
+    t = survival_table(subs, as_of=as_of)
+    assert t.attrs["as_of"] == pd.Timestamp("2026-06-30")
+    assert survival_table(subs, as_of=as_of, covariates_at=as_of).attrs["covariates_at"] == pd.Timestamp("2026-06-30")
+    # a: not paying on 30 June (it ended that day): churned; b: 16 days to the end of 30 June.
+    assert t["churned"].tolist() == [True, False] and t["tenure_days"].tolist() == [171, 16]
+
+
+def test_days_that_are_not_days_are_refused():
+    subs = subs_table([("a", "2026-01-10", None, "month", 100.0)])
+    for bad in ("2026", "June 2026", "2026-06-30 12:00"):
+        with pytest.raises(ValueError, match="as_of is a day"):
+            survival_table(subs, as_of=bad)
+    with pytest.raises(ValueError, match="covariates_at is a day"):
+        survival_table(subs, as_of="2026-06", covariates_at="2026")
+
+
+def test_the_unit_travels_in_a_column_that_a_merge_keeps():
+    from csm_kit.models import ChurnDrivers, RetentionCurves
+    from csm_kit.models.survival_table import table_unit
+
+    subs = subs_table([("a", "2026-01-01", "2026-03-01", "month", 100.0),
+                       ("b", "2026-01-01", None, "month", 100.0)])
+    weekly = survival_table(subs, as_of=AS_OF, unit="week")
+    # 59 days = 8.43 weeks; 181 days to the end of 30 June = 25.86 weeks.
+    assert weekly["tenure"].round(2).tolist() == [8.43, 25.86] and set(weekly["time_unit"]) == {"week"}
+    merged = weekly.merge(pd.DataFrame({"customer_id": ["a", "b"], "x": [1.0, 0.0]}), on="customer_id")
+    assert merged.attrs == {} and table_unit(merged) == "week"
+    assert RetentionCurves().fit(merged).unit_ == "week"
+    with pytest.raises(ValueError, match="time_unit column says 'week' but unit='month'"):
+        RetentionCurves().fit(merged, unit="month")
+    with pytest.raises(ValueError, match="no time_unit column"):
+        ChurnDrivers(covariates=["x"]).fit(merged.drop(columns="time_unit"))
+    with pytest.raises(ValueError, match="one of"):
+        table_unit(merged.assign(time_unit=["week", "month"]))
+
+
+def telco_like():
+    """A Telco-shaped customers table: 0/1 integers, Yes/No text, charges read from CSV as text."""
+    rng = np.random.default_rng(7)
+    n = 1000
+    ids = [f"T{i:04d}" for i in range(n)]
+    senior = rng.integers(0, 2, n)
+    support = rng.choice(["Yes", "No"], n, p=[0.4, 0.6])  # "No", the commoner, is the reference level
+    charges = rng.uniform(20, 110, n).round(2)
+    customers = pd.DataFrame({"customer_id": ids, "signup_date": pd.Timestamp("2024-01-01"),
+                              "segment": "smb", "SeniorCitizen": senior, "TechSupport": support,
+                              "MonthlyCharges": [f" {c:.2f}" for c in charges]})
+    # Seniors without tech support churn fastest: a monthly hazard from the traits.
+    hazard = 0.02 * np.exp(0.8 * senior - 0.7 * (support == "Yes"))
+    months = np.minimum(np.ceil(rng.exponential(1 / hazard)), 60)
+    start = pd.Timestamp("2022-01-01")
+    end = [start + pd.DateOffset(months=int(m)) if m < 30 else None for m in months]
+    subs = pd.DataFrame({"customer_id": ids, "subscription_id": ids, "plan": "std", "billing_period": "month",
+                         "amount": charges, "start_date": start, "end_date": pd.to_datetime(end)})
+    return Dataset(customers=customers, subscriptions=subs), senior, support, charges
+
+
+def test_attributes_come_in_typed_and_feed_churn_drivers_without_a_merge():
+    from csm_kit.models import ChurnDrivers
+
+    ds, senior, support, charges = telco_like()
+    t = survival_table(ds, as_of="2024-06", attributes=["SeniorCitizen", "TechSupport", "MonthlyCharges"])
+    assert t["SeniorCitizen"].tolist() == senior.tolist() and pd.api.types.is_numeric_dtype(t["SeniorCitizen"])
+    assert t["TechSupport"].tolist() == support.tolist()
+    assert pd.api.types.is_float_dtype(t["MonthlyCharges"]) and t["MonthlyCharges"].tolist() == charges.tolist()
+    notes = t.attrs["notes"]
+    assert "attribute MonthlyCharges: text read as numbers (every value parses)" in notes
+    assert "attribute TechSupport: text, used as a category (2 levels)" in notes
+    m = ChurnDrivers(covariates=["SeniorCitizen", "TechSupport", "MonthlyCharges"], log=()).fit(t)
+    assert set(m.design_columns_) == {"SeniorCitizen", "TechSupport=Yes", "MonthlyCharges"}
+    # The simulated truth: log hazard ratios 0.8 for seniors, -0.7 for tech support, 0 for charges.
+    s = m.summary
+    for column, truth in (("SeniorCitizen", 0.8), ("TechSupport=Yes", -0.7), ("MonthlyCharges", 0.0)):
+        assert abs(s.loc[column, "coef"] - truth) < 3 * s.loc[column, "std_error"], column
+
+
+def test_attribute_text_that_does_not_all_parse_stays_a_category_and_bad_names_are_refused():
+    ds, *_ = telco_like()
+    cust = ds.customers.copy()
+    cust.loc[3, "MonthlyCharges"] = " "           # Telco's blank TotalCharges: not a number, not parsed
+    cust.loc[4, "MonthlyCharges"] = "n/a"
+    ds2 = Dataset(customers=cust, subscriptions=ds.subscriptions)
+    t = survival_table(ds2, as_of="2024-06", attributes="MonthlyCharges")
+    assert t["MonthlyCharges"].dtype == object
+    note = [n for n in t.attrs["notes"] if n.startswith("attribute MonthlyCharges")][0]
+    assert "category" in note and "more than 50 levels" in note and "n/a" in note
+    with pytest.raises(ValueError, match=r"attribute\(s\) \['Nope'\] are not columns of the customers table"):
+        survival_table(ds, as_of="2024-06", attributes=["Nope"])
+    with pytest.raises(ValueError, match=r"\['segment'\] are already columns"):
+        survival_table(ds, as_of="2024-06", attributes=["segment"])
+    with pytest.raises(MissingTableError, match="customers"):
+        survival_table(ds.subscriptions, as_of="2024-06", attributes=["SeniorCitizen"])
+
+
+def snapshot_dataset(tenure, churned, as_of="2026-03-31", unit="month"):
+    """A snapshot as from_snapshot builds it: start = as_of - tenure, end = as_of for the churned, no MRR needed."""
+    day = pd.Timestamp(as_of)
+    start = [day - (pd.DateOffset(months=int(k)) if unit == "month" else pd.Timedelta(days=int(k))) for k in tenure]
+    subs = pd.DataFrame({"customer_id": [f"s{i}" for i in range(len(tenure))],
+                         "subscription_id": [f"s{i}" for i in range(len(tenure))],
+                         "plan": "std", "billing_period": "month", "amount": 0.0,
+                         "start_date": pd.to_datetime(start),
+                         "end_date": pd.to_datetime([day if c else None for c in churned])})
+    return Dataset(subscriptions=subs, snapshot=True)
+
+
+def test_snapshot_tenures_are_exact_tenure_zero_kept_and_km_matches_lifelines():
+    from lifelines import KaplanMeierFitter
+
+    from csm_kit.models import RetentionCurves
+
+    tenure = [0, 0, 1, 1, 2, 5, 12, 12, 13, 25, 72, 1]
+    churned = [True, False, True, False, True, True, False, True, False, True, False, True]
+    ds = snapshot_dataset(tenure, churned)
+    t = survival_table(ds, as_of="2026-03-31")
+    by_id = t.set_index("customer_id").loc[[f"s{i}" for i in range(len(tenure))]]
+    assert by_id["tenure"].tolist() == [float(k) for k in tenure]       # exact, 0 kept, 31 March - 1 month = 28 Feb
+    assert by_id["churned"].tolist() == churned
+    km = RetentionCurves(times=[1, 2, 12, 24]).fit(t)
+    ref = KaplanMeierFitter().fit(tenure, churned)
+    assert km.retention_["retention"].tolist() == pytest.approx(ref.survival_function_at_times([1, 2, 12, 24]).tolist())
+    days = survival_table(snapshot_dataset([0, 3, 400], [True, False, True], unit="day"), as_of="2026-03-31",
+                          unit="day")
+    assert days.set_index("customer_id").loc[["s0", "s1", "s2"], "tenure"].tolist() == [0.0, 3.0, 400.0]

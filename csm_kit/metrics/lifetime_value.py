@@ -173,6 +173,7 @@ class SaasLTV:
     month: pd.Period | None = None
     churn_window: tuple = field(default=())   # the monthly churn rates that were averaged
     convention: str = "LTV = ARPA x gross margin / monthly logo churn"
+    churn_convention: str = ""                # the churn_rates convention of monthly_churn ("" when given)
 
 
 _NO_CHURN = "undefined: no churn in the window, so the formula gives no finite lifetime"
@@ -191,8 +192,28 @@ def _ltv_parts(arpa, churn, gross_margin):
     return ltv, lifetime, reason
 
 
+def default_churn_convention() -> str:
+    """The churn convention the churn page uses: ``csm_kit.metrics.retention``'s default.
+
+    Read from ``retention.DEFAULT_CONVENTION`` when it exists, else from the
+    default of :func:`~csm_kit.metrics.retention.churn_rates`, so that the
+    LTV and the churn page can never silently use two conventions.
+
+    >>> from csm_kit.metrics.retention import churn_rates
+    >>> import inspect
+    >>> default_churn_convention() == inspect.signature(churn_rates).parameters["convention"].default
+    True
+    """
+    import inspect
+
+    from . import retention
+
+    return getattr(retention, "DEFAULT_CONVENTION",
+                   inspect.signature(retention.churn_rates).parameters["convention"].default)
+
+
 def saas_ltv(data_or_arpa, *, churn: float | None = None, gross_margin: float = 1.0, month=None,
-             window: int = 3, convention: str = "start", smoothing: str = "mean") -> SaasLTV:
+             window: int = 3, convention: str | None = None, smoothing: str = "mean") -> SaasLTV:
     """SaaS lifetime value: ``LTV = ARPA x gross margin / monthly churn``.
 
     Assumes a constant monthly logo churn rate, so the expected lifetime is
@@ -209,10 +230,14 @@ def saas_ltv(data_or_arpa, *, churn: float | None = None, gross_margin: float = 
       :func:`saas_ltv_by_month` for the smoothing, and for one row per month
       or segment).
 
-    The default churn convention is ``"start"`` (customers lost / customers
-    at the start of the month): ``1 / churn`` reads as a lifetime only for the
-    share of *starting* customers lost. ``"seeds"``, ``"start_plus_new"`` and
-    ``"average"`` are accepted too.
+    The churn convention defaults to the churn page's
+    (:func:`default_churn_convention`, the default of
+    :func:`~csm_kit.metrics.retention.churn_rates`), so the LTV and the churn
+    page quote one churn rate; the result names it (``churn_convention``).
+    ``"start"`` (customers lost / customers at the start of the month) is the
+    one whose ``1 / churn`` reads exactly as a lifetime of starting
+    customers; ``"seeds"``, ``"start_plus_new"`` and ``"average"`` are
+    accepted too.
 
     Parameters
     ----------
@@ -228,8 +253,9 @@ def saas_ltv(data_or_arpa, *, churn: float | None = None, gross_margin: float = 
         The reporting month (data form only).
     window : int
         Months of churn averaged, ending with ``month`` (default 3).
-    convention : str
-        Logo-churn convention, as :func:`~csm_kit.metrics.retention.churn_rates`.
+    convention : str, optional
+        Logo-churn convention, as :func:`~csm_kit.metrics.retention.churn_rates`;
+        default the churn page's (:func:`default_churn_convention`).
     smoothing : {"mean", "pooled"}
         ``"mean"`` of the monthly rates (default), or ``"pooled"``: churned /
         starting customers summed over the window.
@@ -239,7 +265,8 @@ def saas_ltv(data_or_arpa, *, churn: float | None = None, gross_margin: float = 
     SaasLTV
         ``ltv``, ``arpa``, ``gross_margin``, ``monthly_churn``,
         ``expected_lifetime_months``, ``reason`` ("" when defined) and, with
-        data, ``month`` and ``churn_window`` (the rates averaged).
+        data, ``month``, ``churn_window`` (the rates averaged) and
+        ``churn_convention``.
 
     Examples
     --------
@@ -264,6 +291,7 @@ def saas_ltv(data_or_arpa, *, churn: float | None = None, gross_margin: float = 
     if month is None:
         raise ValueError("saas_ltv(data, ...) needs month= (the reporting month, YYYY-MM).")
     month = to_month(month)
+    convention = default_churn_convention() if convention is None else convention
     table = saas_ltv_by_month(data_or_arpa, start=month, end=month, gross_margin=gross_margin, window=window,
                               convention=convention, smoothing=smoothing)
     row = table.iloc[0]
@@ -272,11 +300,11 @@ def saas_ltv(data_or_arpa, *, churn: float | None = None, gross_margin: float = 
     ltv, lifetime, reason = _ltv_parts(row.arpa, monthly, gross_margin)
     return SaasLTV(float(ltv), float(row.arpa), float(gross_margin), monthly, float(lifetime), str(reason),
                    month, tuple(rates["churn_rate"].tolist()),
-                   f"LTV = ARPA x gross margin / monthly logo churn ({row.convention})")
+                   f"LTV = ARPA x gross margin / monthly logo churn ({row.convention})", convention)
 
 
 def saas_ltv_by_month(data, *, start=None, end, gross_margin: float = 1.0, window: int = 3,
-                      convention: str = "start", smoothing: str = "mean", by: str | None = None) -> pd.DataFrame:
+                      convention: str | None = None, smoothing: str = "mean", by: str | None = None) -> pd.DataFrame:
     """SaaS LTV per month (and group), with logo churn smoothed over a trailing window.
 
     ``ltv = arpa x gross_margin / smoothed_churn``
@@ -288,7 +316,7 @@ def saas_ltv_by_month(data, *, start=None, end, gross_margin: float = 1.0, windo
       rates used), or ``"pooled"``: sum of churned / sum of starting customers
       (a quiet month then weighs less).
     - monthly rates from :func:`~csm_kit.metrics.retention.churn_rates` under
-      ``convention`` (default ``"start"``, whose inverse reads as a lifetime).
+      ``convention`` (default the churn page's, :func:`default_churn_convention`).
 
     Undefined months get NaN and a ``reason``: no churn in the window (no
     finite lifetime), no churn rate at all, or nobody paying.
@@ -335,6 +363,7 @@ def saas_ltv_by_month(data, *, start=None, end, gross_margin: float = 1.0, windo
     end = to_month(end)
     start = to_month(start) if start is not None else _first_month(subs)
     keys = [by] if by else []
+    convention = default_churn_convention() if convention is None else convention
     rates = churn_rates(data, start=start - (window - 1), end=end, convention=convention, by=by)
     rates = rates.sort_values(keys + ["month"], kind="mergesort", ignore_index=True)
     grouped = rates.groupby(keys, sort=False) if keys else rates.groupby(np.zeros(len(rates)), sort=False)

@@ -13,6 +13,14 @@ from scipy import optimize
 from ..exceptions import NotFittedError
 
 
+class NoFiniteMaximumError(ValueError):
+    """The likelihood has no finite maximum on these data (a parameter runs off to 0 or infinity).
+
+    Happens with few customers, few repeat purchases or identical spends; a
+    report says so and leaves the model's numbers empty.
+    """
+
+
 def numerical_hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     """Central-difference Hessian of a scalar function (for standard errors at the optimum)."""
     x = np.asarray(x, dtype=float)
@@ -74,8 +82,22 @@ class FittedModel:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """Estimates with standard errors and 95% Wald intervals."""
+        """Estimates with standard errors and 95% intervals that stay positive (delta method on the log scale).
+
+        The parameters are positive and estimated on the log scale, so the
+        interval is ``estimate x exp(-/+ 1.96 se / estimate)`` (``se / estimate``
+        is the standard error of ``log(estimate)``), never below 0 as the plain
+        ``estimate -/+ 1.96 se`` can be.
+
+        >>> m = FittedModel()
+        >>> m.params_, m.standard_errors_ = {"r": 0.5}, {"r": 0.4}
+        >>> m.summary.round(3)
+           estimate  std_error  ci_low  ci_high
+        r       0.5        0.4   0.104    2.399
+        """
         self._check_fitted()
-        est = pd.Series(self.params_)
-        se = pd.Series(self.standard_errors_)
-        return pd.DataFrame({"estimate": est, "std_error": se, "ci_low": est - 1.96 * se, "ci_high": est + 1.96 * se})
+        est = pd.Series(self.params_, dtype=float)
+        se = pd.Series(self.standard_errors_, dtype=float).reindex(est.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread = np.exp(1.96 * se / est)
+        return pd.DataFrame({"estimate": est, "std_error": se, "ci_low": est / spread, "ci_high": est * spread})

@@ -35,6 +35,7 @@ import pandas as pd
 
 from .base import check_is_fitted
 from .retention_curves import check_table
+from .survival_table import MAX_LEVELS, table_unit
 
 #: Behavioural and static covariates used when ``covariates=None`` (those present in the table).
 DEFAULT_COVARIATES = ("usage_share", "nps", "csat", "tickets", "onboarded", "segment", "billing_period",
@@ -158,7 +159,9 @@ class ChurnDrivers:
         module docstring).
     holdout : float
         Share of *customers* (all their spells together) kept out of the
-        fit to check it (0 to fit on everything).
+        fit to check it. Default 0: the model is fitted on every row; a
+        holdout is asked for explicitly (e.g. 0.25), and ``validation_``
+        then holds its checks.
     seed : int
         Seed of the holdout split.
     horizon : float
@@ -168,6 +171,10 @@ class ChurnDrivers:
         How missing covariate values are handled (module docstring).
     alpha : float
         1 - confidence level of the hazard-ratio intervals.
+    max_levels : int
+        A text covariate with more distinct values is refused before the
+        fit (an id, or a number column read as text: convert it, e.g. with
+        ``survival_table(..., attributes=[...])``, which parses numbers).
 
     Attributes
     ----------
@@ -181,9 +188,11 @@ class ChurnDrivers:
     validation_ : Validation or None
         Holdout checks (None with ``holdout=0``).
     ph_test_ : DataFrame
-        Proportional-hazards test per covariate (Schoenfeld residuals,
-        rank-transformed time): ``test_statistic, p_value, ph_violated``.
+        Proportional-hazards test per covariate (Schoenfeld residuals with
+        Efron ties, as the fit; rank-transformed time):
+        ``test_statistic, p_value, ph_violated``.
     unit_ : str
+        Unit of the table's tenure (its ``time_unit`` column, or ``fit(unit=)``).
     n_rows_, n_churned_ : int
         Rows and churn events the model was fitted on.
 
@@ -198,8 +207,8 @@ class ChurnDrivers:
     """
 
     def __init__(self, covariates=None, log=DEFAULT_LOG, scale=None, penalizer: float = 0.01, strata=None,
-                 discrete: bool = True, holdout: float = 0.25, seed: int = 0, horizon: float = 3,
-                 missing: str = "indicator", alpha: float = 0.05):
+                 discrete: bool = True, holdout: float = 0.0, seed: int = 0, horizon: float = 3,
+                 missing: str = "indicator", alpha: float = 0.05, max_levels: int = MAX_LEVELS):
         self.covariates = covariates
         self.log = log
         self.scale = scale
@@ -211,6 +220,7 @@ class ChurnDrivers:
         self.horizon = horizon
         self.missing = missing
         self.alpha = alpha
+        self.max_levels = max_levels
 
     # -- design matrix -------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -236,6 +246,11 @@ class ChurnDrivers:
             self.levels_, self.fill_, self.logged_ = {}, {}, [c for c in self.variables_ if c in (self.log or ())]
             scale = DEFAULT_SCALE if self.scale is None else self.scale
             self.scale_ = {c: float(scale[c]) for c in self.variables_ if c in scale and c not in self.logged_}
+        if not learn and "time_unit" in table.columns:
+            got = table_unit(table, who="ChurnDrivers: the table scored")
+            if got != self.unit_:
+                raise ValueError(f"ChurnDrivers: the table scored has tenure in {got}s but the model was fitted "
+                                 f"in {self.unit_}s; build both tables with the same unit.")
         cols = {}
         for v in self.variables_:
             x = table[v]
@@ -254,6 +269,8 @@ class ChurnDrivers:
                 labels = x.astype(object).where(x.notna(), "(missing)").astype(str)
                 if learn:
                     counts = labels.value_counts()
+                    if len(counts) > self.max_levels:
+                        self._too_many_levels(v, x, len(counts))
                     self.levels_[v] = (counts.index[0], sorted(counts.index[1:]))
                 ref, others = self.levels_[v]
                 for lev in others:
@@ -322,11 +339,29 @@ class ChurnDrivers:
         return t, entry
 
     # -- fit -----------------------------------------------------------------
-    def fit(self, table: pd.DataFrame) -> "ChurnDrivers":
-        """Fit the Cox model on the training customers and check it on the holdout."""
+    def _too_many_levels(self, v: str, x: pd.Series, n_levels: int) -> None:
+        raw = x.dropna().astype(str)
+        parsed = pd.to_numeric(raw.str.strip(), errors="coerce")
+        share = float(parsed.notna().mean()) if len(raw) else 0.0
+        hint = (f"{int(parsed.notna().sum()):,} of its {len(raw):,} values parse as numbers, so it is probably a "
+                f"number column read as text (not parsing: {raw[parsed.isna()].head(3).tolist()}); convert it "
+                "(pd.to_numeric, or "
+                "survival_table(..., attributes=[...]), which converts a column when every value parses)"
+                if share >= 0.5 else "an id or free text makes one dummy per value; group it into a few levels")
+        raise ValueError(f"ChurnDrivers: covariate {v!r} is text with {n_levels:,} distinct values (more than "
+                         f"max_levels={self.max_levels}): {hint}.")
+
+    def fit(self, table: pd.DataFrame, unit: str | None = None) -> "ChurnDrivers":
+        """Fit the Cox model (on every row, or on the customers outside the holdout when one is asked for).
+
+        ``unit`` is the unit of ``tenure`` when the table has no ``time_unit``
+        column (a table built by hand); a table from :func:`survival_table`
+        carries its own and ``unit`` must then agree with it.
+        """
         from lifelines import CoxPHFitter
 
         check_table(table)
+        unit = table_unit(table, unit, who="ChurnDrivers: the survival table")
         if self.missing not in ("indicator", "error"):
             raise ValueError(f"missing must be 'indicator' or 'error', not {self.missing!r}.")
         if not 0 <= self.holdout < 1:
@@ -335,7 +370,7 @@ class ChurnDrivers:
             if s not in table.columns:
                 raise ValueError(f"ChurnDrivers: stratum column {s!r} is not in the survival table.")
         table = table.reset_index(drop=True)
-        self.unit_ = table.attrs.get("unit", "month")
+        self.unit_ = unit
         if self.holdout > 0 and "customer_id" not in table.columns:
             raise ValueError("ChurnDrivers: a holdout is drawn by customer, so the table needs customer_id "
                              "(or pass holdout=0).")
@@ -384,18 +419,42 @@ class ChurnDrivers:
                 h.index.to_numpy(dtype=float), h.to_numpy(dtype=float))
 
     def _ph_test(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Grambsch-Therneau test of proportional hazards, time rank-transformed (lifelines' default).
+        """Grambsch-Therneau test of proportional hazards, time rank-transformed, with Efron ties as in the fit.
 
         Scaled Schoenfeld residuals ``r*_i = d * V r_i`` (``d`` events, ``V``
-        the coefficients' covariance, ``r_i = x_i - E[x | at risk at t_i]``
-        with Breslow weights ``exp(beta . x)`` over ``entry < t_i <= duration``
-        in the row's stratum) are correlated with the rank of the event time:
-        ``T_j = (sum_i (g_i - mean g) r*_ij)^2 / (d var(beta_j) sum_i (g_i - mean g)^2)``,
-        chi-squared with 1 df. Computed here because lifelines has no
-        residuals for left-truncated fits.
+        the coefficients' covariance) are correlated with the rank of the
+        event time: ``T_j = (sum_i (g_i - mean g) r*_ij)^2 / (d var(beta_j) sum_i (g_i - mean g)^2)``,
+        chi-squared with 1 df. The residual of an event at time ``t`` is
+        ``r_i = x_i - E_t``, where ``E_t`` is Efron's tie-corrected mean over
+        the ``k`` events tied at ``t`` (the fit's tie handling):
+        ``E_t = (1/k) sum_{l=0}^{k-1} (S1_R - (l/k) S1_D) / (S0_R - (l/k) S0_D)``,
+        ``S0, S1`` the sums of ``w`` and ``w x`` (``w = exp(beta . x)``) over the
+        risk set R (``entry < t <= duration``, same stratum) and over the tied
+        events D. Without ties this is the usual weighted mean of the risk
+        set, and without left truncation the residuals equal lifelines'
+        (``compute_residuals(kind="schoenfeld")``, Efron too). Tied event
+        times share their average rank (lifelines ranks tied events in row
+        order, so its statistic differs when times tie). Computed here
+        because lifelines has no residuals for left-truncated fits.
         """
         from scipy import stats
 
+        cols = self.design_columns_
+        r, t = self._schoenfeld(df)
+        d = len(t)
+        V = self.cox_.variance_matrix_.loc[cols, cols].to_numpy()
+        scaled = d * r @ V
+        g = stats.rankdata(t)  # tied event times share their average rank
+        g = g - g.mean()
+        se2 = self.cox_.standard_errors_[cols].to_numpy() ** 2
+        T = (g @ scaled) ** 2 / (d * se2 * (g ** 2).sum())
+        out = pd.DataFrame({"covariate": cols, "test_statistic": T, "p_value": stats.chi2.sf(T, 1)})
+        out["ph_violated"] = out["p_value"] < self.alpha
+        out.attrs["ties"] = "efron"
+        return out
+
+    def _schoenfeld(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Efron-tied Schoenfeld residuals (events x design columns) and the events' times (see ``_ph_test``)."""
         cols = self.design_columns_
         X = df[cols].to_numpy(dtype=float)
         w = np.exp((X - X.mean(axis=0)) @ self.params_[cols].to_numpy())
@@ -406,26 +465,28 @@ class ChurnDrivers:
         resid, times = [], []
         for k in pd.unique(keys):  # a few strata
             m = keys == k
+            if not ev[m].any():
+                continue
             wx = np.column_stack([w[m], w[m, None] * X[m]])
             od, oe = np.argsort(dur[m], kind="mergesort"), np.argsort(entry[m], kind="mergesort")
             cd = np.vstack([np.zeros(wx.shape[1]), np.cumsum(wx[od], axis=0)])
             ce = np.vstack([np.zeros(wx.shape[1]), np.cumsum(wx[oe], axis=0)])
-            t = dur[m][ev[m]]
-            at_risk = (cd[-1] - cd[np.searchsorted(dur[m][od], t, side="left")]) \
-                - (ce[-1] - ce[np.searchsorted(entry[m][oe], t, side="left")])
-            resid.append(X[m][ev[m]] - at_risk[:, 1:] / at_risk[:, [0]])
-            times.append(t)
-        r, t = np.vstack(resid), np.concatenate(times)
-        d = len(t)
-        V = self.cox_.variance_matrix_.loc[cols, cols].to_numpy()
-        scaled = d * r @ V
-        g = stats.rankdata(t)
-        g = g - g.mean()
-        se2 = self.cox_.standard_errors_[cols].to_numpy() ** 2
-        T = (g @ scaled) ** 2 / (d * se2 * (g ** 2).sum())
-        out = pd.DataFrame({"covariate": cols, "test_statistic": T, "p_value": stats.chi2.sf(T, 1)})
-        out["ph_violated"] = out["p_value"] < self.alpha
-        return out
+            t_ev = dur[m][ev[m]]
+            t_u, inv = np.unique(t_ev, return_inverse=True)
+            risk = (cd[-1] - cd[np.searchsorted(dur[m][od], t_u, side="left")]) \
+                - (ce[-1] - ce[np.searchsorted(entry[m][oe], t_u, side="left")])
+            tie = np.zeros((len(t_u), wx.shape[1]))
+            np.add.at(tie, inv, wx[ev[m]])
+            n_tied = np.bincount(inv, minlength=len(t_u))
+            expected = np.empty((len(t_u), X.shape[1]))
+            for j in range(len(t_u)):  # distinct event times (whole months: a few hundred at most)
+                frac = np.arange(n_tied[j]) / n_tied[j]
+                num = risk[j, 1:][None, :] - frac[:, None] * tie[j, 1:][None, :]
+                den = risk[j, 0] - frac * tie[j, 0]
+                expected[j] = (num / den[:, None]).mean(axis=0)
+            resid.append(X[m][ev[m]] - expected[inv])
+            times.append(t_ev)
+        return np.vstack(resid), np.concatenate(times)
 
     # -- results ---------------------------------------------------------------
     @property

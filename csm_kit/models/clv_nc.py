@@ -23,15 +23,27 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import digamma, gammaln, hyp2f1
 
-from .base import FittedModel
-from .rfm import DAYS_PER_UNIT, check_summary
+from .base import FittedModel, NoFiniteMaximumError
+from .rfm import DAYS_PER_UNIT, check_single_currency, check_summary
 
 
 def _unit(summary: pd.DataFrame) -> str:
+    """The summary's time unit: its ``time_unit`` column (one value), else ``attrs["time_unit"]``; refuses two currencies."""
+    check_single_currency(summary, "the RFM summary")
+    if "time_unit" in summary.columns:
+        units = summary["time_unit"].dropna().unique()
+        if len(units) != 1 or summary["time_unit"].isna().any() or units[0] not in DAYS_PER_UNIT:
+            raise ValueError(f"The summary's time_unit column must hold one of {list(DAYS_PER_UNIT)} on every row; "
+                             f"found {sorted(map(str, units))[:5]}.")
+        unit = str(units[0])
+        if summary.attrs.get("time_unit", unit) != unit:
+            raise ValueError(f"The summary's time_unit column says {unit!r} but its attrs say "
+                             f"{summary.attrs['time_unit']!r}.")
+        return unit
     unit = summary.attrs.get("time_unit")
     if unit is None:
-        raise ValueError("The summary has no time_unit; build it with csm_kit.models.rfm_summary "
-                         "(or set summary.attrs['time_unit']).")
+        raise ValueError("The summary has no time_unit column; build it with csm_kit.models.rfm_summary "
+                         "(or add a time_unit column: 'day', 'week', 'month' or 'year').")
     return unit
 
 
@@ -163,7 +175,7 @@ def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float 
     with np.errstate(over="ignore"):
         theta = np.exp(res.x)
     if not np.all(np.isfinite(theta)) or np.max(np.abs(res.x)) > 25:
-        raise ValueError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (a parameter "
+        raise NoFiniteMaximumError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (a parameter "
                          f"ran off to {dict(zip(model.param_names, theta.round(3).tolist()))}); this happens with "
                          "few customers or few repeat purchases.")
     model.params_ = {name: float(v) for name, v in zip(model.param_names, theta)}
@@ -179,7 +191,7 @@ def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float 
         hess[i] = -(loglik(theta + e)[1] - loglik(theta - e)[1]) / (2 * h[i])
     hess = (hess + hess.T) / 2
     if not np.all(np.isfinite(hess)) or not np.all(np.linalg.eigvalsh(hess) > 0):
-        raise ValueError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (it is flat "
+        raise NoFiniteMaximumError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (it is flat "
                          f"or still rising at {dict(zip(model.param_names, theta.round(4).tolist()))}); this "
                          "happens with few customers or few repeat purchases.")
     se = np.sqrt(np.diag(np.linalg.inv(hess)))

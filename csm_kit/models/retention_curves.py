@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .base import check_is_fitted
+from .survival_table import table_unit
 
 NEEDED = ("tenure", "churned")
 
@@ -50,10 +51,6 @@ def check_table(table: pd.DataFrame, columns=NEEDED, who: str = "the survival ta
                              f"{rows.to_string()}")
     if not len(table):
         raise ValueError(f"{who} has no rows: nothing to fit.")
-
-
-def _unit(table: pd.DataFrame) -> str:
-    return table.attrs.get("unit", "month")
 
 
 class RetentionCurves:
@@ -96,7 +93,7 @@ class RetentionCurves:
     Examples
     --------
     >>> t = pd.DataFrame({"tenure": [1, 2, 2, 3, 4], "churned": [True, True, False, True, False]})
-    >>> rc = RetentionCurves(times=[1, 2, 3]).fit(t)
+    >>> rc = RetentionCurves(times=[1, 2, 3]).fit(t, unit="month")  # a hand-made table names its unit
     >>> rc.retention_["retention"].round(2).tolist()
     [0.8, 0.6, 0.3]
     >>> rc
@@ -123,11 +120,16 @@ class RetentionCurves:
             col = col.dt.asfreq(self.cohort_freq)
         return col.astype(object).where(col.notna(), "(missing)").astype(str)
 
-    def fit(self, table: pd.DataFrame) -> "RetentionCurves":
-        """Fit one Kaplan-Meier curve per group (left-truncated at ``entry`` when the table has one > 0)."""
+    def fit(self, table: pd.DataFrame, unit: str | None = None) -> "RetentionCurves":
+        """Fit one Kaplan-Meier curve per group (left-truncated at ``entry`` when the table has one > 0).
+
+        ``unit``: the unit of ``tenure`` for a table without a ``time_unit``
+        column (one built by hand); a table from ``survival_table`` has one.
+        """
         from lifelines import KaplanMeierFitter
 
         check_table(table)
+        unit = table_unit(table, unit, who="RetentionCurves: the survival table")
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be between 0 and 1, not {self.alpha!r}.")
         groups = self._groups(table)
@@ -173,7 +175,7 @@ class RetentionCurves:
         self.median_lifetime_ = pd.DataFrame(medians)
         self.logrank_, self.pairwise_logrank_ = self._logrank(t, e, groups, labels, truncated)
         self.n_rows_, self.n_churned_ = len(t), int(e.sum())
-        self.unit_ = _unit(table)
+        self.unit_ = unit
         self.left_truncated_ = truncated
         return self
 

@@ -5,7 +5,10 @@ repeat purchases (distinct purchase days after the first), ``recency`` =
 time from the first to the last purchase, ``T`` = time from the first
 purchase to the end of the calibration period, ``monetary_value`` = mean
 value of the repeat purchases (purchases on one day are added up first), all
-in one stated ``time_unit``, which the summary carries in ``.attrs``.
+in one stated ``time_unit``, which the summary carries in a ``time_unit``
+column (one value on every row, so a merge or a filter cannot lose it;
+``.attrs`` too, for information), and ``currency`` (when the transactions
+have one): amounts in two currencies are refused, never averaged.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError
+from ..periods import as_of_day
 
 DAYS_PER_UNIT = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 
@@ -42,7 +46,15 @@ def rfm_summary(data, *, calibration_end, observation_end=None, time_unit: str =
     Returns
     -------
     DataFrame
-        Index ``customer_id``; ``.attrs["time_unit"]`` is the unit.
+        Index ``customer_id``; columns ``frequency, recency, T,
+        monetary_value``, the holdout columns, ``time_unit`` and, when the
+        transactions have a ``currency`` column, ``currency``.
+
+    Raises
+    ------
+    DataValidationError
+        Transactions in more than one currency (convert them first, or
+        filter to one currency), or a missing/empty required column.
 
     Examples
     --------
@@ -50,7 +62,7 @@ def rfm_summary(data, *, calibration_end, observation_end=None, time_unit: str =
     ...                    "date": pd.to_datetime(["2026-01-01", "2026-01-08", "2026-01-08", "2026-01-15",
     ...                                            "2026-01-29"]),
     ...                    "amount": [10.0, 5.0, 15.0, 7.0, 30.0]})
-    >>> rfm_summary(tx, calibration_end="2026-01-15", observation_end="2026-02-12").T
+    >>> rfm_summary(tx, calibration_end="2026-01-15", observation_end="2026-02-12").drop(columns="time_unit").T
     customer_id           a    b
     frequency           1.0  0.0
     recency             1.0  0.0
@@ -64,9 +76,10 @@ def rfm_summary(data, *, calibration_end, observation_end=None, time_unit: str =
         raise ValueError(f"time_unit must be one of {list(DAYS_PER_UNIT)}, not {time_unit!r}.")
     tx = data if isinstance(data, pd.DataFrame) else (data.require("transactions", by="rfm_summary") or data.transactions)
     _check_transactions(tx)
-    cal_end = pd.Timestamp(calibration_end).normalize()
-    if observation_end is not None and pd.Timestamp(observation_end).normalize() <= cal_end:
-        raise ValueError(f"observation_end ({observation_end}) must be after calibration_end ({calibration_end}).")
+    cal_end = as_of_day(calibration_end, name="calibration_end")
+    obs_end = None if observation_end is None else as_of_day(observation_end, name="observation_end")
+    if obs_end is not None and obs_end <= cal_end:
+        raise ValueError(f"observation_end ({obs_end.date()}) must be after calibration_end ({cal_end.date()}).")
     unit = DAYS_PER_UNIT[time_unit]
     daily = (tx.assign(day=tx["date"].dt.normalize()).groupby(["customer_id", "day"], sort=True)["amount"].sum()
              .reset_index())
@@ -82,13 +95,16 @@ def rfm_summary(data, *, calibration_end, observation_end=None, time_unit: str =
         "T": (cal_end - first).dt.days / unit,
         "monetary_value": cal[cal["nth"] > 0].groupby("customer_id")["amount"].mean().reindex(first.index).fillna(0.0),
     })
-    if observation_end is not None:
-        obs_end = pd.Timestamp(observation_end).normalize()
+    if obs_end is not None:
         hold = daily[(daily["day"] > cal_end) & (daily["day"] <= obs_end)]
         h = hold.groupby("customer_id")["amount"]
         out["frequency_holdout"] = h.size().reindex(out.index).fillna(0).astype(int)
         out["monetary_holdout"] = h.mean().reindex(out.index).fillna(0.0)
         out["duration_holdout"] = (obs_end - cal_end).days / unit
+    out["time_unit"] = time_unit
+    currencies = tx["currency"].dropna().unique() if "currency" in tx.columns else []
+    if len(currencies) == 1:
+        out["currency"] = str(currencies[0])
     out.attrs["time_unit"] = time_unit
     return out
 
@@ -106,6 +122,29 @@ def _check_transactions(tx: pd.DataFrame) -> None:
             rows = tx.loc[bad, ["customer_id", "date", "amount"]].head(5)
             rows.index = np.flatnonzero(bad.to_numpy())[:5] + 1
             raise DataValidationError("transactions", column, "must not be empty (a number for amount)", rows=rows)
+    check_single_currency(tx, "transactions")
+
+
+def check_single_currency(table: pd.DataFrame, name: str) -> None:
+    """Refuse a table of amounts in more than one ``currency`` (a mean of USD and JPY is no number).
+
+    >>> check_single_currency(pd.DataFrame({"customer_id": ["a", "b"], "currency": ["USD", "JPY"]}), "transactions")
+    Traceback (most recent call last):
+    ...
+    csm_kit.exceptions.DataValidationError: ...
+    """
+    if "currency" not in table.columns:
+        return
+    currencies = table["currency"].dropna().unique()
+    if len(currencies) > 1:
+        shown = [c for c in ("customer_id", "date", "amount", "currency") if c in table.columns]
+        sample = table.drop_duplicates("currency").head(5)
+        rows = sample[shown].copy()
+        if isinstance(table.index, pd.RangeIndex):
+            rows.index = sample.index + 1
+        raise DataValidationError(name, "currency", "purchase and CLV models cannot mix amounts in different "
+                                  "currencies", rows=rows,
+                                  detail=f"found {sorted(map(str, currencies))}; convert first or filter to one currency")
 
 
 def check_summary(summary: pd.DataFrame, by: str, monetary: bool = False) -> None:

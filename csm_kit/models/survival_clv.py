@@ -122,6 +122,9 @@ def survival_matrix_from_curve(curve, tenure: pd.Series, horizon_months: int, *,
     tenure = _check_tenure(tenure)
     steps = np.arange(1, int(horizon_months) + 1, dtype=float)
     if hasattr(curve, "fitters_"):  # a fitted RetentionCurves: one Kaplan-Meier curve per group
+        if getattr(curve, "unit_", "month") != "month":
+            raise ValueError(f"The retention curves were fitted on tenure in {curve.unit_}s; survival CLV counts "
+                             "months: build the survival table with unit='month'.")
         curves = {name: f.survival_function_.iloc[:, 0] for name, f in curve.fitters_.items()}
         curve = next(iter(curves.values())) if len(curves) == 1 and group is None else pd.DataFrame(curves)
     if isinstance(curve, pd.DataFrame):

@@ -35,9 +35,71 @@ import pandas as pd
 
 from ..exceptions import MissingTableError
 from ..metrics.ledger import _check_rows, paid_spells, subscription_mrr
+from ..periods import as_of_day
 
 DAY = pd.Timedelta(days=1)
 UNITS = ("day", "week", "month")
+#: Text attributes with more distinct values than this are probably ids or numbers read as text.
+MAX_LEVELS = 50
+
+
+def table_unit(table: pd.DataFrame, unit: str | None = None, *, who: str = "the survival table") -> str:
+    """The time unit of a survival table's ``tenure`` and ``entry``: from its ``time_unit`` column or ``unit``.
+
+    The unit travels in a column (one value on every row) so that a merge,
+    a filter or a copy cannot lose it, as it can lose ``DataFrame.attrs``.
+    A table built by hand has no such column: pass ``unit=`` to the model.
+    Both given and different, several values in the column, or neither given:
+    a clear error (a weekly table read as months would be off 4-fold).
+
+    >>> t = pd.DataFrame({"tenure": [1.0], "churned": [True], "time_unit": "week"})
+    >>> table_unit(t)
+    'week'
+    >>> table_unit(t.drop(columns="time_unit"), "month")
+    'month'
+    >>> table_unit(t.drop(columns="time_unit"))
+    Traceback (most recent call last):
+    ...
+    ValueError: the survival table has no time_unit column, so the unit of its tenure is unknown: build it with survival_table() (which adds one) or pass unit='month', 'week' or 'day'.
+    """
+    if unit is not None and unit not in UNITS:
+        raise ValueError(f"{who}: unit must be one of {UNITS}, not {unit!r}.")
+    if "time_unit" not in table.columns:
+        if unit is None:
+            raise ValueError(f"{who} has no time_unit column, so the unit of its tenure is unknown: build it with "
+                             "survival_table() (which adds one) or pass unit='month', 'week' or 'day'.")
+        return unit
+    found = pd.unique(table["time_unit"].dropna().astype(str))
+    if len(found) != 1 or found[0] not in UNITS or table["time_unit"].isna().any():
+        raise ValueError(f"{who}: column 'time_unit' must hold one of {UNITS} on every row; found "
+                         f"{sorted(map(str, pd.unique(table['time_unit'].astype(object))))[:5]}.")
+    if unit is not None and unit != found[0]:
+        raise ValueError(f"{who}: its time_unit column says {found[0]!r} but unit={unit!r} was passed.")
+    return str(found[0])
+
+
+def months_before(start, stop) -> np.ndarray:
+    """Calendar months counted back from ``stop`` to ``start``: exact for ``start = stop - k months``.
+
+    ``k`` whole months where ``stop - k months`` (pandas ``DateOffset``: the
+    day of month clipped to the month's length) is on or after ``start``,
+    plus the fraction of the month before that. A snapshot built back from
+    its as-of date (``start = as_of - tenure``) gets its tenure back exactly,
+    e.g. 1 month before 31 March is 28 February:
+
+    >>> months_before(pd.to_datetime(["2026-02-28", "2025-03-31", "2026-03-31"]),
+    ...               pd.to_datetime(["2026-03-31"] * 3)).tolist()
+    [1.0, 12.0, 0.0]
+    """
+    s, e = pd.DatetimeIndex(start), pd.DatetimeIndex(stop)
+    value = {}
+    for a, b in set(zip(s, e)):  # distinct (start, stop) pairs: a snapshot has a few hundred tenures
+        k = max((b.year - a.year) * 12 + (b.month - a.month), 0)
+        while k > 0 and b - pd.DateOffset(months=k) < a:
+            k -= 1
+        a0, a1 = b - pd.DateOffset(months=k), b - pd.DateOffset(months=k + 1)
+        value[(a, b)] = k + (a0 - a).days / (a0 - a1).days
+    return np.array([value[pair] for pair in zip(s, e)], dtype=float)
 
 
 def calendar_months(start, stop) -> np.ndarray:
@@ -181,7 +243,8 @@ def _behaviour(data, rows: pd.DataFrame, day: pd.Timestamp, window_days: int, su
 
 
 def survival_table(data, *, as_of, covariates_at=None, unit: str = "month", spells: bool = False,
-                   window_days: int = 90, survey_days: int = 365, onboarding_days: int = 90) -> pd.DataFrame:
+                   window_days: int = 90, survey_days: int = 365, onboarding_days: int = 90,
+                   attributes=()) -> pd.DataFrame:
     """One row per customer (or per paid spell): tenure, churned or censored at ``as_of``, and covariates.
 
     Tenure and churn follow the ledger's conventions (module docstring):
@@ -212,6 +275,24 @@ def survival_table(data, *, as_of, covariates_at=None, unit: str = "month", spel
       ``onboarding_days`` of signup, counting completions up to the
       observation date only). A column whose table is absent is left out
       (listed in ``attrs["notes"]``).
+    - ``attributes``: columns of ``customers`` carried in by customer (e.g.
+      ``["SeniorCitizen", "TechSupport", "MonthlyCharges"]``), typed for a
+      model: numbers and booleans stay numbers; a text column whose every
+      non-missing value parses as a number (``"29.85"``, a CSV read as text)
+      becomes numbers; other text stays text (a category, made into dummies
+      by :class:`ChurnDrivers`). Each conversion is named in
+      ``attrs["notes"]``; a text attribute with more than :data:`MAX_LEVELS`
+      levels is flagged there too (an id, or numbers that did not all parse).
+
+    ``time_unit`` is a column (one value, ``unit``, on every row) so that the
+    unit survives merges and copies; the models read it from there.
+
+    Snapshot data (``data.snapshot``, one subscription per customer built
+    back from the as-of date by :func:`csm_kit.from_snapshot`): each
+    customer's row is its subscription as given, whatever its MRR, tenure 0
+    kept; a customer still paying is observed up to ``as_of`` itself (not the
+    end of that day) and months are counted back from ``as_of``
+    (:func:`months_before`), so the tenures are exactly the snapshot's.
 
     Parameters
     ----------
@@ -229,14 +310,17 @@ def survival_table(data, *, as_of, covariates_at=None, unit: str = "month", spel
         One row per paid spell instead of per customer.
     window_days, survey_days, onboarding_days : int
         Windows of the behavioural covariates (90, 365, 90 days).
+    attributes : sequence of str
+        Columns of ``customers`` to carry into the table (see above).
 
     Returns
     -------
     DataFrame
         Columns ``customer_id, spell, start, end`` (NaT when censored),
-        ``tenure_days, tenure, entry, churned`` and the covariates; sorted by
-        customer and spell. ``attrs`` holds ``as_of``, ``covariates_at``,
-        ``unit`` and ``notes``.
+        ``tenure_days, tenure, entry, churned, time_unit`` and the
+        covariates; sorted by customer and spell. ``attrs`` holds ``as_of``,
+        ``covariates_at``, ``unit`` and ``notes`` (informative only: a merge
+        drops them).
 
     Examples
     --------
@@ -262,15 +346,18 @@ def survival_table(data, *, as_of, covariates_at=None, unit: str = "month", spel
             raise ValueError(f"survival_table: {name} must be a whole number >= 1, not {value!r}.")
     if as_of is None:
         raise ValueError("survival_table: as_of is required (the last day observed).")
-    day = pd.Timestamp(as_of).normalize()
-    obs = None if covariates_at is None else pd.Timestamp(covariates_at).normalize()
+    day = as_of_day(as_of, name="as_of")
+    obs = None if covariates_at is None else as_of_day(covariates_at, name="covariates_at")
     if obs is not None and obs > day:
         raise ValueError(f"survival_table: covariates_at ({obs.date()}) is after as_of ({day.date()}); "
                          "covariates must be observed before the outcome window ends.")
+    if isinstance(attributes, str):
+        attributes = [attributes]
     subs = _subscriptions(data)
     _check_rows(subs)
+    snapshot = bool(getattr(data, "snapshot", False))
 
-    sp = paid_spells(subs)
+    sp = _snapshot_spells(subs) if snapshot else paid_spells(subs)
     sp = sp[sp["start"] <= day]
     if not spells:
         sp = sp[sp["spell"] == 1]
@@ -279,18 +366,20 @@ def survival_table(data, *, as_of, covariates_at=None, unit: str = "month", spel
     sp = sp.reset_index(drop=True)
 
     churned = (sp["end"] <= day).to_numpy()  # NaT compares False: still paying
-    stop = sp["end"].where(churned, day + DAY)
+    stop = sp["end"].where(churned, day if snapshot else day + DAY)
     tenure_days = (stop - sp["start"]).dt.days.to_numpy().astype(np.int64)
+    tenure = (months_before(sp["start"], stop) if snapshot and unit == "month"
+              else _in_unit(sp["start"], stop, tenure_days, unit))
     t = pd.DataFrame({"customer_id": sp["customer_id"].to_numpy(), "spell": sp["spell"].to_numpy(),
                       "start": sp["start"].to_numpy(), "end": sp["end"].where(churned).to_numpy(),
-                      "tenure_days": tenure_days,
-                      "tenure": _in_unit(sp["start"], stop, tenure_days, unit)})
+                      "tenure_days": tenure_days, "tenure": tenure})
     if obs is None:
         t["entry"] = 0.0
     else:
         entry_stop = pd.Series(obs + DAY, index=sp.index)
         t["entry"] = _in_unit(sp["start"], entry_stop, (entry_stop - sp["start"]).dt.days.to_numpy(), unit)
     t["churned"] = churned
+    t["time_unit"] = unit
 
     customers = None if isinstance(data, pd.DataFrame) else data.customers
     if customers is not None and "segment" in customers.columns:
@@ -307,6 +396,100 @@ def survival_table(data, *, as_of, covariates_at=None, unit: str = "month", spel
         extra, notes = _behaviour(data, t, obs, window_days, survey_days, onboarding_days)
         for col in extra.columns:
             t[col] = extra[col].to_numpy()
+    if len(attributes):
+        extra, more = customer_attributes(data, attributes, t["customer_id"], taken=t.columns)
+        for col in extra.columns:
+            t[col] = extra[col].to_numpy()
+        notes = notes + more
     t = t.sort_values(["customer_id", "spell"], kind="mergesort", ignore_index=True)
     t.attrs.update({"as_of": day, "covariates_at": obs, "unit": unit, "notes": notes})
     return t
+
+
+def _snapshot_spells(subs: pd.DataFrame) -> pd.DataFrame:
+    """A snapshot's one spell per customer: its earliest start and, once every subscription ended, its last end."""
+    g = subs.groupby("customer_id", sort=True)
+    ended = g["end_date"].apply(lambda e: e.notna().all())
+    out = pd.DataFrame({"start": g["start_date"].min(), "end": g["end_date"].max().where(ended)})
+    out = out.reset_index()
+    out["spell"] = 1
+    return out[["customer_id", "spell", "start", "end"]]
+
+
+def customer_attributes(data, attributes, customer_ids: pd.Series, *, taken=()) -> tuple[pd.DataFrame, list[str]]:
+    """Columns of ``customers`` per row of ``customer_ids``, typed for a model, and notes on each conversion.
+
+    Numbers and booleans are kept; text whose every non-missing value parses
+    as a number (after trimming spaces) becomes float; other text stays text
+    (a category). A text column with more than :data:`MAX_LEVELS` distinct
+    values gets a note (probably an id, or numbers that did not all parse).
+
+    Parameters
+    ----------
+    data : Dataset
+        With ``customers``.
+    attributes : sequence of str
+        Column names of ``customers``.
+    customer_ids : Series
+        The rows wanted (a customer may appear on several rows).
+    taken : sequence of str
+        Names already used by the caller's table; an attribute with such a
+        name is refused (it would overwrite a column).
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        One column per attribute, aligned with ``customer_ids``; the notes.
+
+    Examples
+    --------
+    >>> from csm_kit.dataset import Dataset
+    >>> ds = Dataset(customers=pd.DataFrame({"customer_id": ["a", "b"], "charges": ["29.85", " 70.5"],
+    ...                                      "support": ["Yes", "No"]}))
+    >>> cols, notes = customer_attributes(ds, ["charges", "support"], pd.Series(["b", "a"]))
+    >>> cols["charges"].tolist(), cols["support"].tolist()
+    ([70.5, 29.85], ['No', 'Yes'])
+    >>> notes
+    ['attribute charges: text read as numbers (every value parses)', 'attribute support: text, used as a category (2 levels)']
+    """
+    customers = None if isinstance(data, pd.DataFrame) else getattr(data, "customers", None)
+    if customers is None:
+        raise MissingTableError("survival_table(attributes=...) needs the 'customers' table, which this data "
+                                "does not have (pass a Dataset with customers).")
+    attributes = list(attributes)
+    unknown = [a for a in attributes if a not in customers.columns]
+    if unknown:
+        raise ValueError(f"survival_table: attribute(s) {unknown} are not columns of the customers table; it has "
+                         f"{list(customers.columns)}.")
+    clash = [a for a in attributes if a in set(taken) or a == "customer_id"]
+    if clash:
+        raise ValueError(f"survival_table: attribute(s) {clash} are already columns of the survival table; "
+                         "rename them in customers first.")
+    dup = customers["customer_id"].duplicated()
+    if dup.any():
+        raise ValueError(f"survival_table: customers has repeated customer_id "
+                         f"{customers.loc[dup, 'customer_id'].head(5).tolist()}, so attributes are ambiguous.")
+    by_id = customers.set_index("customer_id")
+    out, notes = pd.DataFrame(index=range(len(customer_ids))), []
+    for a in attributes:
+        x = by_id[a]
+        if x.dtype == bool or str(x.dtype) == "boolean" or pd.api.types.is_numeric_dtype(x):
+            values = x
+        else:
+            text = x.astype("string").str.strip()
+            parsed = pd.to_numeric(text.where(text != ""), errors="coerce")
+            given = text.notna() & (text != "")
+            if given.any() and parsed[given].notna().all():
+                values = parsed.astype(float)
+                notes.append(f"attribute {a}: text read as numbers (every value parses)")
+            else:
+                values = x.astype(object).where(x.notna(), None)
+                levels = int(text[given].nunique())
+                note = f"attribute {a}: text, used as a category ({levels} levels)"
+                if levels > MAX_LEVELS:
+                    bad = text[given & parsed.isna()].head(3).tolist()
+                    note += (f"; more than {MAX_LEVELS} levels: an id, or numbers with some values that do not "
+                             f"parse (e.g. {bad})")
+                notes.append(note)
+        out[a] = values.reindex(customer_ids.to_numpy()).to_numpy()
+    return out, notes

@@ -17,7 +17,8 @@ def _split(spec: str) -> tuple[str, str]:
 
 def _pyproject() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    specs = project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    specs = project["dependencies"] + extras["test"] + extras.get("spark", [])
     return dict(_split(s) for s in specs)
 
 

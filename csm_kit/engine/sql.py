@@ -1,0 +1,192 @@
+"""The KPI queries, written once in DuckDB's SQL dialect and transpiled for other engines.
+
+Each step is one ``SELECT`` that the backend materialises under a name (a
+temporary table in DuckDB, a cached temporary view in Spark); later steps read
+earlier ones by name. The arithmetic mirrors :mod:`csm_kit.metrics` exactly:
+
+- MRR of a subscription ``= CAST(amount AS DOUBLE) * (1 - discount) / months``
+  with the billing period's months as the same doubles the kit uses
+  (``12.0 / 52.0`` is written as the string of that double, cast: string to
+  double is correctly rounded in every engine, decimal literals are not);
+- integer micro-units ``= rint(mrr * 1e6)``, ties to even as NumPy's ``rint``
+  (``round`` alone rounds ties away from zero);
+- a subscription is in the month-end balance of month ``k`` (absolute month
+  number ``year * 12 + month - 1``) when ``month(start) <= k < month(end)``.
+
+Nothing here depends on the engine beyond what sqlglot translates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..contract import BILLING_PERIOD_MONTHS
+
+
+def month_number(expr: str) -> str:
+    """SQL for the absolute month number of a date or timestamp expression (``year * 12 + month - 1``)."""
+    return f"(year({expr}) * 12 + month({expr}) - 1)"
+
+
+def _double(value: float) -> str:
+    # repr() is the shortest string that parses back to the same double.
+    return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+
+def _months_values(first: int, last: int) -> str:
+    return "(VALUES " + ", ".join(f"({k})" for k in range(first, last + 1)) + ") AS m(k)"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named query: the backend stores its result under ``name``."""
+
+    name: str
+    sql: str
+    label: str  # what the progress bar says
+
+
+def revenue_steps(subscriptions: str, *, k0: int, k1: int, has_discount: bool, window: int = 12) -> list[Step]:
+    """The ledger queries for reported months ``k0..k1`` (absolute month numbers).
+
+    Balances are built from month ``k0 - window`` (the cohort form of NRR
+    looks ``window`` months back; the movement form needs one month).
+    """
+    discount = f"CAST(coalesce(discount, 0) AS DOUBLE)" if has_discount else _double(0.0)
+    months_case = " ".join(f"WHEN '{p}' THEN {_double(m)}" for p, m in BILLING_PERIOD_MONTHS.items())
+    x = f"(mrr * {_double(1_000_000)})"
+    subs = f"""
+        SELECT customer_id, start_date, end_date, mrr,
+               CAST(CASE WHEN {x} - floor({x}) = 0.5 THEN 2 * round({x} / 2) ELSE round({x}) END AS BIGINT) AS micro,
+               {month_number('start_date')} AS ms,
+               CASE WHEN end_date IS NULL THEN NULL ELSE {month_number('end_date')} END AS me
+        FROM (SELECT customer_id, start_date, end_date,
+                     CAST(amount AS DOUBLE) * ({_double(1.0)} - {discount})
+                       / (CASE billing_period {months_case} END) AS mrr
+              FROM {subscriptions}) s"""
+    lo = k0 - max(window, 1)
+    balances = f"""
+        SELECT s.customer_id, m.k, CAST(sum(s.micro) AS BIGINT) AS bal
+        FROM csm_subs s JOIN {_months_values(lo, k1)}
+          ON s.ms <= m.k AND (s.me IS NULL OR s.me > m.k)
+        WHERE s.micro > 0 AND s.ms <= {k1} AND (s.me IS NULL OR s.me > {lo})
+        GROUP BY s.customer_id, m.k"""
+    # Each balance row with its neighbours: the balance a month before (0 when none), and
+    # whether the customer pays nothing a month later (no row for k + 1).
+    ledger = f"""
+        SELECT customer_id, k, bal,
+               CASE WHEN lag(k) OVER (PARTITION BY customer_id ORDER BY k) = k - 1
+                    THEN lag(bal) OVER (PARTITION BY customer_id ORDER BY k) ELSE 0 END AS before,
+               CASE WHEN lead(k) OVER (PARTITION BY customer_id ORDER BY k) = k + 1 THEN 0 ELSE 1 END AS stops
+        FROM csm_balances WHERE k >= {k0 - 1}"""
+    first_paid = f"""
+        SELECT customer_id, min(ms) AS first_k FROM csm_subs
+        WHERE micro > 0 AND (end_date IS NULL OR end_date > start_date) GROUP BY customer_id"""
+    closing = f"""
+        SELECT k, sum(bal) AS mrr_micro, count(*) AS customers_end,
+               sum(CASE WHEN before > 0 AND bal > before THEN bal - before ELSE 0 END) AS expansion_micro,
+               sum(CASE WHEN before > 0 AND bal > before THEN 1 ELSE 0 END) AS expansion_customers,
+               sum(CASE WHEN before > 0 AND bal < before THEN before - bal ELSE 0 END) AS contraction_micro,
+               sum(CASE WHEN before > 0 AND bal < before THEN 1 ELSE 0 END) AS contraction_customers
+        FROM csm_ledger WHERE k BETWEEN {k0} AND {k1} GROUP BY k"""
+    starts = f"""
+        SELECT l.k,
+               sum(CASE WHEN f.first_k = l.k THEN l.bal ELSE 0 END) AS new_micro,
+               sum(CASE WHEN f.first_k = l.k THEN 1 ELSE 0 END) AS new_customers,
+               sum(CASE WHEN f.first_k = l.k THEN 0 ELSE l.bal END) AS reactivation_micro,
+               sum(CASE WHEN f.first_k = l.k THEN 0 ELSE 1 END) AS reactivation_customers
+        FROM csm_ledger l JOIN csm_first_paid f ON f.customer_id = l.customer_id
+        WHERE l.before = 0 AND l.k BETWEEN {k0} AND {k1} GROUP BY l.k"""
+    opening = f"""
+        SELECT k + 1 AS k, sum(bal) AS mrr_start_micro, count(*) AS customers_start,
+               sum(CASE WHEN stops = 1 THEN bal ELSE 0 END) AS churned_micro,
+               sum(stops) AS churned_existing
+        FROM csm_ledger WHERE k BETWEEN {k0 - 1} AND {k1 - 1} GROUP BY k"""
+    # Joined and churned in the month: a paid spell began in it (a paid subscription of
+    # non-zero length started in it) while paying at neither month end around it.
+    joined_left = f"""
+        SELECT j.ms AS k, count(*) AS churned_joined
+        FROM (SELECT DISTINCT customer_id, ms FROM csm_subs
+              WHERE mrr > 0 AND (end_date IS NULL OR end_date > start_date) AND ms BETWEEN {k0} AND {k1}) j
+        LEFT JOIN csm_balances b0 ON b0.customer_id = j.customer_id AND b0.k = j.ms - 1
+        LEFT JOIN csm_balances b1 ON b1.customer_id = j.customer_id AND b1.k = j.ms
+        WHERE b0.customer_id IS NULL AND b1.customer_id IS NULL
+        GROUP BY j.ms"""
+    cohort = f"""
+        SELECT t.k + {window} AS k, sum(t.bal) AS base_micro, count(*) AS customers_base,
+               sum(coalesce(n.bal, 0)) AS now_micro,
+               sum(CASE WHEN coalesce(n.bal, 0) < t.bal THEN coalesce(n.bal, 0) ELSE t.bal END) AS capped_micro
+        FROM csm_balances t LEFT JOIN csm_balances n ON n.customer_id = t.customer_id AND n.k = t.k + {window}
+        WHERE t.k BETWEEN {k0 - window} AND {k1 - window}
+        GROUP BY t.k"""
+    monthly = f"""
+        SELECT m.k,
+               CAST(coalesce(o.mrr_start_micro, 0) AS BIGINT) AS mrr_start_micro, CAST(coalesce(c.mrr_micro, 0) AS BIGINT) AS mrr_micro,
+               CAST(coalesce(s.new_micro, 0) AS BIGINT) AS new_micro, CAST(coalesce(c.expansion_micro, 0) AS BIGINT) AS expansion_micro,
+               CAST(coalesce(c.contraction_micro, 0) AS BIGINT) AS contraction_micro,
+               CAST(coalesce(o.churned_micro, 0) AS BIGINT) AS churned_micro,
+               CAST(coalesce(s.reactivation_micro, 0) AS BIGINT) AS reactivation_micro,
+               CAST(coalesce(o.customers_start, 0) AS BIGINT) AS customers_start, CAST(coalesce(c.customers_end, 0) AS BIGINT) AS customers_end,
+               CAST(coalesce(s.new_customers, 0) AS BIGINT) AS new_customers,
+               CAST(coalesce(s.reactivation_customers, 0) AS BIGINT) AS reactivation_customers,
+               CAST(coalesce(c.expansion_customers, 0) AS BIGINT) AS expansion_customers,
+               CAST(coalesce(c.contraction_customers, 0) AS BIGINT) AS contraction_customers,
+               CAST(coalesce(o.churned_existing, 0) AS BIGINT) AS churned_existing,
+               CAST(coalesce(j.churned_joined, 0) AS BIGINT) AS churned_joined,
+               CAST(coalesce(h.base_micro, 0) AS BIGINT) AS cohort_base_micro, CAST(coalesce(h.now_micro, 0) AS BIGINT) AS cohort_now_micro,
+               CAST(coalesce(h.capped_micro, 0) AS BIGINT) AS cohort_capped_micro
+        FROM {_months_values(k0, k1)}
+        LEFT JOIN csm_opening o ON o.k = m.k
+        LEFT JOIN csm_closing c ON c.k = m.k
+        LEFT JOIN csm_starts s ON s.k = m.k
+        LEFT JOIN csm_joined_left j ON j.k = m.k
+        LEFT JOIN csm_cohort h ON h.k = m.k
+        ORDER BY m.k"""
+    return [
+        Step("csm_subs", subs, "subscriptions to MRR"),
+        Step("csm_balances", balances, "month-end balances"),
+        Step("csm_ledger", ledger, "movement ledger"),
+        Step("csm_first_paid", first_paid, "first paid month"),
+        Step("csm_closing", closing, "closing balances"),
+        Step("csm_starts", starts, "new and reactivated"),
+        Step("csm_opening", opening, "opening balances and churn"),
+        Step("csm_joined_left", joined_left, "joined and left"),
+        Step("csm_cohort", cohort, f"{window}-month cohorts"),
+        Step("csm_revenue", monthly, "monthly revenue table"),
+    ]
+
+
+def usage_steps(usage_events: str, *, k0: int, k1: int, first_day: str, next_day: str,
+                has_quantity: bool) -> list[Step]:
+    """The activity queries: customer-user-day once, then users, accounts, stickiness, adoption.
+
+    ``first_day`` is the first day of month ``k0`` and ``next_day`` the day
+    after the last day of month ``k1`` (``YYYY-MM-DD``). Activity rows have
+    ``quantity > 0`` (an empty quantity means 1).
+    """
+    active = "coalesce(quantity, 1) > 0 AND " if has_quantity else ""
+    where = (f"{active}timestamp >= CAST('{first_day} 00:00:00' AS TIMESTAMP) "
+             f"AND timestamp < CAST('{next_day} 00:00:00' AS TIMESTAMP)")
+    cud = f"""
+        SELECT customer_id, user_id, day, {month_number('day')} AS k
+        FROM (SELECT customer_id, user_id, CAST(timestamp AS DATE) AS day FROM {usage_events} WHERE {where}) e
+        GROUP BY customer_id, user_id, day"""
+    monthly = f"""
+        SELECT m.k, CAST(coalesce(d.user_days, 0) AS BIGINT) AS user_days, CAST(coalesce(u.active_users, 0) AS BIGINT) AS active_users,
+               CAST(coalesce(a.active_accounts, 0) AS BIGINT) AS active_accounts
+        FROM {_months_values(k0, k1)}
+        LEFT JOIN (SELECT k, count(*) AS user_days FROM csm_cud GROUP BY k) d ON d.k = m.k
+        LEFT JOIN (SELECT k, count(*) AS active_users
+                   FROM (SELECT DISTINCT customer_id, user_id, k FROM csm_cud) x GROUP BY k) u ON u.k = m.k
+        LEFT JOIN (SELECT k, count(*) AS active_accounts
+                   FROM (SELECT DISTINCT customer_id, k FROM csm_cud) y GROUP BY k) a ON a.k = m.k
+        ORDER BY m.k"""
+    adoption = f"""
+        SELECT k, event AS feature, count(*) AS accounts
+        FROM (SELECT DISTINCT customer_id, event, {month_number('timestamp')} AS k
+              FROM {usage_events} WHERE {where}) f
+        GROUP BY k, event"""
+    return [
+        Step("csm_cud", cud, "usage: customer-user-day"),
+        Step("csm_usage", monthly, "active users, accounts, stickiness"),
+        Step("csm_adoption", adoption, "feature adoption"),
+    ]

@@ -1,0 +1,235 @@
+"""The relational KPI layer (csm_kit.engine) against the pandas metric functions, number for number.
+
+Every figure of ``kpi_tables`` is compared with the function of csm_kit.metrics that
+defines it, exactly (money to the micro-unit, rates bit for bit): on hand-built
+histories with every awkward ledger case, on random histories, and on simulated
+companies of several seeds. Hand-computed values pin the definitions themselves.
+"""
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import csm_kit
+from csm_kit.engine import MONTHLY_COLUMNS, DuckDBBackend, kpi_tables, month_end_balances
+from csm_kit.exceptions import MissingTableError
+from csm_kit.metrics import (active_accounts, churn_rates, feature_adoption, mrr_movements, revenue_retention,
+                             stickiness)
+from csm_kit.metrics.ledger import month_end_mrr
+from tests.test_engagement import DAU_EVENTS, events
+from tests.test_retention import subs, worked_example
+from tests.test_revenue import every_kind, frame_of, histories
+
+
+def expected_monthly(subscriptions, usage, start, end, window=12):
+    """The KPI table built from csm_kit.metrics, column for column."""
+    m = mrr_movements(subscriptions, start=start, end=end)
+    c = churn_rates(subscriptions, start=start, end=end)
+    r = revenue_retention(subscriptions, start=start, end=end)
+    h = revenue_retention(subscriptions, start=start, end=end, form="cohort", window=window)
+    out = pd.DataFrame({
+        "month": m["month"], "mrr": m["mrr_end"], "new_mrr": m["new"], "expansion_mrr": m["expansion"],
+        "contraction_mrr": m["contraction"], "churned_mrr": m["churn"], "reactivation_mrr": m["reactivation"],
+        "customers_start": c["customers_start"], "churned_existing": c["churned_existing"],
+        "churned_joined": c["churned_joined"], "churn_rate": c["churn_rate"], "nrr": r["nrr"], "grr": r["grr"],
+        "mrr_start": m["mrr_start"], "customers_end": c["customers_end"],
+        "nrr_12m": h["nrr"], "grr_12m": h["grr"]})
+    assert (m["paying_customers_start"] == c["customers_start"]).all()  # two functions, one count
+    if usage is not None:
+        a = active_accounts(usage, start=start, end=end)
+        s = stickiness(usage, start=start, end=end)
+        out["active_accounts"] = a["active_accounts"].to_numpy()
+        out["active_users"] = a["active_users"].to_numpy()
+        out["stickiness"] = s["stickiness"].to_numpy()
+    return out
+
+
+def assert_same_monthly(got: pd.DataFrame, want: pd.DataFrame):
+    assert list(got["month"]) == list(want["month"])
+    for column in want.columns.drop("month"):
+        g, w = got[column].to_numpy(dtype=float), want[column].to_numpy(dtype=float)
+        # Exact: same float operations on the same integers, so equal bit for bit (NaN where undefined).
+        np.testing.assert_array_equal(g, w, err_msg=column)
+
+
+def assert_same_adoption(got: pd.DataFrame, usage, start, end):
+    want = feature_adoption(usage, start=start, end=end)
+    assert got["month"].tolist() == want["month"].tolist()
+    assert got["feature"].tolist() == want["feature"].tolist()
+    np.testing.assert_array_equal(got["accounts"].to_numpy(), want["adopters"].to_numpy())
+    np.testing.assert_array_equal(got["active_accounts"].to_numpy(), want["denominator"].to_numpy())
+    np.testing.assert_array_equal(got["adoption"].to_numpy(dtype=float), want["adoption"].to_numpy(dtype=float))
+
+
+def check(subscriptions, usage=None, *, start, end, window=12):
+    tables = {"subscriptions": subscriptions} | ({"usage_events": usage} if usage is not None else {})
+    k = kpi_tables(tables, start=start, end=end, window=window)
+    want = expected_monthly(subscriptions, usage, start, end, window)
+    assert_same_monthly(k.monthly, want)
+    if usage is not None:
+        assert_same_adoption(k.adoption, usage, start, end)
+    return k
+
+
+# -- hand-computed values: the definitions themselves ------------------------------------
+
+def test_every_movement_kind_in_one_month_by_hand():
+    k = check(every_kind(), start="2026-02", end="2026-02").monthly.iloc[0]
+    # Same figures as tests/test_revenue.py works out by hand.
+    assert (k.mrr_start, k.new_mrr, k.reactivation_mrr, k.expansion_mrr, k.contraction_mrr, k.churned_mrr,
+            k.mrr) == (330, 40, 35, 30, 15, 75, 345)
+    assert (k.customers_start, k.churned_existing, k.churned_joined) == (5, 2, 1)   # gone, free; flash
+    assert k.churn_rate == 3 / 6                                                   # seeds: 3 / (5 + 1)
+    assert k.nrr == (330 - 75 - 15 + 30) / 330 and k.grr == (330 - 75 - 15) / 330
+
+
+def test_worked_example_of_the_conventions():
+    k = check(worked_example(), start="2026-02", end="2026-02").monthly.iloc[0]
+    # 200 at the start, 10 leave, 30 join of whom 3 leave again, 2 come back.
+    assert (k.customers_start, k.churned_existing, k.churned_joined, k.customers_end) == (200, 10, 3, 219)
+    assert k.churn_rate == 13 / 203
+    assert (k.new_mrr, k.reactivation_mrr, k.churned_mrr) == (2700, 200, 1000)
+
+
+@pytest.mark.parametrize("rows, start, end", [
+    # joins and leaves in one month, then returns: a reactivation, and a churned joiner in January
+    ([("a", "2026-01-05", "2026-01-20", 10.0), ("a", "2026-02-03", None, 10.0)], "2026-01", "2026-02"),
+    # paid before the window: a reactivation, not new
+    ([("a", "2025-01-01", "2025-03-01", 10.0), ("a", "2026-02-01", None, 10.0)], "2026-02", "2026-02"),
+    # a life: new, expansion, contraction, churn, then empty months
+    ([("a", "2026-01-15", "2026-07-10", 100.0), ("a", "2026-03-01", "2026-05-01", 50.0)], "2026-01", "2026-08"),
+    # quarterly and weekly plans, an upgrade mid-month
+    ([("q", "2026-02-10", "2026-05-10", 300.0, "quarter"), ("w", "2026-02-01", "2026-03-16", 12.0, "week"),
+      ("w", "2026-03-16", None, 24.0, "week")], "2026-02", "2026-05"),
+    # annual plans ending on the 1st: churn the month after
+    ([("a", "2025-06-01", "2026-06-01", 2400.0, "year"), ("b", "2025-06-01", None, 1200.0, "year")],
+     "2026-05", "2026-07"),
+    # zero-length and free subscriptions, a free plan between paid ones, daily billing
+    ([("c", "2026-01-10", "2026-01-10", 10.0), ("b", "2026-01-01", None, 0.0), ("d", "2026-01-01", "2026-02-01", 10.0),
+      ("d", "2026-02-01", "2026-03-01", 0.0), ("d", "2026-03-01", None, 10.0), ("e", "2026-02-28", None, 1.0, "day")],
+     "2026-01", "2026-04"),
+    # a subscription starting on the last day of a month, one ending on the last day
+    ([("a", "2026-01-31", "2026-02-28", 10.0), ("b", "2026-01-31", "2026-02-01", 5.0)], "2026-01", "2026-03"),
+    # nothing paid in the window
+    ([("a", "2026-06-01", None, 10.0)], "2026-02", "2026-03"),
+])
+def test_awkward_ledger_cases_match_the_metric_functions(rows, start, end):
+    check(subs(*rows), start=start, end=end)
+
+
+def test_discounts_and_rounding_ties_are_exact():
+    # 0.1 ten times is exactly 1.0 in micro-units; a discount change is an expansion;
+    # 0.0000005 a month is a tie in micro-units: rint rounds it to 0 (even), 0.0000015 to 2.
+    s = subs(*[(f"c{i % 3}", "2026-01-01", None, 0.1) for i in range(30)],
+             ("d", "2026-01-01", "2026-03-01", 100.0), ("d", "2026-03-01", None, 100.0),
+             ("t", "2026-01-01", None, 0.0000005), ("u", "2026-01-01", None, 0.0000015))
+    s["discount"] = [None] * 30 + [0.2, None, None, None]
+    k = check(s, start="2026-01", end="2026-03").monthly
+    assert k["mrr"].tolist() == [3 + 80 + 0.000002, 3 + 80 + 0.000002, 3 + 100 + 0.000002]
+    assert k["expansion_mrr"].tolist() == [0, 0, 20]
+
+
+def test_reconciliation_to_the_cent_on_random_histories_and_row_order():
+    rng = np.random.default_rng(5)
+    frame = frame_of([(c, int(s), None if rng.random() < 0.3 else int(e), a, p) for c, s, e, a, p in zip(
+        rng.choice(list("abcdefghij"), 60), rng.integers(0, 400, 60), rng.integers(0, 200, 60),
+        rng.choice([0.0, 9.99, 10.0, 33.33, 1200.0], 60), rng.choice(["month", "year", "quarter", "week", "day"], 60))])
+    k = check(frame, start="2026-01", end="2027-02").monthly
+    micro = {c: np.rint(k[c].to_numpy() * 1e6).astype(np.int64) for c in k.columns if c.endswith("mrr") or c == "mrr_start"}
+    assert (micro["mrr"] == micro["mrr_start"] + micro["new_mrr"] + micro["reactivation_mrr"] + micro["expansion_mrr"]
+            - micro["contraction_mrr"] - micro["churned_mrr"]).all()
+    assert (micro["mrr_start"][1:] == micro["mrr"][:-1]).all()
+    shuffled = kpi_tables({"subscriptions": frame.sample(frac=1, random_state=2)}, start="2026-01", end="2027-02")
+    pd.testing.assert_frame_equal(shuffled.monthly, kpi_tables({"subscriptions": frame}, start="2026-01",
+                                                               end="2027-02").monthly)
+
+
+@settings(max_examples=25, deadline=None)
+@given(histories)
+def test_random_histories_match_the_metric_functions(rows):
+    check(frame_of(rows), start="2026-01", end="2026-11", window=3)
+
+
+def test_month_end_balances_equal_the_ledgers_matrix():
+    s = every_kind()
+    got = month_end_balances({"subscriptions": s}, start="2025-04", end="2026-03")
+    matrix = month_end_mrr(s, "2025-04", "2026-03")
+    want = matrix.stack()
+    want = want[want > 0]
+    assert list(zip(got["customer_id"], got["month"])) == list(want.index)
+    np.testing.assert_array_equal(got["mrr"].to_numpy(), want.to_numpy())
+
+
+# -- usage ---------------------------------------------------------------------------------
+
+def test_stickiness_active_counts_and_adoption_by_hand():
+    s = subs(("a", "2026-01-01", None, 10.0), ("b", "2026-01-01", None, 10.0))
+    k = check(s, DAU_EVENTS, start="2026-03", end="2026-04")
+    april = k.monthly.set_index(k.monthly["month"].astype(str)).loc["2026-04"]
+    assert (april.active_users, april.active_accounts) == (3, 2)
+    assert april.stickiness == (48 / 30) / 3          # user-days 30 + 15 + 3 over 30 days, over 3 MAU
+    march = k.monthly.iloc[0]
+    assert (march.active_users, march.active_accounts) == (0, 0) and np.isnan(march.stickiness)
+    a = k.adoption[k.adoption["month"].astype(str) == "2026-04"].set_index("feature")
+    assert a.loc["login", "adoption"] == 1.0 and a.loc["export", "adoption"] == 0.5   # export: a only
+    assert k.adoption[k.adoption["month"].astype(str) == "2026-03"]["adoption"].isna().all()
+
+
+def test_zero_quantities_and_a_user_under_two_accounts():
+    ev = events([("a", "u1", "2026-02-01 10:00", "login", 1), ("a", "u2", "2026-02-01 11:00", "login", 0),
+                 ("b", "u1", "2026-02-02 09:00", "report", None), ("b", "u3", "2026-02-28 23:59:59", "login", 2),
+                 ("c", "u4", "2026-03-01 00:00", "login", 1)])
+    s = subs(("a", "2026-01-01", None, 10.0))
+    k = check(s, ev, start="2026-02", end="2026-02").monthly.iloc[0]
+    assert (k.active_users, k.active_accounts) == (3, 2)   # (a,u1), (b,u1), (b,u3); u2 had quantity 0
+    ev_no_q = ev.drop(columns="quantity")
+    check(s, ev_no_q, start="2026-01", end="2026-03")
+
+
+# -- simulated companies ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed, n, start, months", [(1, 300, "2024-01", 18), (7, 150, "2025-03", 14),
+                                                    (23, 40, "2026-01", 6)])
+def test_simulated_companies_match_on_every_number(seed, n, start, months):
+    ds = csm_kit.simulate(n_customers=n, start=start, months=months, seed=seed)
+    first = pd.Period(start, "M")
+    for lo, hi in [(first, first + months - 1), (first + months // 2, first + months - 1)]:
+        k = check(ds.subscriptions, ds.usage_events, start=lo, end=hi)
+        assert (k.monthly["mrr"] > 0).any()
+    # A Dataset is accepted as it is.
+    k2 = kpi_tables(ds, start=first, end=first + months - 1)
+    assert_same_monthly(k2.monthly, expected_monthly(ds.subscriptions, ds.usage_events, first, first + months - 1))
+
+
+def test_sample_data_matches():
+    ds = csm_kit.load_dataset(csm_kit.config.SAMPLE_DIR, tables=["customers", "subscriptions", "usage_events"])
+    check(ds.subscriptions, ds.usage_events, start="2024-06", end="2026-10")
+
+
+def test_files_and_catalog_tables_as_sources(tmp_path):
+    ds = csm_kit.simulate(n_customers=60, start="2026-01", months=5, seed=4)
+    ds.to_dir(tmp_path, format="parquet")
+    tables = {"subscriptions": tmp_path / "subscriptions.parquet", "usage_events": str(tmp_path / "usage_events.parquet")}
+    from_files = kpi_tables(tables, start="2026-02", end="2026-05")
+    want = kpi_tables(ds, start="2026-02", end="2026-05")
+    pd.testing.assert_frame_equal(from_files.monthly, want.monthly)
+    pd.testing.assert_frame_equal(from_files.adoption, want.adoption)
+    backend = DuckDBBackend()
+    backend.con.execute(f"CREATE TABLE subs AS SELECT * FROM read_parquet('{tmp_path / 'subscriptions.parquet'}')")
+    from_catalog = kpi_tables({"subscriptions": "subs"}, start="2026-02", end="2026-05", backend=backend)
+    pd.testing.assert_frame_equal(from_catalog.monthly.drop(columns=["active_accounts", "active_users", "stickiness"]),
+                                  want.monthly.drop(columns=["active_accounts", "active_users", "stickiness"]))
+    assert from_catalog.monthly["stickiness"].isna().all() and from_catalog.adoption.empty
+
+
+def test_columns_and_errors():
+    s = subs(("a", "2026-01-01", None, 10.0))
+    k = kpi_tables({"subscriptions": s}, start="2026-01", end="2026-03")
+    assert list(k.monthly.columns) == MONTHLY_COLUMNS and k.engine == "duckdb"
+    assert k.monthly["month"].astype(str).tolist() == ["2026-01", "2026-02", "2026-03"]
+    with pytest.raises(ValueError, match="ends .* before it starts"):
+        kpi_tables({"subscriptions": s}, start="2026-03", end="2026-01")
+    with pytest.raises(MissingTableError, match="subscriptions"):
+        kpi_tables({"usage_events": DAU_EVENTS}, start="2026-03", end="2026-04")
+    with pytest.raises(ValueError, match="window"):
+        kpi_tables({"subscriptions": s}, start="2026-01", end="2026-03", window=0)

@@ -182,7 +182,34 @@ def _raw_measures(frame: pd.DataFrame, spec) -> pd.DataFrame:
     return raw
 
 
-def health_scores(data_or_measures, *, as_of=None, spec=None, bands=(40, 70)) -> pd.DataFrame:
+def _resolve(data, day, spec, bands, horizon_days):
+    """(spec, bands, fitted or None, raw measures) for a Dataset: fitted when spec is None and history allows."""
+    from .health_measures import FITTED_MEASURES, fitted_measures
+
+    fitted = None
+    if spec is None:
+        from ..models.risk import NotEnoughHistoryError
+
+        try:
+            fitted = fit_health(data, as_of=day, horizon_days=horizon_days)
+        except NotEnoughHistoryError:
+            fitted = None  # too little history: the kit's default measures, as documented
+    if isinstance(spec, FittedHealth):
+        fitted = spec
+    if fitted is not None:
+        spec, bands = fitted.spec, (fitted.bands if bands is None else bands)
+        raw = fitted_measures(data, as_of=day, horizon_days=fitted.horizon_days)
+    else:
+        spec = _measure_spec(spec)
+        raw = health_measures(data, as_of=day)
+        extra = [m.name for m in spec if m.name not in raw.columns and m.name in FITTED_MEASURES]
+        if extra:
+            more = fitted_measures(data, as_of=day, horizon_days=horizon_days)
+            raw = raw.join(more[extra])
+    return tuple(spec), ((40, 70) if bands is None else bands), fitted, raw
+
+
+def health_scores(data_or_measures, *, as_of=None, spec=None, bands=None, horizon_days: int = 90) -> pd.DataFrame:
     """Health score (0-100, higher = healthier) per account, explained by each measure's contribution.
 
     With ``P`` the measures an account has (value not missing)::
@@ -196,6 +223,17 @@ def health_scores(data_or_measures, *, as_of=None, spec=None, bands=(40, 70)) ->
     measure as 0 points (punishes accounts for data you lack) or as 50
     (invents a neutral answer); the kit excludes it and shows the coverage.
 
+    Which measures, thresholds, weights and bands: with a Dataset and no
+    ``spec``, the ones fitted to the company's own history before ``as_of``
+    (:func:`fit_health`: thresholds from what churned and retained accounts
+    looked like, weights from the churn-risk engine, bands from the history's
+    score quantiles; the measures of
+    :func:`~csm_kit.metrics.health_measures.fitted_measures`, which do not judge
+    new accounts on usage or onboarding they had no time for); when the
+    history is too short to fit, :data:`DEFAULT_MEASURES` with bands (40, 70).
+    ``attrs["fitted"]`` holds the :class:`FittedHealth` used, or None. Your own
+    ``spec`` (and ``bands``) are used as given.
+
     Parameters
     ----------
     data_or_measures : Dataset or DataFrame
@@ -205,10 +243,13 @@ def health_scores(data_or_measures, *, as_of=None, spec=None, bands=(40, 70)) ->
         one row per account, indexed by (or with a column) ``customer_id``.
     as_of : date
         The day scored; required with a Dataset.
-    spec : sequence of HealthMeasure, optional
-        Measures, weights and thresholds; default :data:`DEFAULT_MEASURES`.
-    bands : (float, float), default (40, 70)
-        Upper bounds of the red and yellow bands.
+    spec : sequence of HealthMeasure or FittedHealth, optional
+        Measures, weights and thresholds. Default: fitted with a Dataset
+        (above), :data:`DEFAULT_MEASURES` with a DataFrame.
+    bands : (float, float), optional
+        Upper bounds of the red and yellow bands; default the fitted ones, else (40, 70).
+    horizon_days : int, default 90
+        The churn horizon a fitted score is fitted to foresee.
 
     Returns
     -------
@@ -229,11 +270,16 @@ def health_scores(data_or_measures, *, as_of=None, spec=None, bands=(40, 70)) ->
     0           a  100.0   green       1.0                60.0
     1           b   50.0  yellow       0.6                50.0
     """
-    spec = _measure_spec(spec)
+    fitted = None
     if isinstance(data_or_measures, pd.DataFrame):
+        if isinstance(spec, FittedHealth):
+            spec, bands = spec.spec, spec.bands if bands is None else bands
+        spec = _measure_spec(spec)
+        bands = (40, 70) if bands is None else bands
         raw = _raw_measures(data_or_measures, spec)
     else:
-        raw = health_measures(data_or_measures, as_of=_day(as_of))
+        spec, bands, fitted, raw = _resolve(data_or_measures, _day(as_of), spec, bands, horizon_days)
+        spec = _measure_spec(spec)
         unknown = [m.name for m in spec if m.name not in raw.columns]
         if unknown:
             raise ValueError(f"health_scores: {unknown} are not built-in measures ({list(raw.columns)}); build "
@@ -252,6 +298,7 @@ def health_scores(data_or_measures, *, as_of=None, spec=None, bands=(40, 70)) ->
         out[f"{m.name}_value"] = raw[m.name].to_numpy(dtype=float)
         out[f"{m.name}_points"] = points[:, i]
         out[f"{m.name}_contribution"] = contribution[:, i]
+    out.attrs.update({"fitted": fitted, "spec": tuple(spec), "bands": tuple(float(b) for b in bands)})
     return out
 
 
@@ -295,6 +342,16 @@ class HealthBacktest:
     scores: pd.DataFrame = field(repr=False)
     convention: str = ("churned = paying on as_of and its paid spell ends in (as_of, as_of + horizon]; "
                        "AUC = P(churner scores lower than non-churner), ties half")
+    fitted: object = field(default=None, repr=False)
+
+    @property
+    def bands_rank_churn(self) -> bool:
+        """True when churn falls from band to band: red > yellow > green (bands with no account skipped).
+
+        A health score whose bands do not rank churn sends CSMs to the wrong accounts; the report warns.
+        """
+        rates = self.by_band.set_index("band")["churn_rate"].reindex(list(BANDS)).dropna().to_numpy()
+        return bool(len(rates) >= 2 and np.all(np.diff(rates) < 0))
 
     def __repr__(self) -> str:
         return (f"<HealthBacktest as of {self.as_of.date()}, {self.horizon_days}-day horizon: "
@@ -310,7 +367,7 @@ def _data_end(data) -> pd.Timestamp:
     return pd.Timestamp(last).normalize()
 
 
-def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=(40, 70),
+def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=None,
                     data_end=None) -> HealthBacktest:
     """Check a health score against what happened next.
 
@@ -337,7 +394,8 @@ def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=(40
         The day scored (in the past).
     horizon_days : int, default 90
     spec, bands
-        As for :func:`health_scores`.
+        As for :func:`health_scores`: by default the score fitted to the history before ``as_of``
+        (:func:`fit_health`), so the backtest judges it on accounts and months it did not see.
     data_end : date, optional
         Last day the data covers; default the latest date in any table's
         time column (:attr:`Dataset.coverage`). Subscription end dates are
@@ -352,8 +410,10 @@ def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=(40
     --------
     >>> from csm_kit.datasets import load_sample
     >>> bt = health_backtest(load_sample(), as_of="2026-06-30", horizon_days=90)
-    >>> bt.accounts, bt.churned, round(bt.auc, 2)
-    (1135, 91, 0.71)
+    >>> bt.accounts, bt.churned, round(bt.auc, 2), bt.bands_rank_churn
+    (1135, 91, 0.8, True)
+    >>> round(health_backtest(load_sample(), as_of="2026-06-30", spec=DEFAULT_MEASURES).auc, 2)  # judgement weights
+    0.71
     """
     if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
         raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")
@@ -364,7 +424,8 @@ def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=(40
         raise ValueError(f"health_backtest: the horizon ends {horizon_end.date()}, after the data "
                          f"({end_of_data.date()}), so churn in it is not known yet. Choose an earlier as_of "
                          "or a shorter horizon.")
-    scores = health_scores(data, as_of=day, spec=spec, bands=bands)
+    scores = health_scores(data, as_of=day, spec=spec, bands=bands, horizon_days=int(horizon_days))
+    fitted = scores.attrs.get("fitted")
     spells = paid_spells(data)
     live = spells[(spells["start"] <= day) & (spells["end"].isna() | (spells["end"] > day))]
     churners = live.loc[live["end"] <= horizon_end, "customer_id"]  # NaT compares False: still paying
@@ -382,7 +443,8 @@ def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=(40
            if len(stayed) and len(gone) else np.nan)
     return HealthBacktest(as_of=day, horizon_days=int(horizon_days), horizon_end=horizon_end, accounts=n,
                           churned=n_churned, unscored=int(scores["score"].isna().sum()), churn_rate=overall,
-                          auc=float(auc), red_lift=float(by_band.loc[0, "lift"]), by_band=by_band, scores=scores)
+                          auc=float(auc), red_lift=float(by_band.loc[0, "lift"]), by_band=by_band, scores=scores,
+                          fitted=fitted)
 
 
 def questionnaire_health(answers, *, questions=None, scale=(1, 10)) -> pd.DataFrame:
@@ -439,3 +501,194 @@ def questionnaire_health(answers, *, questions=None, scale=(1, 10)) -> pd.DataFr
     total = values.sum(axis=1).astype(int)
     max_total = high * values.shape[1]
     return pd.DataFrame({"total": total, "max_total": max_total, "percent": 100 * total / max_total})
+
+
+# -- a health score fitted to the company's own history ------------------------------------------
+
+FITTED_DESCRIPTIONS = {
+    "usage": "days with product activity in the last 30 days (not judged in an account's first 30 days)",
+    "usage_trend": "usage in the last 30 days against the months before (1 = steady, 0.5 = halved)",
+    "satisfaction": "latest relationship NPS answer within 12 months",
+    "support": "tickets opened in the last 90 days",
+    "onboarding": "share of required onboarding milestones completed (not judged in the first 90 days)",
+    "billing": "MRR now / MRR 3 months ago",
+    "renewal": "months of contract coming up for renewal within the horizon (0: mid-term, cannot leave yet)",
+}
+#: Shares of the history's scores in the red and yellow bands of a fitted score (the rest is green).
+FITTED_BAND_SHARES = (0.15, 0.35)
+
+
+@dataclass(frozen=True)
+class FittedHealth:
+    """Measures, thresholds, weights and bands of a health score fitted to the company's history.
+
+    How it is fitted (:func:`fit_health`): at the last ``snapshots`` month
+    ends ``t`` whose ``horizon_days`` after them end on or before ``as_of``,
+    each paying account's measures
+    (:func:`~csm_kit.metrics.health_measures.fitted_measures`) and whether it
+    churned in ``(t, t + horizon_days]``. Then, per measure:
+
+    - direction: higher is better when the churners' median is below the
+      stayers' (otherwise lower is better);
+    - thresholds (linear grading): ``red_at`` = the churners' median,
+      ``green_beyond`` = the stayers' median; when the two are equal, the
+      churners' and stayers' quartiles on the bad and good sides, then their 10%
+      and 90% points; a measure whose churners and stayers still do not differ
+      is left out;
+    - weights: the churn-risk engine's logistic regression (the same fit as
+      :class:`~csm_kit.models.ChurnRisk`) of churn on the measures' points,
+      ``weight = -coefficient`` per 100 points (how much going from red to green
+      lowers the log-odds of churning); a measure whose coefficient is not
+      negative gets no weight and is left out.
+
+    The bands cut the history's scores at their ``FITTED_BAND_SHARES``
+    quantiles (red: the lowest 15%, yellow the next 35%, green the rest);
+    ``history`` holds the churn rate each band had then.
+
+    Attributes
+    ----------
+    spec : tuple of HealthMeasure
+    bands : (float, float)
+    as_of : Timestamp
+    horizon_days : int
+    snapshots : list of Timestamp
+    accounts, churned : int
+        Account-snapshots fitted on, and churned among them.
+    table : DataFrame
+        Per measure: ``measure, weight, red_at, green_beyond, higher_is_better,
+        churned_median, stayed_median, description``.
+    history : DataFrame
+        ``band, accounts, churned, churn_rate`` on the fitting snapshots.
+    """
+
+    spec: tuple
+    bands: tuple
+    as_of: pd.Timestamp
+    horizon_days: int
+    snapshots: list = field(repr=False)
+    accounts: int = 0
+    churned: int = 0
+    table: pd.DataFrame = field(default=None, repr=False)
+    history: pd.DataFrame = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return (f"<FittedHealth as of {self.as_of.date()}: {len(self.spec)} measures fitted on {self.accounts:,} "
+                f"account-snapshots ({self.churned:,} churned in {self.horizon_days} days), bands "
+                f"{self.bands[0]:.0f}/{self.bands[1]:.0f}>")
+
+
+def _thresholds(churned: np.ndarray, stayed: np.ndarray):
+    """(red_at, green_beyond, higher_is_better) from the two groups' values, or None if they do not differ."""
+    churned, stayed = churned[~np.isnan(churned)], stayed[~np.isnan(stayed)]
+    if len(churned) < 3 or len(stayed) < 3:
+        return None
+    for lo, hi in ((0.5, 0.5), (0.25, 0.75), (0.1, 0.9)):
+        c_med, s_med = np.median(churned), np.median(stayed)
+        higher = s_med > c_med if s_med != c_med else np.mean(stayed) > np.mean(churned)
+        if higher:
+            red, green = np.quantile(churned, lo), np.quantile(stayed, hi)
+        else:
+            red, green = np.quantile(churned, hi), np.quantile(stayed, lo)
+        if (green > red) if higher else (green < red):
+            return float(red), float(green), bool(higher)
+    return None
+
+
+def fit_health(data, *, as_of, horizon_days: int = 90, snapshots: int = 6) -> FittedHealth:
+    """Fit a health score's measures, thresholds, weights and bands to the history before ``as_of``.
+
+    See :class:`FittedHealth` for the method. Only data dated on or before
+    ``as_of`` is read, and every churn label ends on or before it.
+
+    Parameters
+    ----------
+    data : Dataset
+    as_of : date
+    horizon_days : int, default 90
+        The churn the score is fitted to foresee.
+    snapshots : int, default 6
+        Month ends fitted on.
+
+    Returns
+    -------
+    FittedHealth
+
+    Raises
+    ------
+    ValueError
+        Too little history: no month end ``horizon_days`` before ``as_of`` with churners and stayers after it,
+        or no measure that tells them apart.
+
+    Examples
+    --------
+    >>> from csm_kit import simulate
+    >>> fit = fit_health(simulate(n_customers=600, months=24, seed=8), as_of="2025-08-31")
+    >>> [m.name for m in fit.spec][:2], fit.bands[0] < fit.bands[1]
+    (['usage', 'usage_trend'], True)
+    """
+    from ..models.risk import NotEnoughHistoryError, churned_within, logistic_weights
+    from ..models.risk_features import known_at
+    from .health_measures import FITTED_MEASURES, fitted_measures
+
+    if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
+        raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")
+    day = _day(as_of)
+    data.require("subscriptions", by="fit_health")
+    known = known_at(data, day)
+    if known.subscriptions.empty:
+        raise NotEnoughHistoryError(f"fit_health: no subscription started on or before {day.date()}.")
+    first = known.subscriptions["start_date"].min()
+    last_start = day - pd.Timedelta(days=int(horizon_days))
+    ends = [e.normalize() for e in pd.period_range(first.to_period("M"), last_start.to_period("M"), freq="M")
+            .to_timestamp(how="end") if first < e.normalize() <= last_start][-int(snapshots):]
+    frames = []
+    for t in ends:
+        m = fitted_measures(known, as_of=t, horizon_days=horizon_days)
+        if len(m):
+            frames.append(m.assign(churned=churned_within(known, t, horizon_days, m.index).to_numpy()))
+    hist = pd.concat(frames) if frames else pd.DataFrame(columns=list(FITTED_MEASURES) + ["churned"])
+    y = hist["churned"].to_numpy(dtype=bool)
+    if not len(y) or y.all() or not y.any():
+        raise NotEnoughHistoryError(f"fit_health: too little history before {day.date()} to fit a health score: it needs a "
+                         f"month end at least {horizon_days} days before as_of with both churners and stayers "
+                         f"after it ({len(ends)} month ends, {int(y.sum())} churned of {len(y)}).")
+    rows, measures = [], []
+    for name in FITTED_MEASURES:
+        values = hist[name].to_numpy(dtype=float)
+        cut = _thresholds(values[y], values[~y])
+        if cut is None:
+            continue
+        red, green, higher = cut
+        measures.append(HealthMeasure(name, 1.0, red_at=red, green_beyond=green, higher_is_better=higher,
+                                      grading="linear", description=FITTED_DESCRIPTIONS[name]))
+        rows.append({"measure": name, "red_at": red, "green_beyond": green, "higher_is_better": higher,
+                     "churned_median": float(np.nanmedian(values[y])) if (~np.isnan(values[y])).any() else np.nan,
+                     "stayed_median": float(np.nanmedian(values[~y])) if (~np.isnan(values[~y])).any() else np.nan})
+    if not measures:
+        raise NotEnoughHistoryError("fit_health: no measure tells the accounts that churned from those that stayed.")
+    points = np.column_stack([m.grade(hist[m.name].to_numpy(dtype=float)) for m in measures]) / 100.0
+    weights = logistic_weights(points, y)
+    keep = weights > 0
+    if not keep.any():
+        raise NotEnoughHistoryError("fit_health: no measure's points lower the churn risk in the history.")
+    spec = tuple(HealthMeasure(m.name, float(w), red_at=m.red_at, green_beyond=m.green_beyond,
+                               higher_is_better=m.higher_is_better, grading="linear", description=m.description)
+                 for m, w, k in zip(measures, weights, keep) if k)
+    table = pd.DataFrame([dict(r, weight=float(w)) for r, w, k in zip(rows, weights, keep) if k])
+    table["weight"] = table["weight"] / table["weight"].sum()
+    table["description"] = [m.description for m in spec]
+    table = table[["measure", "weight", "red_at", "green_beyond", "higher_is_better", "churned_median",
+                   "stayed_median", "description"]]
+    scored = health_scores(hist[[m.name for m in spec]].reset_index(drop=True), spec=spec)
+    s = scored["score"].to_numpy()
+    ok = ~np.isnan(s)
+    low, high = (float(np.quantile(s[ok], q)) for q in (FITTED_BAND_SHARES[0], sum(FITTED_BAND_SHARES)))
+    low, high = min(max(low, 0.0), 99.0), max(min(high, 100.0), 0.0)
+    if high <= low:
+        high = min(low + 1.0, 100.0)
+    band = score_band(s, (low, high))
+    history = (pd.DataFrame({"band": band[ok], "churned": y[ok]}).groupby("band")["churned"]
+               .agg(accounts="size", churned="sum").reindex(list(BANDS), fill_value=0).rename_axis("band").reset_index())
+    history["churn_rate"] = history["churned"] / history["accounts"].where(history["accounts"] > 0)
+    return FittedHealth(spec=spec, bands=(low, high), as_of=day, horizon_days=int(horizon_days), snapshots=ends,
+                        accounts=int(len(y)), churned=int(y.sum()), table=table, history=history)

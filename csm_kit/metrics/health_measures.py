@@ -170,3 +170,60 @@ def health_measures(data, *, as_of, accounts=None, usage_days: int = 30, survey_
     then = _mrr_on(subs, day - pd.DateOffset(months=billing_months)).reindex(ids, fill_value=0.0)
     out["billing"] = now / then.where(then > 0)
     return out
+
+
+#: The measures of a fitted health score (:func:`csm_kit.metrics.health.fit_health`), in reading order.
+FITTED_MEASURES = ("usage", "usage_trend", "satisfaction", "support", "onboarding", "billing", "renewal")
+NEW_ACCOUNT_DAYS = 90
+
+
+def fitted_measures(data, *, as_of, horizon_days: int = 90) -> pd.DataFrame:
+    """Raw values of the fitted health score's measures, per account paying on ``as_of``, from data up to it.
+
+    The five measures of :func:`health_measures` (``usage, satisfaction,
+    support, onboarding, billing``, same definitions) and two more:
+
+    - ``usage_trend``: events (quantity summed) in the last 30 days / events
+      per 30 days in the 150 days before them; missing for accounts under 60
+      days old (no earlier usage to compare with);
+    - ``renewal``: months of contract that come up for renewal in
+      ``(as_of, as_of + horizon_days]``
+      (:func:`csm_kit.models.risk_features.renewal_schedule`): 0 for an annual
+      account mid-term (it cannot leave in the horizon), 2 or 3 for a monthly
+      one over 90 days, 12 for an annual one renewing inside the window.
+
+    New accounts are not judged on what they had no time to do: ``usage`` is
+    missing for an account paying for under 30 days and ``onboarding`` for one
+    under 90 days (the window for the required milestones), so the score rests
+    on the other measures and its coverage says so.
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id`` (sorted); the columns of :data:`FITTED_MEASURES`, plus ``tenure_days``.
+
+    Examples
+    --------
+    >>> from csm_kit import simulate
+    >>> m = fitted_measures(simulate(n_customers=100, months=12, seed=3), as_of="2024-08-31")
+    >>> list(m.columns)
+    ['usage', 'usage_trend', 'satisfaction', 'support', 'onboarding', 'billing', 'renewal', 'tenure_days']
+    """
+    from ..models.risk_features import known_at, snapshot_features
+
+    day = _day(as_of)
+    known = known_at(data, day)
+    f = snapshot_features(known, day, horizon_days=horizon_days)
+    base = health_measures(known, as_of=day, accounts=f.index)
+    out = base.reindex(f.index)
+    tenure = f["tenure_days"].to_numpy()
+    out.loc[tenure < 30, "usage"] = np.nan
+    out.loc[tenure < NEW_ACCOUNT_DAYS, "onboarding"] = np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        trend = f["usage_30"] / f["usage_base"]
+    out.insert(1, "usage_trend", trend.where(f["usage_base"] > 0).where(tenure >= 60).to_numpy())
+    if data.usage_events is None:
+        out["usage_trend"] = np.nan
+    out["renewal"] = f["exposure_months"].to_numpy()
+    out["tenure_days"] = tenure
+    return out[list(FITTED_MEASURES) + ["tenure_days"]]

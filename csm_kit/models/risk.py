@@ -57,6 +57,10 @@ MIN_PUSH = np.log(1.1)  # a driver is named when it raises the odds of churning 
 MAX_SEGMENTS = 12
 
 
+class NotEnoughHistoryError(ValueError):
+    """The data holds too little history before ``as_of`` to learn from (no labelled snapshot with churn)."""
+
+
 def roc_auc(churned, risk) -> float:
     """``P(a churner's risk > a stayer's risk)``, ties counting half (the ROC AUC); NaN without both kinds.
 
@@ -280,7 +284,7 @@ class ChurnRisk:
             labels.append(churned_within(known, t, horizon, f.index).to_numpy())
         y = np.concatenate(labels) if labels else np.zeros(0, dtype=bool)
         if not len(y) or y.all() or not y.any():
-            raise ValueError(f"ChurnRisk.fit: too little history before {day.date()} to learn from: it needs a "
+            raise NotEnoughHistoryError(f"ChurnRisk.fit: too little history before {day.date()} to learn from: it needs a "
                              f"month end at least {horizon} days before as_of with both churners and stayers "
                              f"in the {horizon} days after it (found {len(ends)} month ends, "
                              f"{int(y.sum())} churned of {len(y)}).")
@@ -504,3 +508,18 @@ def risk_backtest(data, *, as_of, horizon_days: int = 90, data_end=None, **engin
     return RiskBacktest(as_of=day, horizon_days=horizon, horizon_end=horizon_end, predictions=pred,
                         predicted=float(p.sum()), observed=int(y.sum()), auc=roc_auc(y, p),
                         calibration=calibration_table(p, y), model=model)
+
+
+def logistic_weights(points: np.ndarray, churned: np.ndarray, penalty: float = 1.0) -> np.ndarray:
+    """Health-measure weights from the engine's logistic fit: ``-coefficient`` per unit of points (0-1 scale).
+
+    Missing points are filled with the measure's mean (the renormalised score
+    leaves them out; the fill keeps the other coefficients unbiased). The fit is
+    on the raw 0-1 points (not standardised), so a coefficient is the change in
+    log-odds from red (0) to green (1).
+    """
+    filled = np.where(np.isnan(points), np.nanmean(np.where(np.isnan(points), np.nan, points), axis=0), points)
+    filled = np.nan_to_num(filled, nan=0.5)
+    centred = filled - filled.mean(axis=0)
+    _, b = _fit_logistic(centred, np.asarray(churned, dtype=bool), penalty)
+    return np.maximum(-b, 0.0)

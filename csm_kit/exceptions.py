@@ -14,16 +14,21 @@ class DataValidationError(CsmKitError, ValueError):
     spreadsheet shows (header = row 1, first record = row 2; a quoted line
     break inside a cell does not start a new row); 1-based row positions for
     Parquet, databases and DataFrames.
-    The same facts are attributes, for programs.
+    The same facts are attributes, for programs. When the data came through
+    a mapping (:mod:`csm_kit.io.mapping`), ``source`` names the user's own
+    file and column, and the rows show the file's own column names and values.
     """
 
-    def __init__(self, table: str, column: str | None, rule: str, rows=None, detail: str = ""):
+    def __init__(self, table: str, column: str | None, rule: str, rows=None, detail: str = "", source: str = ""):
         self.table = table
         self.column = column
         self.rule = rule
         self.rows = rows  # a small DataFrame of offending rows, indexed by row number, or None
         self.detail = detail
+        self.source = source  # with a mapping: the user's file and column ("accounts.csv, column 'Created'")
         where = f"{table}.{column}" if column else table
+        if source:
+            where += f" ({source})"
         msg = f"{where}: {rule}"
         if detail:
             msg += f" ({detail})"

@@ -20,7 +20,10 @@ are kept, after the contract's columns (as text when read from CSV).
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import inspect
+import io
 import warnings as _warnings
 from pathlib import Path
 
@@ -33,47 +36,82 @@ import pyarrow.parquet as pq
 from ..contract import TABLES
 from ..dataset import Dataset
 from ..exceptions import DataValidationError, DataValidationWarning, MissingTableError
+from .mapping import (DEFAULT_FILE, FileOptions, Mapping, MappingError, apply_mapping, mapping_key, read_mapping,
+                      translate_error)
 from .validation import (DataValidationErrors, check_references, check_rules, collected, type_table,
                          unknown_columns)
 
 DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Every column as text (empty cells as None), so parsing failures can be located."""
+def _read_csv(path: Path, options: FileOptions = DEFAULT_FILE) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every column as text (empty cells as None), and each record's row number as a spreadsheet shows it.
+
+    The bytes are read once; Arrow parses them from memory. Arrow skips
+    blank lines, which a spreadsheet shows as empty rows: when a file holds
+    one (``\n\n``, rare), the rows are renumbered from a second, exact
+    pass with Python's CSV reader, so a message after a blank line names the
+    row the user sees. A cell longer than Arrow's 1 MB read block (a long
+    comment) is read with one block for the whole file.
+    """
     if path.stat().st_size == 0:
         raise DataValidationError(path.stem, None, "the file is empty", detail=str(path))
+    data = path.read_bytes()
+    utf8 = codecs.lookup(options.encoding).name == "utf-8"
     try:
-        with path.open("rb") as fh:
-            columns = next(csv.reader([fh.readline().decode("utf-8-sig")]))
-        table = pacsv.read_csv(path, parse_options=_CSV_PARSE, convert_options=_as_text(columns))
+        header = data.split(b"\n", 1)[0].decode("utf-8-sig" if utf8 else options.encoding)
+        columns = next(csv.reader([header], delimiter=options.delimiter))
+        table = _parse_csv(data, columns, options)
     except UnicodeDecodeError as exc:
-        _not_utf8(path, exc)
+        _not_utf8(path, exc, data)
     except pa.ArrowInvalid as exc:
-        if "utf8" in str(exc).lower():
+        if utf8 and "utf8" in str(exc).lower():
             try:
-                path.read_bytes().decode("utf-8")
+                data.decode("utf-8")
             except UnicodeDecodeError as decode_error:
-                _not_utf8(path, decode_error)
+                _not_utf8(path, decode_error, data)
         try:
-            _locate_ragged_row(path, columns)
+            _locate_ragged_row(path, data, columns, options)
         except DataValidationError as located:
             raise located from None
         raise DataValidationError(path.stem, None, "the CSV file cannot be read", detail=str(exc)) from exc
-    return table.to_pandas()
+    frame = table.to_pandas()
+    rows = _row_numbers(len(frame), "csv")
+    if b"\n\n" in data or b"\n\r\n" in data:
+        rows = _rows_around_blank_lines(data, options, len(frame), rows)
+    return frame, rows
 
 
-# Cells may hold quoted line breaks (comments); the writer produces them.
-_CSV_PARSE = pacsv.ParseOptions(newlines_in_values=True)
+def _parse_csv(data: bytes, columns, options: FileOptions) -> pa.Table:
+    read = pacsv.ReadOptions(encoding=options.encoding)
+    parse = pacsv.ParseOptions(newlines_in_values=True, delimiter=options.delimiter)
+    convert = _as_text(columns, options.na_values)
+    try:
+        return pacsv.read_csv(pa.BufferReader(data), read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        if "straddling" not in str(exc):
+            raise
+    # A cell longer than the read block (1 MB): one block holds the whole file.
+    read = pacsv.ReadOptions(encoding=options.encoding, block_size=min(len(data) + 1, 2**31 - 1))
+    return pacsv.read_csv(pa.BufferReader(data), read_options=read, parse_options=parse, convert_options=convert)
 
 
-def _as_text(columns) -> pacsv.ConvertOptions:
-    # Only an empty cell is missing: "NA" or "null" may be a real region or comment.
-    return pacsv.ConvertOptions(column_types={c: pa.string() for c in columns}, null_values=[""],
+def _as_text(columns, na_values=()) -> pacsv.ConvertOptions:
+    # Only an empty cell is missing: "NA" or "null" may be a real region or comment (unless a mapping says so).
+    return pacsv.ConvertOptions(column_types={c: pa.string() for c in columns}, null_values=["", *na_values],
                                 strings_can_be_null=True, quoted_strings_can_be_null=True)
 
 
-def _locate_ragged_row(path: Path, columns) -> None:
+def _rows_around_blank_lines(data: bytes, options: FileOptions, n: int, rows: np.ndarray) -> np.ndarray:
+    """Spreadsheet row numbers of the records when blank lines sit between them (header = 1)."""
+    text = data.decode("utf-8-sig" if codecs.lookup(options.encoding).name == "utf-8" else options.encoding)
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=options.delimiter)
+    numbers = np.array([i + 1 for i, record in enumerate(records) if record and i > 0])
+    # Only if Python's reader sees the records Arrow read; otherwise keep the plain numbering.
+    return numbers if len(numbers) == n else rows
+
+
+def _locate_ragged_row(path: Path, data: bytes, columns, options: FileOptions) -> None:
     """Raise naming the first row whose number of cells differs from the header's.
 
     Only on the failure path: Arrow knows row numbers when it reads with one
@@ -86,8 +124,12 @@ def _locate_ragged_row(path: Path, columns) -> None:
         return "error"
 
     try:
-        pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=False), convert_options=_as_text(columns),
-                       parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=remember))
+        pacsv.read_csv(pa.BufferReader(data),
+                       read_options=pacsv.ReadOptions(use_threads=False, encoding=options.encoding,
+                                                      block_size=min(len(data) + 1, 2**31 - 1)),
+                       convert_options=_as_text(columns, options.na_values),
+                       parse_options=pacsv.ParseOptions(newlines_in_values=True, delimiter=options.delimiter,
+                                                        invalid_row_handler=remember))
     except pa.ArrowInvalid:
         pass
     if ragged and ragged[0].number is not None:
@@ -97,11 +139,11 @@ def _locate_ragged_row(path: Path, columns) -> None:
                                   detail=f"the header has {row.expected_columns}; quote cells that hold commas")
 
 
-def _not_utf8(path: Path, exc: UnicodeDecodeError):
-    data = path.read_bytes()
+def _not_utf8(path: Path, exc: UnicodeDecodeError, data: bytes):
     line = data[: exc.start].count(b"\n") + 1
     raise DataValidationError(path.stem, None, "text is not UTF-8",
-                              detail=f"first bad byte on line {line} of {path.name}; save the file as UTF-8") from None
+                              detail=f"first bad byte on line {line} of {path.name}; save the file as UTF-8, "
+                                     "or give its encoding in a mapping (encoding: latin-1)") from None
 
 
 def _row_numbers(n: int, kind: str) -> np.ndarray:
@@ -118,24 +160,43 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataValidationError(path.stem, None, "the Parquet file cannot be read", detail=str(exc)) from exc
 
 
-def _folder_frames(folder: Path, tables, errors) -> tuple[dict, dict, list[str]]:
+def _folder_frames(folder: Path, tables, errors, mapping: Mapping | None = None) -> tuple[dict, dict, list[str]]:
+    """Frames of the wanted tables in ``folder``; ``kinds`` holds each one's row numbers when read from CSV."""
     frames, kinds, notes = {}, {}, []
-    known = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")}
+    known = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"snapshot.json"}  # snapshot_import.MARKER
+    mapped = {t.file for t in mapping.tables.values() if t.file} if mapping is not None else set()
     for path in sorted(folder.iterdir()):
         # A README and hidden files (.DS_Store, .gitkeep) are expected company for data.
         documentation = path.name.startswith(".") or path.stem.upper() == "README"
-        if path.is_file() and path.name not in known and not documentation:
+        if path.is_file() and path.name not in known and path.name not in mapped and not documentation:
             notes.append(f"{path.name}: not a table of the contract, ignored")
     for name in tables:
-        csv, parquet = folder / f"{name}.csv", folder / f"{name}.parquet"
+        table_mapping = mapping.get(name) if mapping is not None else None
+        options = mapping.options(name) if mapping is not None else DEFAULT_FILE
         with collected(errors):
+            if table_mapping is not None and table_mapping.file is not None:
+                path = folder / table_mapping.file
+                if not path.is_file():
+                    raise DataValidationError(name, None, "the file named in the mapping is not there",
+                                              detail=f"{table_mapping.file} not found in {folder}",
+                                              source=mapping.origin)
+                if path.suffix.lower() == ".parquet":
+                    frames[name], kinds[name] = _read_parquet(path), "parquet"
+                else:
+                    frames[name], kinds[name] = _read_csv(path, options)
+                continue
+            csv, parquet = folder / f"{name}.csv", folder / f"{name}.parquet"
             if csv.exists() and parquet.exists():
                 raise DataValidationError(name, None, "two files for one table",
                                           detail=f"both {csv.name} and {parquet.name} in {folder}; keep one")
             if csv.exists():
-                frames[name], kinds[name] = _read_csv(csv), "csv"
+                frames[name], kinds[name] = _read_csv(csv, options)
             elif parquet.exists():
                 frames[name], kinds[name] = _read_parquet(parquet), "parquet"
+            elif table_mapping is not None:
+                raise DataValidationError(name, None, "the mapping describes a table the source does not have",
+                                          detail=f"no {csv.name} or {parquet.name} in {folder}; give its file: "
+                                                 "in the mapping, or drop the section", source=mapping.origin)
     return frames, kinds, notes
 
 
@@ -177,8 +238,13 @@ def _frames_from_dict(source: dict, wanted) -> tuple[dict, dict, list[str]]:
     return frames, {k: "frame" for k in frames}, notes
 
 
-def _read_source(source, wanted, errors) -> tuple[dict, dict, list[str], str]:
+def _read_source(source, wanted, errors, mapping: Mapping | None = None) -> tuple[dict, dict, list[str], str]:
     """The raw frames of the wanted tables, how each was read, notes, and a label for the source."""
+    if mapping is not None and not (isinstance(source, (str, Path)) and Path(source).is_dir()):
+        with_file = [t.table for t in mapping.tables.values() if t.file is not None]
+        if with_file:
+            raise MappingError(f"{mapping.origin}: {with_file[0]}.file: files are named only for a folder "
+                               "source; a database or a dict holds tables by their contract names")
     if isinstance(source, dict):
         return (*_frames_from_dict(source, wanted), "memory")
     text = str(source)
@@ -188,13 +254,52 @@ def _read_source(source, wanted, errors) -> tuple[dict, dict, list[str], str]:
     if not path.exists():
         raise FileNotFoundError(f"No data at {path} (expected a folder of CSV/Parquet files or a DuckDB file).")
     if path.is_dir():
-        return (*_folder_frames(path, wanted, errors), str(path))
+        return (*_folder_frames(path, wanted, errors, mapping), str(path))
     if path.suffix in DUCKDB_SUFFIXES:
         return (*_duckdb_frames(path, wanted), str(path))
     raise ValueError(f"{path}: not a folder or a DuckDB file ({', '.join(DUCKDB_SUFFIXES)}).")
 
 
-def load_dataset(source, *, tables=None, strict: bool = True) -> Dataset:
+def _file_name(source, name: str, kind, mapping: Mapping | None) -> str:
+    """The user's name for where a table came from: its file, or the table's name in a database."""
+    table_mapping = mapping.get(name) if mapping is not None else None
+    if table_mapping is not None and table_mapping.file is not None:
+        return table_mapping.file
+    if isinstance(kind, np.ndarray) or kind == "parquet":
+        return f"{name}.{'parquet' if kind == 'parquet' else 'csv'}"
+    return name
+
+
+def _runner_snapshot(source, mapping: Mapping | None):
+    """The report runner's validated copy of this source (and mapping), or None."""
+    from ..report.snapshot import read_snapshot
+
+    if mapping is None:
+        return read_snapshot(source)
+    # Loaded through a mapping, the data is only the runner's copy if the runner used the same mapping
+    # and the files it names are unchanged: the key says both (mapping_key). A snapshot reader that
+    # does not know mappings is never asked.
+    if "mapping" not in inspect.signature(read_snapshot).parameters:
+        return None
+    folder = source if isinstance(source, (str, Path)) and Path(source).is_dir() else None
+    return read_snapshot(source, mapping=mapping_key(mapping, folder))
+
+
+def _missing_markers(raw: pd.DataFrame, na_values) -> pd.DataFrame:
+    out = raw.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].where(~out[c].isin(list(na_values)), None)
+    return out
+
+
+def _in_user_terms(err: DataValidationError, mapping, files, originals, rows) -> DataValidationError:
+    if mapping is None or err.table not in originals:
+        return err
+    return translate_error(err, mapping.get(err.table), files[err.table], originals[err.table], rows[err.table])
+
+
+def load_dataset(source, *, tables=None, strict: bool = True, mapping=None) -> Dataset:
     """Read, type and validate a data set.
 
     Every table is typed as the contract says and checked against its rules
@@ -219,6 +324,11 @@ def load_dataset(source, *, tables=None, strict: bool = True) -> Dataset:
         all (its ``errors`` attribute), to fix a new data source in one
         pass. Broken data never loads in either mode; there is no mode that
         turns a broken rule into a warning.
+    mapping : str, Path or dict, optional
+        A mapping file (YAML) or dict saying which file holds each table and
+        how its columns, values and date formats translate into the
+        contract's (:mod:`csm_kit.io.mapping`). Errors then name the user's
+        own file, column and rows.
 
     Returns
     -------
@@ -233,6 +343,8 @@ def load_dataset(source, *, tables=None, strict: bool = True) -> Dataset:
         A broken rule, with table, column, rule and offending rows.
     MissingTableError
         The source holds no contract table at all.
+    MappingError
+        The mapping names an unknown table, key or column.
     FileNotFoundError
         The source does not exist.
     ValueError
@@ -254,10 +366,9 @@ def load_dataset(source, *, tables=None, strict: bool = True) -> Dataset:
     1            c1
     2            c1
     """
+    mapping = read_mapping(mapping) if mapping is not None else None
     if tables is None:  # inside a report run: the runner's already validated copy of this very source
-        from ..report.snapshot import read_snapshot
-
-        snapshot = read_snapshot(source)
+        snapshot = _runner_snapshot(source, mapping)
         if snapshot is not None:
             return snapshot
     wanted = list(tables) if tables is not None else list(TABLES)
@@ -265,22 +376,39 @@ def load_dataset(source, *, tables=None, strict: bool = True) -> Dataset:
     if unknown:
         raise ValueError(f"Unknown table(s) {unknown}; the contract has {list(TABLES)}.")
     errors = None if strict else []
-    frames, kinds, notes, label = _read_source(source, wanted, errors)
+    frames, kinds, notes, label = _read_source(source, wanted, errors, mapping)
     if not frames and not errors:
         raise MissingTableError(f"No contract table in {label}: expected tables (or files <table>.csv / "
                                 f"<table>.parquet) named {', '.join(wanted)}.")
 
-    typed, rows = {}, {}
+    typed, rows, originals, files = {}, {}, {}, {}
     warnings = list(notes)
-    for name, raw in frames.items():
-        rows[name] = _row_numbers(len(raw), kinds[name])
-        with collected(errors):
-            typed[name] = type_table(TABLES[name], raw, rows[name], errors, notes=warnings)
-            warnings += unknown_columns(TABLES[name], list(raw.columns))
-            warnings += check_rules(TABLES[name], typed[name], raw, rows[name], errors)
-    warnings += check_references(typed, frames, rows, errors)
+    try:
+        for name in list(frames):
+            raw = frames[name]
+            rows[name] = kinds[name] if isinstance(kinds[name], np.ndarray) else _row_numbers(len(raw), kinds[name])
+            table_mapping = mapping.get(name) if mapping is not None else None
+            with collected(errors):
+                if table_mapping is not None:
+                    originals[name], files[name] = raw, _file_name(source, name, kinds[name], mapping)
+                    try:
+                        raw = frames[name] = apply_mapping(table_mapping, raw, rows[name], files[name], warnings)
+                    except DataValidationError:
+                        del frames[name]
+                        raise
+                elif mapping is not None and mapping.default_options.na_values and kinds[name] != "csv":
+                    raw = frames[name] = _missing_markers(raw, mapping.default_options.na_values)
+                typed[name] = type_table(TABLES[name], raw, rows[name], errors, notes=warnings)
+                warnings += unknown_columns(TABLES[name], list(raw.columns))
+                warnings += check_rules(TABLES[name], typed[name], raw, rows[name], errors)
+        warnings += check_references(typed, frames, rows, errors)
+    except DataValidationError as exc:  # strict: the first broken rule, in the user's terms
+        raise _in_user_terms(exc, mapping, files, originals, rows) from None
     if errors:
+        errors = [_in_user_terms(e, mapping, files, originals, rows) for e in errors]
         raise errors[0] if len(errors) == 1 else DataValidationErrors(errors)
     for w in warnings:
         _warnings.warn(w, DataValidationWarning, stacklevel=2)
-    return Dataset(**typed, source=label, warnings=tuple(warnings))
+    from .snapshot_import import apply_snapshot_marker  # a folder with snapshot.json is a snapshot data set
+
+    return apply_snapshot_marker(Dataset(**typed, source=label, warnings=tuple(warnings)), source)

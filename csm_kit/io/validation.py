@@ -47,7 +47,8 @@ class DataValidationErrors(DataValidationError):
     def __init__(self, errors: list[DataValidationError]):
         self.errors = tuple(errors)
         first = errors[0]
-        super().__init__(first.table, first.column, first.rule, rows=first.rows, detail=first.detail)
+        super().__init__(first.table, first.column, first.rule, rows=first.rows, detail=first.detail,
+                         source=first.source)
         self.args = (f"{len(errors)} broken rules:\n\n" + "\n\n".join(str(e) for e in errors),)
 
 

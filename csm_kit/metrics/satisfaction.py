@@ -25,9 +25,10 @@ from ..contract import SURVEY_SCALES
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import months as month_range, to_month
 from .coverage import check_months
-from .intervals import _check_confidence, mean_interval, nps_interval, wilson_interval
+from .intervals import ChangeTest, _check_confidence, mean_interval, nps_change, nps_interval, wilson_interval
 
-__all__ = ["NPSResult", "CSATResult", "CESResult", "nps", "csat", "ces", "survey_summary", "nps_category"]
+__all__ = ["NPSResult", "CSATResult", "CESResult", "nps", "csat", "ces", "survey_summary", "nps_category",
+           "NPSWaves", "nps_waves"]
 
 NPS_SCALE = (0, 10)
 CES_SCALES = {"2.0": (1, 7), "original": (1, 5)}
@@ -710,3 +711,112 @@ def survey_summary(data, survey: str = "nps", *, end, start=None, by=("touchpoin
         convention += " (on each row's own scale: scale_min-scale_max)"
     out.attrs["convention"] = convention
     return out
+
+
+# -- survey waves -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NPSWaves:
+    """The NPS survey waves up to a month: the latest, the one before it, and the change between them.
+
+    A *wave* is a calendar month with at least one answer at the touchpoint
+    (relationship NPS is asked in waves, not every month). ``previous`` is the
+    previous **distinct** wave, so a month without a new wave never compares a
+    wave with itself.
+
+    Attributes
+    ----------
+    month : Period
+        The reporting month.
+    touchpoint : str
+    waves : DataFrame
+        Every wave up to ``month``: the :func:`survey_summary` rows with ``n > 0``.
+    latest, previous : Series or None
+        The latest wave up to ``month`` and the distinct wave before it.
+    change : ChangeTest or None
+        ``latest - previous`` with its interval (:func:`~csm_kit.metrics.intervals.nps_change`).
+    reason : str
+        Why ``latest`` is None ("" otherwise).
+    """
+
+    month: pd.Period
+    touchpoint: str
+    waves: pd.DataFrame
+    latest: pd.Series | None
+    previous: pd.Series | None
+    change: ChangeTest | None
+    reason: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Whether there is a wave to report."""
+        return self.latest is not None
+
+    @property
+    def new_this_month(self) -> bool:
+        """Whether the latest wave is the reporting month's (else the page repeats an older wave)."""
+        return self.latest is not None and self.latest["month"] == self.month
+
+
+def nps_waves(data, *, month, touchpoint: str = "relationship", confidence: float = 0.95) -> NPSWaves:
+    """The latest NPS wave up to ``month`` and the previous distinct wave: one definition for page and scorecard.
+
+    Waves are the months with answers in :func:`survey_summary` (``survey="nps"``,
+    the given touchpoint, every month of the data up to ``month``). ``latest``
+    is the last of them, ``previous`` the one before it (never the same wave),
+    ``change`` the difference with its adjusted-Wald interval.
+
+    Parameters
+    ----------
+    data : Dataset
+        Needs ``surveys``.
+    month : str or Period
+        The reporting month.
+    touchpoint : str, default "relationship"
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    NPSWaves
+        With ``reason`` filled (and ``latest`` None) when the data has no
+        surveys, no answer at the touchpoint up to ``month``, or ``month`` is
+        after the data.
+
+    Examples
+    --------
+    Waves in January (+33.3) and April (-100); the June report compares April with January:
+
+    >>> from csm_kit import Dataset
+    >>> surveys = pd.DataFrame({"response_id": ["r1", "r2", "r3", "r4", "r5"], "customer_id": list("abcab"),
+    ...     "survey": ["nps"] * 4 + ["csat"], "score": [10.0, 9.0, 3.0, 6.0, 5.0],
+    ...     "touchpoint": ["relationship"] * 4 + ["support"],
+    ...     "responded_at": pd.to_datetime(["2026-01-05", "2026-01-20", "2026-01-31", "2026-04-02", "2026-06-30"])})
+    >>> w = nps_waves(Dataset(surveys=surveys), month="2026-06")
+    >>> str(w.latest["month"]), float(w.latest["score"]), str(w.previous["month"]), round(w.change.change, 1)
+    ('2026-04', -100.0, '2026-01', -133.3)
+    >>> w.new_this_month
+    False
+    """
+    from .results import survey_reason
+
+    month = to_month(month)
+    empty = pd.DataFrame()
+    reason = survey_reason(data, month)
+    if reason is None and not (data.surveys["touchpoint"] == touchpoint).any():
+        reason = f"No {touchpoint} NPS answers in this data set."
+    if reason is None:
+        answered = data.surveys[(data.surveys["survey"] == "nps") & (data.surveys["touchpoint"] == touchpoint)]
+        if answered.empty or answered["responded_at"].min().to_period("M") > month:
+            reason = f"No {touchpoint} NPS answers up to {month}."
+    if reason:
+        return NPSWaves(month, touchpoint, empty, None, None, None, reason)
+    summary = survey_summary(data, "nps", end=month, touchpoint=touchpoint, confidence=confidence)
+    waves = summary[summary["n"] > 0].reset_index(drop=True)
+    latest = waves.iloc[-1]
+    previous = waves.iloc[-2] if len(waves) >= 2 else None
+    change = None
+    if previous is not None:
+        counts = ["promoters", "passives", "detractors"]
+        change = nps_change(tuple(int(previous[c]) for c in counts), tuple(int(latest[c]) for c in counts),
+                            confidence=confidence)
+    return NPSWaves(month, touchpoint, waves, latest, previous, change, "")

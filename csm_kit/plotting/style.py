@@ -94,3 +94,70 @@ def log_count_axis(ax, axis: str = "y"):
     target.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     target.set_minor_formatter(mticker.NullFormatter())
     return ax
+
+
+def axes(ax=None, figsize=None):
+    """``ax``, or the axes of a new figure (of ``figsize``, default the style's size) when None.
+
+    >>> import matplotlib.pyplot as plt
+    >>> a = axes(figsize=(4, 2))
+    >>> tuple(a.figure.get_size_inches())
+    (4.0, 2.0)
+    >>> plt.close(a.figure)
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax
+    return plt.subplots(figsize=figsize)[1]
+
+
+def not_available(reason: str, ax=None, title: str = ""):
+    """A chart that says why it could not be drawn (one short panel, no axes), and return its ``ax``.
+
+    Plot functions call this when their result is unavailable, so a notebook
+    never needs an ``if`` around a chart.
+
+    >>> import matplotlib.pyplot as plt
+    >>> a = not_available("No subscriptions: no churn to chart.")
+    >>> a.texts[0].get_text()
+    'No subscriptions: no churn to chart.'
+    >>> plt.close(a.figure)
+    """
+    import textwrap
+
+    ax = axes(ax, figsize=(9, 1.2))
+    ax.set_axis_off()
+    ax.text(0.0, 0.5, textwrap.fill(reason, 110), transform=ax.transAxes, ha="left", va="center",
+            fontsize=10, color="#555555")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def percent_axis(ax, axis: str = "y", decimals: int = 0):
+    """Label an axis holding fractions as percentages (0.25 -> ``25%``), and return ``ax``.
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig, a = plt.subplots()
+    >>> percent_axis(a) is a
+    True
+    >>> plt.close(fig)
+    """
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(mticker.PercentFormatter(xmax=1.0, decimals=decimals))
+    return ax
+
+
+def money_axis(ax, axis: str = "y", symbol: str = "$"):
+    """Label an axis in whole currency units with thousands separators (``$12,500``), and return ``ax``.
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig, a = plt.subplots()
+    >>> money_axis(a) is a
+    True
+    >>> plt.close(fig)
+    """
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(mticker.StrMethodFormatter(symbol + "{x:,.0f}"))
+    return ax

@@ -1,4 +1,4 @@
-"""The `csm-kit` command: `report` and `simulate`.
+"""The `csm-kit` command: `report`, `simulate` and `kpis`.
 
 Exit codes: 0 success, 1 the work failed (bad data, a failing notebook; the
 message says which), 2 the command line was wrong.
@@ -66,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--truth", default=None, metavar="FILE",
                      help="also write the hidden account traits (true monthly churn hazard...) to this CSV "
                           "file, outside --out, for checking models")
+
+    kpis = sub.add_parser("kpis", help="write the monthly KPI table (and feature adoption) to CSV or Parquet")
+    kpis.add_argument("--data", required=True, help="data folder, DuckDB file or SQLAlchemy URL")
+    kpis.add_argument("--start", required=True, help="first month YYYY-MM")
+    kpis.add_argument("--end", required=True, help="last month YYYY-MM")
+    kpis.add_argument("--out", required=True, help="output file, .csv or .parquet; adoption goes to <stem>_adoption<ext>")
+    kpis.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb", help="where the queries run (default duckdb)")
+    kpis.add_argument("--mapping", default=None, metavar="FILE", help="mapping file for the data's own names")
     return parser
 
 
@@ -79,7 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
-        if args.command == "report":
+        if args.command == "kpis":
+            from .engine.export import write_kpis
+
+            monthly, adoption = write_kpis(args.data, start=args.start, end=args.end, out=args.out,
+                                           engine=args.engine, mapping=args.mapping)
+            print(f"KPIs written: {monthly} and {adoption}")
+        elif args.command == "report":
             from .report import run_report
 
             folder = run_report(args.month, data=args.data, out=args.out, segment=args.segment,

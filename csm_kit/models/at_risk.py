@@ -61,9 +61,19 @@ def _restricted_mean(drivers: ChurnDrivers, alive: pd.DataFrame, horizon: float)
     return np.minimum(first, horizon) + (length * p).sum(axis=1)
 
 
-def at_risk(drivers: ChurnDrivers, table: pd.DataFrame, horizon_days: int = 90, *, lifetime_months: int = 24,
-            top: int = 3, sort_by: str = "mrr_at_risk") -> pd.DataFrame:
+def at_risk(drivers, table=None, horizon_days: int = 90, *, as_of=None, lifetime_months: int = 24,
+            top: int = 3, sort_by: str = "mrr_at_risk", model=None) -> pd.DataFrame:
     """Every active customer's probability of churning in the next ``horizon_days``, its MRR at risk and why.
+
+    Two ways to call it:
+
+    - ``at_risk(ds, as_of=..., horizon_days=90)``: from the churn-risk engine
+      (:class:`~csm_kit.models.ChurnRisk`, fitted on the history before
+      ``as_of`` unless a fitted ``model`` is given), the one the health bands
+      and CLV read. Renewal-aware: an annual account mid-term has almost no
+      90-day risk. See :func:`at_risk_from_engine` for the columns.
+    - ``at_risk(drivers, table, horizon_days)``: from a fitted Cox model
+      (:class:`ChurnDrivers`) and a survival table, as below.
 
     For each customer paying on ``as_of`` (a censored row of ``table``,
     which should be built with ``covariates_at=as_of`` so the covariates are
@@ -119,6 +129,14 @@ def at_risk(drivers: ChurnDrivers, table: pd.DataFrame, horizon_days: int = 90, 
     >>> len(r) == int((~now["churned"]).sum()), bool(r["mrr_at_risk"].is_monotonic_decreasing)
     (True, True)
     """
+    if not isinstance(drivers, ChurnDrivers):
+        if table is not None:
+            raise TypeError("at_risk(ds, as_of=...) takes the Dataset only; a survival table goes with a fitted "
+                            "ChurnDrivers: at_risk(drivers, table).")
+        return at_risk_from_engine(drivers, as_of=as_of, horizon_days=horizon_days, lifetime_months=lifetime_months,
+                                   top=top, sort_by=sort_by, model=model)
+    if table is None:
+        raise TypeError("at_risk(drivers, table): the survival table to score is missing.")
     drivers._check_fitted()
     check_table(table, ("customer_id", "tenure", "churned"), who="at_risk: the survival table")
     if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
@@ -179,4 +197,74 @@ def at_risk(drivers: ChurnDrivers, table: pd.DataFrame, horizon_days: int = 90, 
     out = out.sort_values(sort_by, ascending=False, kind="mergesort", ignore_index=True)
     out.attrs.update({"horizon_days": int(horizon_days), "lifetime_months": int(lifetime_months),
                       "as_of": table.attrs.get("as_of")})
+    return out
+
+
+def at_risk_from_engine(data, *, as_of, horizon_days: int = 90, lifetime_months: int = 24, top: int = 3,
+                        sort_by: str = "mrr_at_risk", model=None) -> pd.DataFrame:
+    """The at-risk list from the churn-risk engine: every account paying on ``as_of``, riskiest MRR first.
+
+    ``p_churn``, ``mrr_at_risk = mrr x p_churn``, ``monthly_hazard``,
+    ``next_renewal``, ``status`` and the drivers come from
+    :meth:`ChurnRisk.predict`; with the columns of the Cox-based list kept:
+
+    - ``tenure_months = tenure_days / 30.44``;
+    - ``expected_months``: expected months still paying over the next
+      ``lifetime_months`` at the account's monthly hazard ``h``:
+      ``integral_0^L (1 - h)^u du = (1 - (1 - h)^L) / -log(1 - h)`` (``L`` when ``h = 0``);
+    - ``risk_multiplier = p_churn / mean p_churn`` (1 = an average account);
+    - ``drivers`` (= ``top_drivers``) and ``driver_1..top``.
+
+    Parameters
+    ----------
+    data : Dataset
+    as_of : date
+    horizon_days : int, default 90
+    lifetime_months : int, default 24
+    top : int, default 3
+    sort_by : {"mrr_at_risk", "p_churn", "expected_months"}
+    model : ChurnRisk, optional
+        A fitted engine (its ``horizon_days`` must match); default: one fitted on the data before ``as_of``.
+
+    Examples
+    --------
+    >>> import csm_kit
+    >>> ds = csm_kit.simulate(n_customers=400, months=24, seed=5)
+    >>> r = at_risk(ds, as_of="2025-10-31")
+    >>> bool(r["mrr_at_risk"].is_monotonic_decreasing), bool((r["expected_months"] <= 24).all())
+    (True, True)
+    """
+    from ..periods import as_of_day
+    from .risk import ChurnRisk
+
+    if as_of is None:
+        raise ValueError("at_risk(ds, as_of=...): as_of is required (the day the accounts are scored).")
+    if not (isinstance(lifetime_months, (int, np.integer)) and lifetime_months >= 1):
+        raise ValueError(f"lifetime_months must be a whole number >= 1, not {lifetime_months!r}.")
+    if sort_by not in ("mrr_at_risk", "p_churn", "expected_months"):
+        raise ValueError(f"sort_by must be 'mrr_at_risk', 'p_churn' or 'expected_months', not {sort_by!r}.")
+    day = as_of_day(as_of)
+    if model is None:
+        model = ChurnRisk(horizon_days=horizon_days, top=top).fit(data, as_of=day)
+    elif model.horizon_days != horizon_days:
+        raise ValueError(f"at_risk: the model's horizon is {model.horizon_days} days, not {horizon_days}.")
+    pred = model.predict(data, as_of=day)
+    if pred.empty:
+        raise ValueError(f"at_risk: no account is paying on {day.date()}.")
+    h = pred["monthly_hazard"].to_numpy(dtype=float)
+    L = float(lifetime_months)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(h > 0, (1 - (1 - h) ** L) / -np.log1p(-np.minimum(h, 1 - 1e-12)), L)
+    out = pred.copy()
+    out.insert(out.columns.get_loc("p_churn"), "tenure_months", out["tenure_days"] / DAYS_PER_MONTH)
+    out["expected_months"] = expected
+    mean_p = np.nanmean(out["p_churn"]) if out["p_churn"].notna().any() else np.nan
+    out["risk_multiplier"] = out["p_churn"] / mean_p if mean_p > 0 else np.nan
+    out["drivers"] = out["top_drivers"]
+    parts = out["top_drivers"].str.split("; ")
+    for j in range(int(top)):
+        out[f"driver_{j + 1}"] = [p[j] if isinstance(p, list) and len(p) > j and p[j] else "" for p in parts]
+    out = out.sort_values([sort_by, "p_churn"], ascending=False, kind="mergesort", na_position="last",
+                          ignore_index=True)
+    out.attrs.update({"horizon_days": int(horizon_days), "lifetime_months": int(lifetime_months), "as_of": day})
     return out

@@ -193,7 +193,7 @@ def test_scale_only_changes_the_unit_of_the_hazard_ratio(sample_tables):
     per_one = ChurnDrivers(covariates=["usage_share", "onboarded"], holdout=0, penalizer=0.0, scale={}).fit(train)
     assert per_tenth.params_["usage_share"] == pytest.approx(0.1 * per_one.params_["usage_share"], rel=1e-6)
     assert per_tenth.params_["onboarded"] == pytest.approx(per_one.params_["onboarded"], rel=1e-6)
-    assert per_tenth._label("usage_share") == "usage_share (per 0.1)"
+    assert per_tenth.label("usage_share") == "usage_share (per 0.1)"
 
 
 def test_fits_on_every_row_by_default_and_a_holdout_is_asked_for():

@@ -633,31 +633,15 @@ class ChurnDrivers:
 
     # -- plots ---------------------------------------------------------------------
     def plot_hazard_ratios(self, ax=None, title: str | None = None):
-        """Forest plot: hazard ratio and interval per covariate on a log axis, significant ones coloured."""
-        import matplotlib.pyplot as plt
-        import matplotlib.ticker as mticker
+        """Forest plot of the hazard ratios (see :func:`csm_kit.plotting.survival.plot_hazard_ratios`)."""
+        from ..plotting.survival import plot_hazard_ratios
 
-        from ..plotting import PALETTE
+        self._check_fitted()
+        return plot_hazard_ratios(self, ax=ax, title=title)
 
-        s = self.summary.sort_values("hazard_ratio")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.4 * len(s) + 1.5))
-        y = np.arange(len(s))
-        colours = np.where(s["significant"], np.where(s["hazard_ratio"] > 1, PALETTE[3], PALETTE[0]), PALETTE[7])
-        ax.hlines(y, s["hr_ci_low"], s["hr_ci_high"], colors=list(colours), linewidth=2)
-        ax.scatter(s["hazard_ratio"], y, c=list(colours), zorder=3, s=36)
-        ax.axvline(1.0, color="black", lw=1, ls="--")
-        ax.set_xscale("log")
-        plain = mticker.FuncFormatter(lambda v, _: f"{v:g}")  # 0.5, 1, 2 rather than 5 x 10^-1
-        ax.xaxis.set_major_formatter(plain)
-        ax.xaxis.set_minor_formatter(plain)
-        ax.set_yticks(y, [self._label(c) for c in s.index])
-        ax.set_xlabel(f"Hazard ratio (log scale; {1 - self.alpha:.0%} interval); > 1 raises churn risk")
-        ax.set_title(title or "Churn drivers (Cox proportional hazards)")
-        return ax
-
-    def _label(self, column: str) -> str:
-        """Axis label of a design column, with the unit its hazard ratio is per."""
+    def label(self, column: str) -> str:
+        """Axis label of a design column, with the unit its hazard ratio is per (``"usage_share (per 0.1)"``)."""
+        self._check_fitted()
         if column in self.logged_:
             return f"{column} (log 1+x)"
         if column in self.scale_:

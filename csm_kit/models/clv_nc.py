@@ -344,13 +344,13 @@ class BetaGeoModel(_UnitModel):
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
 
     def plot_probability_alive_matrix(self, ax=None, **kwargs):
-        """See :func:`csm_kit.models.clv_plots.plot_probability_alive_matrix`."""
-        from .clv_plots import plot_probability_alive_matrix
+        """See :func:`csm_kit.plotting.clv.plot_probability_alive_matrix`."""
+        from ..plotting.clv import plot_probability_alive_matrix
         return plot_probability_alive_matrix(self, ax=ax, **kwargs)
 
     def plot_expected_purchases_matrix(self, t: float = 1.0, ax=None, **kwargs):
-        """See :func:`csm_kit.models.clv_plots.plot_expected_purchases_matrix`."""
-        from .clv_plots import plot_expected_purchases_matrix
+        """See :func:`csm_kit.plotting.clv.plot_expected_purchases_matrix`."""
+        from ..plotting.clv import plot_expected_purchases_matrix
         return plot_expected_purchases_matrix(self, t, ax=ax, **kwargs)
 
     def __repr__(self) -> str:

@@ -204,26 +204,11 @@ class RetentionCurves:
         return self.median_lifetime_.set_index("group").join(wide).reset_index()
 
     def plot(self, ax=None, ci: bool = True, at_risk_counts: bool = True, title: str | None = None):
-        """Retention curves with confidence bands, and at-risk counts under the chart; returns the Axes."""
-        import matplotlib.pyplot as plt
-        from lifelines.plotting import add_at_risk_counts
-
-        from ..plotting import PALETTE
+        """Retention curves with bands and at-risk counts (see :func:`csm_kit.plotting.survival.plot_retention`)."""
+        from ..plotting.survival import plot_retention
 
         self._check_fitted()
-        if ax is None:
-            _, ax = plt.subplots()
-        for i, (g, kmf) in enumerate(self.fitters_.items()):
-            kmf.plot_survival_function(ax=ax, ci_show=ci, color=PALETTE[i % len(PALETTE)], label=str(g))
-        ax.set_ylim(0, 1.02)
-        ax.set_xlabel(f"Tenure ({self.unit_}s)")
-        ax.set_ylabel("Share still a customer")
-        ax.set_title(title or ("Retention (Kaplan-Meier)" + (f" by {self.by}" if self.by else "")))
-        if at_risk_counts:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # constrained layout notices the table drawn outside the axes
-                add_at_risk_counts(*self.fitters_.values(), ax=ax, rows_to_show=["At risk"])
-        return ax
+        return plot_retention(self, ax=ax, ci=ci, at_risk_counts=at_risk_counts, title=title, legend=True)
 
     def __repr__(self) -> str:
         if not hasattr(self, "fitters_"):

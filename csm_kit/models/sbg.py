@@ -133,8 +133,8 @@ class ShiftedBetaGeoModel(FittedModel):
         return float(hyp2f1(1.0, d, g + d, 1.0 / (1.0 + discount_rate)))
 
     def plot_projection(self, periods: int | None = None, ax=None, actual=None, **kwargs):
-        """Projected vs actual survivors (see :func:`csm_kit.models.clv_plots.plot_sbg_projection`)."""
-        from .clv_plots import plot_sbg_projection
+        """Projected vs actual survivors (see :func:`csm_kit.plotting.clv.plot_sbg_projection`)."""
+        from ..plotting.clv import plot_sbg_projection
         return plot_sbg_projection(self, periods=periods, ax=ax, actual=actual, **kwargs)
 
     def __repr__(self) -> str:

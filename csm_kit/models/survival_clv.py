@@ -395,8 +395,8 @@ class SurvivalCLV:
         return self.by_segment_.set_index("segment")
 
     def plot_distribution(self, ax=None, **kwargs):
-        """CLV distribution by segment (see :func:`csm_kit.models.clv_plots.plot_clv_distribution`)."""
-        from .clv_plots import plot_clv_distribution
+        """CLV distribution by segment (see :func:`csm_kit.plotting.clv.plot_clv_distribution`)."""
+        from ..plotting.clv import plot_clv_distribution
         return plot_clv_distribution(self, ax=ax, **kwargs)
 
     def __repr__(self) -> str:

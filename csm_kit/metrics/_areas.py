@@ -83,6 +83,51 @@ def refuse_months_after_data(end, last_day: pd.Timestamp | None, *, fn: str, nam
     return month
 
 
+def unavailable(reason: str) -> PagePart:
+    """A part that could not be computed, with the sentence saying why."""
+    return PagePart(reason=reason)
+
+
+def check_report_parameters(fn: str, given: dict) -> None:
+    """Refuse keyword arguments other than the runner's own report parameters (``data``, ``segment``, ``teaching``).
+
+    A key-number function takes its notebook's parameters by name; the
+    runner's parameters may be passed along and are not used (the Dataset is
+    already the segment's).
+
+    >>> check_report_parameters("engagement_key_numbers", {"segment": "smb"})
+    >>> check_report_parameters("engagement_key_numbers", {"window_month": 3})
+    Traceback (most recent call last):
+    ...
+    TypeError: engagement_key_numbers() got unexpected parameter(s) ['window_month'].
+    """
+    unknown = sorted(set(given) - {"data", "segment", "teaching"})
+    if unknown:
+        raise TypeError(f"{fn}() got unexpected parameter(s) {unknown}.")
+
+
+def after_data_reason(data, month) -> str | None:
+    """The sentence a page shows when its data does not reach ``month`` (None when it does).
+
+    A page of a segment whose customers all left before the month, say:
+    the run goes on (the runner checked the month against the whole data),
+    and the page says why it has nothing to measure.
+
+    >>> from csm_kit import Dataset
+    >>> ds = Dataset(customers=pd.DataFrame({"customer_id": ["a"], "signup_date": pd.to_datetime(["2025-03-04"])}))
+    >>> after_data_reason(ds, "2026-10")
+    "This report's data ends on 2025-03-04 (last complete month 2025-02), before 2026-10: nothing to measure for 2026-10."
+    >>> after_data_reason(ds, "2025-03") is None
+    True
+    """
+    period = to_month(month)
+    last = data_last_day(data)
+    if last is None or month_start(period) <= last:
+        return None
+    return (f"This report's data ends on {last.date()} (last complete month {latest_complete_month(last)}), "
+            f"before {period}: nothing to measure for {period}.")
+
+
 def tables_missing(data, *names: str) -> list[str]:
     """Which of the named tables the data set does not have.
 
@@ -130,10 +175,16 @@ class PagePart:
         Headline numbers the page's sentences, charts and key numbers read.
     formats, labels : dict
         How :meth:`show` formats and labels ``frame``'s columns.
+    shown : DataFrame or None
+        What :meth:`show` shows when it is not all of ``frame`` (the last
+        six months of a twelve-month series, say).
     index : bool
-        Whether :meth:`show` shows ``frame``'s index.
+        Whether :meth:`show` shows the index.
     max_rows : int or None
         Rows :meth:`show` shows at most.
+    caption : str or None
+        A sentence above the table (written by the kit; escaped). With no
+        rows to show, :meth:`show` gives the caption alone.
 
     Examples
     --------
@@ -150,8 +201,10 @@ class PagePart:
     values: dict = field(default_factory=dict)
     formats: dict = field(default_factory=dict)
     labels: dict = field(default_factory=dict)
+    shown: pd.DataFrame | None = None
     index: bool = False
     max_rows: int | None = None
+    caption: str | None = None
 
     @property
     def available(self) -> bool:
@@ -164,7 +217,21 @@ class PagePart:
 
         if not self.available:
             return Sentence(escape(self.reason))
-        return table(self.frame, formats=self.formats, labels=self.labels, index=self.index, max_rows=self.max_rows)
+        frame = self.frame if self.shown is None else self.shown
+        if frame is None or (frame.empty and self.caption):
+            return Sentence(escape(self.caption or ""))
+        return table(frame, formats=self.formats, labels=self.labels, index=self.index, max_rows=self.max_rows,
+                     caption=self.caption)
+
+    def note(self):
+        """The reason as a sentence when the part is not available, else None (a cell shows nothing).
+
+        For a section that is only a chart: ``plot_x(part)`` draws nothing for
+        an unavailable part, and ``part.note()`` says why.
+        """
+        from ..display import escape
+
+        return None if self.available else Sentence(escape(self.reason))
 
     def __repr__(self) -> str:
         if not self.available:

@@ -30,6 +30,7 @@ encoding, so the kit keeps one pandas path. Categorical or Arrow-string id colum
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,8 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, latest_complete_month, month_end, month_start, months as month_range, to_month
-from ._areas import MISSING_GROUP, data_last_day, offending_rows as _rows, refuse_months_after_data
+from ._areas import (MISSING_GROUP, PagePart, after_data_reason, check_report_parameters, data_last_day, missing_reason,
+                     offending_rows as _rows, refuse_months_after_data, unavailable)
 
 _ONE_DAY = np.timedelta64(1, "D")
 
@@ -625,3 +627,320 @@ def usage_trend(data, *, as_of, window_months: int = 3, measure: str = "user_day
         relative = np.where(level > 0, slope / np.where(level > 0, level, 1), np.nan)
     return pd.DataFrame({"customer_id": universe.to_numpy(), "previous": previous, "recent": recent,
                          "ratio": ratio, "slope": slope, "relative_slope": relative})
+
+
+# -- the report page ---------------------------------------------------------------
+#: Usage-trend classes, in the order the page lists them.
+TREND_CLASSES = ("steady or growing", "fell a little", "fell far", "stopped using", "new use (no baseline)",
+                 "no use in either window")
+
+
+@dataclass(frozen=True)
+class EngagementPage:
+    """Everything the engagement page shows, each part computed or saying why not (:func:`engagement_page`).
+
+    Attributes
+    ----------
+    month : Period
+        The reporting month.
+    segment : str
+        The segment reported on (``"all"``: every customer).
+    active, stickiness, adoption, depth, trend, watch : PagePart
+        Active accounts and users per month; DAU/MAU of users and accounts
+        per month; feature adoption (features x last three months); quartiles
+        of usage depth among the month's active accounts; accounts per usage
+        trend class; the largest accounts whose usage fell far or stopped.
+    """
+
+    month: pd.Period
+    segment: str
+    active: object
+    stickiness: object
+    adoption: object
+    depth: object
+    trend: object
+    watch: object
+
+    def headline(self):
+        """The page's first sentence (the segment named in a segment report), escaped."""
+        from ..display import text
+
+        where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
+        if not self.active.available:
+            return text(where + "{reason}", segment=self.segment, reason=self.active.reason)
+        v = self.active.values
+        sticky = self.stickiness.values.get("stickiness_users")
+        return text(where + "{accounts:int} accounts and {users:int} users were active in {month}; on an average "
+                    "day {sticky:share} of the month's active users used the product.", segment=self.segment,
+                    accounts=v["active_accounts"], users=v["active_users"], month=str(self.month), sticky=sticky)
+
+    def key_numbers(self) -> list:
+        """The page's recorded numbers (see :func:`engagement_key_numbers`)."""
+        from ..key_numbers import KeyNumber
+
+        period, a, s, t = self.month, self.active, self.stickiness, self.trend
+        note = {} if a.available else {"note": a.reason}
+        falls_to = t.values.get("falls_to", "fell far")
+        return [
+            KeyNumber("stickiness", s.values.get("stickiness_users"), "share", "Stickiness (DAU/MAU)",
+                      {"convention": "mean daily active users over calendar days / monthly active users", **note}),
+            KeyNumber("stickiness_accounts", s.values.get("stickiness_accounts"), "share",
+                      "Account stickiness (daily / monthly active accounts)", {"scorecard": False, **note}),
+            KeyNumber("active_accounts", a.values.get("active_accounts"), "customers",
+                      f"Active accounts in {period}", dict(note)),
+            KeyNumber("active_users", a.values.get("active_users"), "users", f"Active users in {period}",
+                      {"scorecard": False, **note}),
+            KeyNumber("falling_usage_accounts", t.values.get("falling"), "customers",
+                      f"Paying accounts whose usage {falls_to} or stopped",
+                      {"scorecard": False, **({} if t.available else {"note": t.reason})}),
+        ]
+
+
+def engagement_page(ds, *, month, trend_months: int = 12, window_months: int = 3, decline_ratio: float = 0.5,
+                    segment: str = "all") -> EngagementPage:
+    """The engagement page of the report for ``month``: every table, chart input and key number.
+
+    Each part is a :class:`~csm_kit.metrics._areas.PagePart`: a table and its
+    headline numbers, or one sentence saying why it could not be computed
+    (no ``usage_events`` table, no activity in the month...). The parts are:
+
+    - ``active``: :func:`active_accounts` over the ``trend_months`` months
+      ending at ``month`` (from the first month with activity);
+    - ``stickiness``: :func:`stickiness` of users and of accounts;
+    - ``adoption``: :func:`feature_adoption` of each feature in the last
+      three months, ordered by this month's adoption;
+    - ``depth``: quartiles of :func:`account_usage` over the accounts active
+      in ``month`` (and how many of the accounts signed up by its end were);
+    - ``trend`` and ``watch``: :func:`usage_trend` (user-days, the last
+      ``window_months`` complete months against the ones before) of the
+      accounts paying at the month end (every account when the data has no
+      subscriptions), each put in one class of :data:`TREND_CLASSES`:
+      no use in either window; new use (none before); stopped (none now);
+      fell far (``ratio <= decline_ratio``); fell a little (``ratio < 1``);
+      steady or growing. ``watch`` lists the accounts that fell far or
+      stopped, largest MRR first.
+
+    The page is computed once per Dataset object and parameters (the
+    notebook and :func:`engagement_key_numbers` share it), so don't change a
+    Dataset's tables in place between calls.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The report's data (already restricted to the segment).
+    month : str or Period
+        The reporting month, ``"YYYY-MM"``; refused when after the data.
+    trend_months : int
+        Months of history in the series.
+    window_months : int
+        N of the usage trend.
+    decline_ratio : float
+        Recent / earlier use at or below which an account "fell far".
+    segment : str
+        The segment's name, for the headline only.
+
+    Returns
+    -------
+    EngagementPage
+
+    Examples
+    --------
+    >>> from csm_kit import Dataset
+    >>> page = engagement_page(Dataset(customers=pd.DataFrame({"customer_id": ["a"]})), month="2026-10")
+    >>> page.active.available, page.active.reason
+    (False, 'This data set has no usage_events table, so active accounts cannot be measured.')
+    >>> [k.value for k in page.key_numbers()]
+    [None, None, None, None, None]
+    """
+    if not isinstance(trend_months, (int, np.integer)) or trend_months < 1:
+        raise ValueError(f"trend_months must be a whole number >= 1, not {trend_months!r}.")
+    if not 0 <= decline_ratio < 1:
+        raise ValueError(f"decline_ratio must be at least 0 and below 1, not {decline_ratio!r}.")
+    return _engagement_page(ds, str(to_month(month)), int(trend_months), window_months, float(decline_ratio),
+                            str(segment))
+
+
+@functools.lru_cache(maxsize=2)
+def _engagement_page(ds, month: str, trend_months: int, window_months: int, decline_ratio: float,
+                     segment: str) -> EngagementPage:
+    period = to_month(month)
+    parts = dict.fromkeys(("active", "stickiness", "adoption", "depth", "trend", "watch"))
+    if not ds.has("usage_events"):
+        for name, what in (("active", "active accounts"), ("stickiness", "stickiness"),
+                           ("adoption", "feature adoption"), ("depth", "usage depth"), ("trend", "the usage trend"),
+                           ("watch", "falling usage")):
+            parts[name] = unavailable(missing_reason(["usage_events"], what))
+        return EngagementPage(period, segment, **parts)
+    late = after_data_reason(ds, period)
+    if late:
+        return EngagementPage(period, segment, **{k: unavailable(late) for k in parts})
+    first = period - (trend_months - 1)
+    parts["active"] = _active_part(ds, period, first)
+    parts["stickiness"] = _stickiness_part(ds, period, first)
+    parts["adoption"] = _adoption_part(ds, period)
+    parts["depth"] = _depth_part(ds, period)
+    parts["trend"], parts["watch"] = _trend_parts(ds, period, window_months, decline_ratio)
+    return EngagementPage(period, segment, **parts)
+
+
+def _active_part(ds, period, first):
+    active = active_accounts(ds, end=period)
+    active = active[active["month"] >= first].reset_index(drop=True)
+    now = active[active["month"] == period].iloc[0]
+    return PagePart(frame=active, shown=active.tail(6), formats={"active_users": "int", "active_accounts": "int"},
+                    values={"active_accounts": int(now["active_accounts"]), "active_users": int(now["active_users"])})
+
+
+def _stickiness_part(ds, period, first):
+    users = stickiness(ds, end=period)
+    accounts = stickiness(ds, end=period, level="account")
+    sticky = users[["month", "mean_daily_active", "monthly_active"]].assign(
+        stickiness_users=users["stickiness"].to_numpy(), stickiness_accounts=accounts["stickiness"].to_numpy())
+    sticky = sticky[sticky["month"] >= first].reset_index(drop=True)
+    now = sticky[sticky["month"] == period].iloc[0]
+    values = {k: (None if pd.isna(now[k]) else float(now[k])) for k in ("stickiness_users", "stickiness_accounts")}
+    return PagePart(frame=sticky, shown=sticky.tail(6), values=values,
+                    formats={"mean_daily_active": "decimal", "monthly_active": "int", "stickiness_users": "share",
+                             "stickiness_accounts": "share"},
+                    labels={"mean_daily_active": "Daily active users (mean)", "monthly_active": "Monthly active users",
+                            "stickiness_users": "Stickiness, users", "stickiness_accounts": "Stickiness, accounts"})
+
+
+def _adoption_part(ds, period):
+    adoption = feature_adoption(ds, start=period - 2, end=period)
+    now = adoption[(adoption["month"] == period) & (adoption["denominator"] > 0)]
+    if now.empty:
+        return unavailable(f"No account was active in {period}, so no feature adoption can be measured.")
+    now = now.sort_values(["adoption", "feature"], ascending=[False, True], kind="mergesort", ignore_index=True)
+    wide = adoption.pivot(index="feature", columns="month", values="adoption").reindex(now["feature"])
+    wide.columns = [str(m) for m in wide.columns]
+    return PagePart(frame=now[["feature", "denominator", "adopters", "adoption"]], shown=wide,
+                    formats={c: "share" for c in wide.columns}, index=True,
+                    labels={"feature": "Feature"}, values={"denominator": int(now["denominator"].iloc[0])})
+
+
+_DEPTH_MEASURES = {"active_users": "Active users", "active_days": "Active days",
+                   "events_per_active_user": "Events per active user", "features_used": "Features used",
+                   "seat_utilisation": "Seat utilisation (active users / seats)"}
+
+
+def _depth_part(ds, period):
+    usage = account_usage(ds, start=period, end=period)
+    active = usage[usage["active_users"] > 0].reset_index(drop=True)
+    if active.empty:
+        return unavailable(f"No account was active in {period}, so usage depth cannot be measured.")
+    rows = []
+    for column, name in _DEPTH_MEASURES.items():
+        v = active[column].dropna().to_numpy(dtype=float)
+        q = np.percentile(v, [25, 50, 75]) if len(v) else [np.nan] * 3
+        rows.append({"measure": name, "accounts": len(v), "q1": q[0], "median": q[1], "q3": q[2]})
+    return PagePart(frame=active, shown=pd.DataFrame(rows),
+                    formats={"accounts": "int", "q1": "ratio", "median": "ratio", "q3": "ratio"},
+                    labels={"measure": "Measure", "accounts": "Accounts", "q1": "25%", "median": "Median", "q3": "75%"},
+                    values={"active": len(active), "accounts": len(usage), "as_of": month_end(period),
+                            "days_in_month": int(period.days_in_month)},
+                    caption=f"{len(active):,} of {len(usage):,} accounts signed up by {month_end(period).date()} "
+                            f"were active in {period}.")
+
+
+def _trend_parts(ds, period, window_months, decline_ratio):
+    trend = usage_trend(ds, as_of=month_end(period), window_months=window_months)
+    if ds.has("subscriptions"):
+        from .ledger import month_end_mrr
+
+        mrr = month_end_mrr(ds, period, period).iloc[:, 0].rename("mrr")
+        trend = trend.join(mrr, on="customer_id")
+        trend = trend[trend["mrr"] > 0].reset_index(drop=True)
+        basis = f"paying accounts on {month_end(period).date()}"
+    else:
+        basis = "accounts (no subscriptions table: paying status unknown)"
+    falls_to = f"fell to {decline_ratio:.0%} or less"
+    trend["trend"] = np.select(
+        [(trend["previous"] == 0) & (trend["recent"] == 0), trend["previous"] == 0, trend["recent"] == 0,
+         trend["ratio"] <= decline_ratio, trend["ratio"] < 1],
+        ["no use in either window", "new use (no baseline)", "stopped using", "fell far", "fell a little"],
+        default="steady or growing")
+    counts = trend["trend"].value_counts().reindex(list(TREND_CLASSES), fill_value=0)
+    counts = pd.DataFrame({"trend": [falls_to if c == "fell far" else c for c in TREND_CLASSES],
+                           "accounts": counts.to_numpy()})
+    falling = trend[trend["trend"].isin(["fell far", "stopped using"])]
+    values = {"falling": len(falling), "accounts": len(trend), "basis": basis, "falls_to": falls_to,
+              "window_months": window_months}
+    trend_part = PagePart(frame=counts, formats={"accounts": "int"}, values=values)
+    if ds.has("customers"):
+        extra = [c for c in ("segment", "plan") if c in ds.customers.columns]
+        falling = falling.join(ds.customers.set_index("customer_id")[extra], on="customer_id")
+    order = "mrr" if "mrr" in falling else "previous"
+    watch = falling.sort_values([order, "customer_id"], ascending=[False, True], kind="mergesort")
+    shown = [c for c in ("customer_id", "segment", "plan", "mrr", "previous", "recent", "ratio") if c in watch]
+    watch = watch[shown].reset_index(drop=True)
+    caption = (f"{len(watch):,} {basis} whose usage {falls_to} or stopped"
+               + ("; the 20 largest:" if len(watch) > 20 else "." if watch.empty else ":"))
+    watch_part = PagePart(frame=watch, shown=watch.head(20), values=values, caption=caption,
+                          formats={"mrr": "money", "previous": "int", "recent": "int", "ratio": "share"},
+                          labels={"previous": "User-days before", "recent": "User-days now",
+                                  "ratio": "Now / before"})
+    return trend_part, watch_part
+
+
+def engagement_key_numbers(ds, *, month, trend_months: int = 12, window_months: int = 3, decline_ratio: float = 0.5,
+                           **report_parameters) -> list:
+    """The engagement page's key numbers, for the scorecard, the index and ``metrics.json``.
+
+    ``stickiness`` (users' DAU/MAU in ``month``), ``stickiness_accounts``,
+    ``active_accounts``, ``active_users`` and ``falling_usage_accounts``
+    (paying accounts whose usage fell to ``decline_ratio`` or less of before,
+    or stopped), all read from :func:`engagement_page` with the same
+    parameters, so the page and the index cannot disagree. A number that
+    cannot be computed has value None and a ``note`` saying why.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The report's data.
+    month : str or Period
+        The reporting month.
+    trend_months, window_months, decline_ratio
+        The notebook's parameters (see :func:`engagement_page`).
+    **report_parameters
+        ``data``, ``segment``, ``teaching`` may be passed and are not used;
+        anything else is refused.
+
+    Returns
+    -------
+    list of KeyNumber
+
+    Examples
+    --------
+    >>> from csm_kit import simulate
+    >>> numbers = engagement_key_numbers(simulate(n_customers=30, start="2026-01", months=4, seed=3), month="2026-04")
+    >>> [k.name for k in numbers]
+    ['stickiness', 'stickiness_accounts', 'active_accounts', 'active_users', 'falling_usage_accounts']
+    """
+    check_report_parameters("engagement_key_numbers", report_parameters)
+    return engagement_page(ds, month=month, trend_months=trend_months, window_months=window_months,
+                           decline_ratio=decline_ratio).key_numbers()
+
+
+def stickiness_worked_example() -> pd.DataFrame:
+    """The teaching example: one account, two users in February 2026 (28 days), by hand and by the kit.
+
+    u1 is active on the 1st to the 14th, u2 on the 1st to the 7th. Users:
+    mean DAU = (14 + 7) / 28 = 0.75, MAU = 2, DAU/MAU = 0.375. Accounts: the
+    account is active on 14 days, 14 / 28 = 0.5, one monthly active account,
+    ratio 0.5.
+
+    >>> stickiness_worked_example()[["level", "by_hand", "kit"]]
+          level  by_hand    kit
+    0     users    0.375  0.375
+    1  accounts    0.500  0.500
+    """
+    days = pd.date_range("2026-02-01", periods=14, freq="D")
+    events = pd.DataFrame({"customer_id": "a", "user_id": ["u1"] * 14 + ["u2"] * 7,
+                           "timestamp": days.append(days[:7]), "event": "login"})
+    return pd.DataFrame({
+        "level": ["users", "accounts"],
+        "formula": ["mean DAU (14 + 7) / 28 = 0.75, MAU 2: 0.75 / 2", "active on 14 of 28 days, 1 account: 14 / 28"],
+        "by_hand": [(14 + 7) / 28 / 2, 14 / 28],
+        "kit": [float(stickiness(events, end="2026-02")["stickiness"].iloc[0]),
+                float(stickiness(events, end="2026-02", level="account")["stickiness"].iloc[0])]})

@@ -16,6 +16,9 @@ Conventions
 """
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
@@ -60,8 +63,17 @@ def _tables(data, fn: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return customers, onboarding, milestones
 
 
+@dataclass(frozen=True)
+class _CheckedDay:
+    """A day already checked against the whole data set (the page checks once, then works on a subset of it)."""
+
+    day: pd.Timestamp
+
+
 def _as_of(data, as_of, fn: str) -> pd.Timestamp:
     """``as_of`` as a day, refused when the data does not reach its month (every window would look closed)."""
+    if isinstance(as_of, _CheckedDay):
+        return as_of.day
     day = as_of_day(as_of)
     refuse_months_after_data(day.to_period("M"), data_last_day(data), fn=fn, name="as_of")
     return day
@@ -554,3 +566,353 @@ def time_to_value_curve(data, *, as_of, by=None, alpha: float = 0.05) -> pd.Data
     columns = keys + ["days", "at_risk", "reached", "censored", "share_not_reached", "ci_lower", "ci_upper",
                       "share_reached"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+# -- the report page ---------------------------------------------------------------
+_PAGE_PARTS = ("intro", "plan", "cohorts", "conventions", "funnel", "ttv", "curve", "ttv_cohorts")
+
+
+@dataclass(frozen=True)
+class OnboardingPage:
+    """Everything the onboarding page shows, each part computed or saying why not (:func:`onboarding_page`).
+
+    Attributes
+    ----------
+    month : Period
+        The reporting month (figures known as of its last day).
+    segment : str
+        The segment reported on (``"all"``: every customer).
+    within_days, value_within_days : int
+        The completion and first-value windows.
+    intro, plan, cohorts, conventions, funnel, ttv, curve, ttv_cohorts : PagePart
+        The sign-ups followed; the milestone plan; completion and first value
+        by signup cohort; the two ``in_window`` conventions side by side
+        (last four cohorts); each milestone's completion; Kaplan-Meier time
+        to value overall (and by segment); its curve; its median by cohort.
+    """
+
+    month: pd.Period
+    segment: str
+    within_days: int
+    value_within_days: int
+    intro: object
+    plan: object
+    cohorts: object
+    conventions: object
+    funnel: object
+    ttv: object
+    curve: object
+    ttv_cohorts: object
+
+    def headline(self):
+        """The page's first sentence (the segment named in a segment report), escaped."""
+        from ..display import text
+
+        where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
+        if not self.intro.available:
+            return text(where + "{reason}", segment=self.segment, reason=self.intro.reason)
+        v = self.intro.values
+        return text(where + "{n:int} customers signed up from {first} to {month}; the figures below are known as "
+                    "of {as_of}.", segment=self.segment, n=v["signups"], first=str(v["first_cohort"]),
+                    month=str(self.month), as_of=str(v["as_of"].date()))
+
+    def key_numbers(self) -> list:
+        """The page's recorded numbers (see :func:`onboarding_key_numbers`)."""
+        from ..key_numbers import KeyNumber
+
+        c, t = self.cohorts, self.ttv
+        label = ("Onboarding completed within 90 days" if self.within_days == 90
+                 else f"Onboarding completed within {self.within_days} days")
+        value_label = f"Reached first value within {self.value_within_days} days"
+        if c.available and c.values["completion"] is not None:
+            done = c.values["completion"]
+            completion = KeyNumber("onboarding_completion", done["rate"], "share", label,
+                                   {"successes": done["successes"], "n": done["n"], "cohort": done["cohort"]})
+        else:
+            why = c.reason if not c.available else f"no signup cohort has had {self.within_days} days yet"
+            completion = KeyNumber("onboarding_completion", None, "share", label, {"note": why})
+        if c.available and c.values["adoption"] is not None:
+            got = c.values["adoption"]
+            adoption = KeyNumber("adoption_rate", got["rate"], "share", value_label,
+                                 {"successes": got["successes"], "n": got["n"], "cohort": got["cohort"]})
+        else:
+            why = c.reason if not c.available else f"no signup cohort has had {self.value_within_days} days yet"
+            adoption = KeyNumber("adoption_rate", None, "share", value_label, {"note": why})
+        if t.available:
+            median = t.values["median_days"]
+            extra = {"n": t.values["n"], "censored": t.values["censored"],
+                     "signups_from": str(self.intro.values["first_cohort"]),
+                     "convention": "Kaplan-Meier median, customers still waiting censored at the month end"}
+            if median is None:
+                extra["note"] = "median not reached: under half have reached first value so far"
+            ttv = KeyNumber("time_to_value_days", median, "days", "Median time to value", extra)
+        else:
+            ttv = KeyNumber("time_to_value_days", None, "days", "Median time to value", {"note": t.reason})
+        return [completion, ttv, adoption]
+
+
+def onboarding_page(ds, *, month, within_days: int = 90, value_within_days: int = 30, cohort_months: int = 12,
+                    segment: str = "all") -> OnboardingPage:
+    """The onboarding page of the report for ``month``: every table, chart input and key number.
+
+    The customers followed are those who signed up in the ``cohort_months``
+    months ending at ``month``; everything is known as of the month's last
+    day. Each part is a :class:`~csm_kit.metrics._areas.PagePart` (a table
+    and its headline numbers, or one sentence saying why it could not be
+    computed: a missing table, a snapshot data set, no sign-ups, no cohort
+    whose window has closed):
+
+    - ``cohorts``: :func:`onboarding_completion` (``within_days``) beside
+      :func:`adoption_rate` (``value_within_days``) per signup month; its
+      ``values`` hold the latest cohort whose window has closed for all its
+      customers (the key numbers);
+    - ``conventions``: ``in_window="exclude"`` against ``"include"``, last four cohorts;
+    - ``funnel``: :func:`milestone_completion` over customers whose window closed;
+    - ``ttv``: :func:`time_to_value` of all the sign-ups, and per segment when
+      there are several; ``curve``: :func:`time_to_value_curve` per group;
+      ``ttv_cohorts``: the median by signup month where it is reached.
+
+    The page is computed once per Dataset object and parameters (the
+    notebook and :func:`onboarding_key_numbers` share it).
+
+    Parameters
+    ----------
+    ds : Dataset
+        The report's data (already restricted to the segment).
+    month : str or Period
+        The reporting month, ``"YYYY-MM"``.
+    within_days, value_within_days : int
+        Days allowed for every required milestone, and for first value.
+    cohort_months : int
+        Signup months followed.
+    segment : str
+        The segment's name, for the headline only.
+
+    Returns
+    -------
+    OnboardingPage
+
+    Examples
+    --------
+    >>> from csm_kit import Dataset
+    >>> page = onboarding_page(Dataset(customers=pd.DataFrame({"customer_id": ["a"]})), month="2026-10")
+    >>> page.cohorts.reason
+    'This data set has no onboarding or milestones tables, so onboarding completion cannot be measured.'
+    >>> [k.value for k in page.key_numbers()]
+    [None, None, None]
+    """
+    for name, value in (("within_days", within_days), ("value_within_days", value_within_days),
+                        ("cohort_months", cohort_months)):
+        if not isinstance(value, (int, np.integer)) or value < (1 if name == "cohort_months" else 0):
+            raise ValueError(f"{name} must be a whole number{' >= 1' if name == 'cohort_months' else ' >= 0'}, "
+                             f"not {value!r}.")
+    from ..periods import to_month
+
+    return _onboarding_page(ds, str(to_month(month)), int(within_days), int(value_within_days), int(cohort_months),
+                            str(segment))
+
+
+@functools.lru_cache(maxsize=2)
+def _onboarding_page(ds, month: str, within_days: int, value_within_days: int, cohort_months: int,
+                     segment: str) -> OnboardingPage:
+    from ..periods import month_end, month_start, to_month
+    from ._areas import PagePart, after_data_reason, missing_reason, snapshot_reason, tables_missing, unavailable
+
+    period = to_month(month)
+    head = (period, segment, within_days, value_within_days)
+    missing = tables_missing(ds, "customers", "onboarding", "milestones")
+    whats = {"intro": "onboarding", "plan": "the onboarding plan", "cohorts": "onboarding completion",
+             "conventions": "onboarding completion", "funnel": "the milestone funnel", "ttv": "time to value",
+             "curve": "time to value", "ttv_cohorts": "time to value by cohort"}
+    if missing or ds.snapshot:
+        reasons = {k: missing_reason(missing, w) if missing else snapshot_reason(w + " by signup cohort")
+                   for k, w in whats.items()}
+        if not missing and ds.has("milestones"):
+            return OnboardingPage(*head, **{k: unavailable(r) for k, r in reasons.items()} | {
+                "plan": _plan_part(ds.milestones)})
+        return OnboardingPage(*head, **{k: unavailable(r) for k, r in reasons.items()})
+    late = after_data_reason(ds, period)
+    if late:
+        return OnboardingPage(*head, **{k: unavailable(late) for k in whats} | {"plan": _plan_part(ds.milestones)})
+    as_of = month_end(period)
+    first_cohort = period - (cohort_months - 1)
+    signup = ds.customers["signup_date"]
+    recent = ds.for_customers(ds.customers.loc[(signup >= month_start(first_cohort)) & (signup <= as_of),
+                                               "customer_id"])
+    known = _CheckedDay(as_of)
+    intro = PagePart(values={"signups": len(recent.customers), "first_cohort": first_cohort, "as_of": as_of})
+    parts = {"intro": intro, "plan": _plan_part(ds.milestones)}
+    if recent.customers.empty:
+        none = f"No customer signed up from {first_cohort} to {period}, so there is no {{}} to measure."
+        for k, w in whats.items():
+            if k not in parts:
+                parts[k] = unavailable(none.format(w))
+        return OnboardingPage(*head, **parts)
+    parts["cohorts"] = _cohorts_part(recent, known, within_days, value_within_days)
+    both = onboarding_completion(recent, within_days=within_days, as_of=known).merge(
+        onboarding_completion(recent, within_days=within_days, as_of=known, in_window="include"),
+        on="signup_month", suffixes=("_exclude", "_include"))
+    columns = ["signup_month", "customers_exclude", "still_in_window_exclude", "completed_exclude",
+               "denominator_exclude", "completion_rate_exclude", "completed_include", "denominator_include",
+               "completion_rate_include"]
+    parts["conventions"] = PagePart(frame=both[columns].tail(4).reset_index(drop=True), formats={
+        "completion_rate_exclude": "share", "completion_rate_include": "share"}, labels={
+        "customers_exclude": "Customers", "still_in_window_exclude": "Still in window",
+        "completed_exclude": "Completed (exclude)", "denominator_exclude": "Counted (exclude)",
+        "completion_rate_exclude": "Rate (exclude)", "completed_include": "Completed (include)",
+        "denominator_include": "Counted (include)", "completion_rate_include": "Rate (include)"})
+    funnel = milestone_completion(recent, within_days=within_days, as_of=known)
+    if funnel["denominator"].max() > 0:
+        parts["funnel"] = PagePart(frame=funnel, values={"denominator": int(funnel["denominator"].iloc[0]),
+                                                         "within_days": within_days})
+    else:
+        parts["funnel"] = unavailable(f"No customer who signed up since {first_cohort} has had {within_days} days "
+                                      f"yet, so the milestone funnel cannot be measured.")
+    parts.update(_ttv_parts(recent, known, within_days))
+    return OnboardingPage(*head, **parts)
+
+
+def _plan_part(milestones: pd.DataFrame):
+    from ._areas import PagePart
+
+    columns = [c for c in ("milestone", "order", "required", "first_value", "description") if c in milestones]
+    plan = milestones[columns].sort_values("order", kind="mergesort") if "order" in milestones else milestones[columns]
+    return PagePart(frame=plan.reset_index(drop=True), formats={"order": "int"})
+
+
+def _cohorts_part(recent, known, within_days: int, value_within_days: int):
+    from ._areas import PagePart
+
+    completion = onboarding_completion(recent, within_days=within_days, as_of=known)
+    adoption = adoption_rate(recent, within_days=value_within_days, as_of=known)
+    cohorts = completion[["signup_month", "customers", "still_in_window", "denominator", "completed",
+                          "completion_rate"]].merge(
+        adoption[["signup_month", "still_in_window", "denominator", "reached", "adoption_rate"]],
+        on="signup_month", suffixes=("", "_value"))
+
+    def latest(rate, done, n, window):
+        closed = cohorts[(cohorts[window] == 0) & (cohorts[n] > 0)]
+        if closed.empty:
+            return None
+        row = closed.iloc[-1]
+        return {"rate": float(row[rate]), "successes": int(row[done]), "n": int(row[n]),
+                "cohort": str(row["signup_month"])}
+
+    values = {"completion": latest("completion_rate", "completed", "denominator", "still_in_window"),
+              "adoption": latest("adoption_rate", "reached", "denominator_value", "still_in_window_value"),
+              "within_days": within_days, "value_within_days": value_within_days}
+    return PagePart(frame=cohorts, values=values, formats={"completion_rate": "share", "adoption_rate": "share"},
+                    labels={"still_in_window": f"Still in {within_days}-day window",
+                            "denominator": "Counted", "completed": "Completed",
+                            "still_in_window_value": f"Still in {value_within_days}-day window",
+                            "denominator_value": "Counted (value)", "reached": "Reached value",
+                            "adoption_rate": f"First value within {value_within_days} days",
+                            "completion_rate": f"Completed within {within_days} days"})
+
+
+def _ttv_parts(recent, known, within_days: int) -> dict:
+    from ._areas import PagePart, unavailable
+
+    overall = time_to_value(recent, as_of=known)
+    segments = recent.customers["segment"].dropna().unique() if "segment" in recent.customers else []
+    by = "segment" if len(segments) > 1 else None
+    rows = overall.assign(group="all")
+    if by:
+        rows = pd.concat([rows, time_to_value(recent, as_of=known, by=by).rename(columns={by: "group"})],
+                         ignore_index=True)
+    columns = ["group", "n", "reached", "censored", "median_days", "median_ci_lower", "median_ci_upper",
+               "reached_by_30d", "reached_by_60d", "reached_by_90d", "note"]
+    row = overall.iloc[0]
+    median = float(row["median_days"])
+    values = {"median_days": median if np.isfinite(median) else None, "n": int(row["n"]),
+              "censored": int(row["censored"]), "by": by, "within_days": within_days}
+    days = {c: "{:.0f}" for c in ("median_days", "median_ci_lower", "median_ci_upper")}
+    ttv = PagePart(frame=rows[columns], values=values,
+                   formats=days | {f"reached_by_{d}d": "share" for d in _REACHED_BY_DAYS},
+                   labels={"group": by.capitalize() if by else "Customers", "n": "Customers", "median_days": "Median days",
+                           "median_ci_lower": "Median 95% low", "median_ci_upper": "Median 95% high",
+                           "reached_by_30d": "Reached by day 30", "reached_by_60d": "Reached by day 60",
+                           "reached_by_90d": "Reached by day 90"})
+    curve = time_to_value_curve(recent, as_of=known).assign(group="all")
+    if by:
+        curve = time_to_value_curve(recent, as_of=known, by=by).rename(columns={by: "group"})
+    curve_part = PagePart(frame=curve, values=values)
+    cohorts = time_to_value(recent, as_of=known, by="signup_month")
+    shown = cohorts[(cohorts["n"] > 0) & np.isfinite(cohorts["median_days"].to_numpy(dtype=float))]
+    cohort_part = (PagePart(frame=shown.reset_index(drop=True), values=values) if len(shown) else
+                   unavailable("No signup cohort has half its customers at first value yet, so no cohort median "
+                               "can be drawn."))
+    return {"ttv": ttv, "curve": curve_part, "ttv_cohorts": cohort_part}
+
+
+def onboarding_key_numbers(ds, *, month, within_days: int = 90, value_within_days: int = 30, cohort_months: int = 12,
+                           **report_parameters) -> list:
+    """The onboarding page's key numbers, for the scorecard, the index and ``metrics.json``.
+
+    - ``onboarding_completion``: completion within ``within_days`` of the
+      latest signup cohort whose window has closed for every customer, with
+      ``successes``, ``n`` and ``cohort`` (so the scorecard can test noise);
+    - ``time_to_value_days``: the Kaplan-Meier median days to first value
+      over the sign-ups of the last ``cohort_months`` months (None, with a
+      note, when under half have reached it);
+    - ``adoption_rate``: first value within ``value_within_days``, latest closed cohort.
+
+    All read from :func:`onboarding_page` with the same parameters. A number
+    that cannot be computed has value None and a ``note`` saying why.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The report's data.
+    month : str or Period
+        The reporting month.
+    within_days, value_within_days, cohort_months
+        The notebook's parameters (see :func:`onboarding_page`).
+    **report_parameters
+        ``data``, ``segment``, ``teaching`` may be passed and are not used;
+        anything else is refused.
+
+    Returns
+    -------
+    list of KeyNumber
+
+    Examples
+    --------
+    >>> from csm_kit import simulate
+    >>> numbers = onboarding_key_numbers(simulate(n_customers=40, start="2026-01", months=6, seed=3), month="2026-06")
+    >>> [k.name for k in numbers]
+    ['onboarding_completion', 'time_to_value_days', 'adoption_rate']
+    """
+    from ._areas import check_report_parameters
+
+    check_report_parameters("onboarding_key_numbers", report_parameters)
+    return onboarding_page(ds, month=month, within_days=within_days, value_within_days=value_within_days,
+                           cohort_months=cohort_months).key_numbers()
+
+
+def time_to_value_worked_example() -> pd.DataFrame:
+    """The teaching example: five customers, value after 2, 4 and 10 days, two still waiting after 3 and 6.
+
+    Kaplan-Meier: S(2) = 4/5, S(4) = 4/5 x 2/3 = 0.53, S(10) = 0, so the
+    median (first day with S <= 0.5) is 10 days; the median over the three
+    finishers alone would say 4.
+
+    >>> time_to_value_worked_example()[["estimate", "by_hand", "kit"]]
+                               estimate  by_hand   kit
+    0           Kaplan-Meier median days     10.0  10.0
+    1  median over finishers only (biased)      4.0   4.0
+    """
+    from .. import Dataset
+
+    example = Dataset(
+        customers=pd.DataFrame({"customer_id": list("abcde"), "signup_date": pd.to_datetime(
+            ["2026-01-01", "2026-01-01", "2026-01-01", "2026-01-08", "2026-01-05"])}),
+        milestones=pd.DataFrame({"milestone": ["report"], "order": [1], "required": [True], "first_value": [True]}),
+        onboarding=pd.DataFrame({"customer_id": ["a", "b", "c"], "milestone": "report",
+                                 "completed_at": pd.to_datetime(["2026-01-03", "2026-01-05", "2026-01-11"])}))
+    durations = time_to_value_durations(example, as_of="2026-01-11")
+    kit = time_to_value(example, as_of="2026-01-11").loc[0]
+    return pd.DataFrame({"estimate": ["Kaplan-Meier median days", "median over finishers only (biased)"],
+                         "by_hand": [10.0, 4.0],
+                         "kit": [float(kit["median_days"]),
+                                 float(durations.loc[durations["reached"], "days"].median())]})

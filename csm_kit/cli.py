@@ -56,6 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--param", "-p", type=_param, action="append", default=[], metavar="NAME=VALUE",
                         help="extra notebook parameter; must be declared by every notebook")
 
+    report.add_argument("--mapping", default=None, metavar="FILE",
+                        help="mapping file (YAML) for data with its own file and column names (see csm-kit init-mapping)")
+
+    check = sub.add_parser("validate", help="list every problem of a data source (exit 1 on errors, 0 with warnings only)")
+    check.add_argument("source", help="data folder, DuckDB file or SQLAlchemy URL")
+    check.add_argument("--mapping", default=None, metavar="FILE", help="mapping file (YAML) for the data's own names")
+
+    draft = sub.add_parser("init-mapping", help="draft a mapping file from the headers of a folder's files")
+    draft.add_argument("source", help="folder of CSV/Parquet exports")
+    draft.add_argument("--out", default=None, help="write the draft here (default: print it)")
+
     sim = sub.add_parser("simulate", help="write a simulated SaaS data set")
     sim.add_argument("--customers", type=_positive, required=True, help="number of customers")
     sim.add_argument("--months", type=_positive, required=True, help="months simulated")
@@ -98,8 +109,28 @@ def main(argv: list[str] | None = None) -> int:
 
             folder = run_report(args.month, data=args.data, out=args.out, segment=args.segment,
                                 teaching=args.teaching, jobs=args.jobs, notebooks_dir=args.notebooks,
-                                parameters=dict(args.param) or None)
+                                parameters=dict(args.param) or None,
+                                **({"mapping": args.mapping} if args.mapping else {}))
             print(f"Report written: {folder / 'index.html'}")
+        elif args.command == "validate":
+            from .io.loaders import validate
+
+            result = validate(args.source, mapping=args.mapping)
+            print(result.to_text(), end="")
+            return 0 if result.ok else 1
+        elif args.command == "init-mapping":
+            from .io.mapping import draft_mapping
+
+            if not Path(args.source).is_dir():
+                raise ValueError(f"{args.source}: init-mapping reads a folder of CSV/Parquet exports")
+            text = draft_mapping(args.source)
+            if args.out:
+                if Path(args.out).exists():
+                    raise ValueError(f"{args.out} exists; init-mapping does not replace a file (remove it first)")
+                Path(args.out).write_text(text, encoding="utf-8")
+                print(f"Mapping drafted: {args.out} (check every line)")
+            else:
+                print(text, end="")
         else:
             from .simulator import simulate
 

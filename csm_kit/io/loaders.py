@@ -25,6 +25,7 @@ import csv
 import inspect
 import io
 import warnings as _warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -406,9 +407,83 @@ def load_dataset(source, *, tables=None, strict: bool = True, mapping=None) -> D
         raise _in_user_terms(exc, mapping, files, originals, rows) from None
     if errors:
         errors = [_in_user_terms(e, mapping, files, originals, rows) for e in errors]
-        raise errors[0] if len(errors) == 1 else DataValidationErrors(errors)
+        failure = errors[0] if len(errors) == 1 else DataValidationErrors(errors)
+        failure.warnings = tuple(warnings)  # the soft problems found too, for validate()
+        raise failure
     for w in warnings:
         _warnings.warn(w, DataValidationWarning, stacklevel=2)
     from .snapshot_import import apply_snapshot_marker  # a folder with snapshot.json is a snapshot data set
 
     return apply_snapshot_marker(Dataset(**typed, source=label, warnings=tuple(warnings)), source)
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Every problem of a data source at once: what :func:`validate` and ``csm-kit validate`` give.
+
+    Attributes
+    ----------
+    errors : tuple of DataValidationError
+        Every broken rule of every table (each names table, column, rule and rows).
+    warnings : tuple of str
+        Soft problems (the data loads; each is worth a look).
+    dataset : Dataset or None
+        The loaded data when there is no error.
+    """
+
+    source: str
+    errors: tuple
+    warnings: tuple
+    dataset: Dataset | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is broken (warnings allowed)."""
+        return not self.errors
+
+    def to_text(self) -> str:
+        """The report as plain text: a summary line, then each error with its rows, then each warning."""
+        n_e, n_w = len(self.errors), len(self.warnings)
+        head = (f"{self.source}: {n_e} error{'s' if n_e != 1 else ''}, {n_w} warning{'s' if n_w != 1 else ''}"
+                + ("" if n_e else " - the data loads"))
+        parts = [head]
+        for i, err in enumerate(self.errors, 1):
+            parts.append(f"\nERROR {i}/{n_e}: {err}")
+        for i, w in enumerate(self.warnings, 1):
+            parts.append(f"\nwarning {i}/{n_w}: {w}")
+        return "\n".join(parts) + "\n"
+
+
+def validate(source, *, mapping=None, tables=None) -> ValidationReport:
+    """Check a data source against the contract and list every problem, without stopping at the first.
+
+    :func:`load_dataset` with ``strict=False``, warnings caught: the list a
+    person fixing a new export needs in one pass. Problems with the source
+    itself (no such folder, a malformed mapping) still raise.
+
+    Parameters
+    ----------
+    source, mapping, tables
+        As for :func:`load_dataset`.
+
+    Returns
+    -------
+    ValidationReport
+        ``errors`` (every broken rule), ``warnings``, and ``dataset`` when it loads.
+
+    Examples
+    --------
+    >>> bad = {"customers": pd.DataFrame({"customer_id": ["c1", "c1"], "signup_date": ["2026-01-05", "2026-05"]})}
+    >>> report = validate(bad)
+    >>> report.ok, [(e.column, e.rule) for e in report.errors]
+    (False, [('signup_date', 'a partial date (year or month only)'), ('customer_id', 'duplicate key')])
+    """
+    label = "memory" if isinstance(source, dict) else (_url_label(str(source)) if "://" in str(source) else str(source))
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", DataValidationWarning)
+        try:
+            ds = load_dataset(source, strict=False, mapping=mapping, tables=tables)
+        except DataValidationError as exc:
+            found = exc.errors if isinstance(exc, DataValidationErrors) else (exc,)
+            return ValidationReport(label, found, getattr(exc, "warnings", ()))
+    return ValidationReport(label, (), ds.warnings, ds)

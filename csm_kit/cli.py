@@ -6,6 +6,7 @@ message says which), 2 the command line was wrong.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -54,7 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--jobs", type=_positive, default=2, help="notebooks run at once (default 2)")
     report.add_argument("--notebooks", default=None, help="folder of report notebooks (default: the kit's)")
     report.add_argument("--param", "-p", type=_param, action="append", default=[], metavar="NAME=VALUE",
-                        help="extra notebook parameter; must be declared by every notebook")
+                        help="a notebook parameter such as gross_margin=0.75 (passed to the notebooks that "
+                             "declare it, as the type they declare)")
+    pdf = report.add_mutually_exclusive_group()
+    pdf.add_argument("--pdf", dest="pdf", action="store_const", const=True, default=None,
+                     help="require report.pdf (default: written when Chromium is available)")
+    pdf.add_argument("--no-pdf", dest="pdf", action="store_const", const=False, help="skip report.pdf")
 
     report.add_argument("--mapping", default=None, metavar="FILE",
                         help="mapping file (YAML) for data with its own file and column names (see csm-kit init-mapping)")
@@ -97,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     SystemExit: 2
     """
     args = _parser().parse_args(argv)
+    from .report.publish import Terminated
+
+    secret = _password(getattr(args, "data", None))
     try:
         if args.command == "kpis":
             from .engine.export import write_kpis
@@ -109,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
             folder = run_report(args.month, data=args.data, out=args.out, segment=args.segment,
                                 teaching=args.teaching, jobs=args.jobs, notebooks_dir=args.notebooks,
-                                parameters=dict(args.param) or None,
+                                parameters=dict(args.param) or None, pdf=args.pdf,
                                 **({"mapping": args.mapping} if args.mapping else {}))
             print(f"Report written: {folder / 'index.html'}")
         elif args.command == "validate":
@@ -145,15 +154,51 @@ def main(argv: list[str] | None = None) -> int:
                 csv_safe(ds.truth).to_csv(truth, index=False, lineterminator="\n")
                 print(f"Hidden account traits (not part of the data): {truth}")
     except DataValidationError as exc:
-        print(f"csm-kit: the data breaks the contract (see data/README.md):\n{exc}", file=sys.stderr)
+        print(_masked(f"csm-kit: the data breaks the contract (see data/README.md):\n{exc}", secret), file=sys.stderr)
         return 1
     except (CsmKitError, ValueError, OSError) as exc:
-        print(f"csm-kit: {exc}", file=sys.stderr)
+        print(_masked(f"csm-kit: {exc}", secret), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("csm-kit: interrupted; an earlier report (if any) is untouched.", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        # the run's build folder and data snapshot are already removed; leave at once rather than wait
+        # for the notebook kernels still running (each exits when it sees its parent gone)
+        print("csm-kit: stopped by SIGTERM; nothing was published and an earlier report (if any) is untouched.",
+              file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(128 + exc.signum)
+    except Exception as exc:  # an unexpected error whose message carries the password: masked, no traceback
+        if secret and secret in str(exc):
+            print(_masked(f"csm-kit: {type(exc).__name__}: {exc}", secret), file=sys.stderr)
+            return 1
+        raise
     return 0
+
+
+def _password(source) -> str | None:
+    """The password of an SQLAlchemy URL given as --data, to mask it in any message printed."""
+    if not isinstance(source, str) or "://" not in source:
+        return None
+    try:
+        import sqlalchemy
+
+        return sqlalchemy.engine.make_url(source).password or None
+    except Exception:
+        return None
+
+
+def _masked(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` replaced by ``***`` (also in its URL-quoted form)."""
+    if not secret:
+        return text
+    from urllib.parse import quote
+
+    for form in {secret, quote(secret, safe="")}:
+        text = text.replace(form, "***")
+    return text
 
 
 if __name__ == "__main__":  # pragma: no cover

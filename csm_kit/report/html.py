@@ -6,10 +6,18 @@ images are embedded as base64 data, and the page fetches nothing. nbconvert's
 console error, or a hang, in an offline browser); the report's template below
 extends it with those blocks emptied, and adds a link back to the index and a
 readable line length.
+
+Pages are inert whatever the data says. Tables and sentences carrying data
+text are escaped where they are made (:mod:`csm_kit.display`); as a second
+defence, the export sanitizes every HTML and Markdown output and Markdown
+cell (:func:`clean_html`: an allowlist of tags and attributes, no script,
+no event handler, no ``javascript:`` link, images only as embedded
+``data:image/...``), and never writes JavaScript or widget outputs.
 """
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import nbformat
@@ -22,18 +30,93 @@ from traitlets.config import Config
 ALWAYS_REMOVED = {"remove-cell", "injected-parameters"}
 TEACHING_TAG = "teaching"
 
+#: Tags an output or Markdown cell may carry on a report page (everything else is removed, its text kept).
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "small", "span", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"})
+_ATTRIBUTES = {"*": {"class", "title", "id", "align"}, "td": {"colspan", "rowspan", "style"},
+               "th": {"colspan", "rowspan", "style", "scope"}, "img": {"alt", "width", "height"},
+               "a": {"href"}, "ol": {"start"}}
+_DROPPED_WITH_CONTENT = re.compile(r"<(script|style|iframe|object|embed|template|noscript|textarea|title|svg|math)"
+                                   r"\b[^>]*>.*?</\1\s*>", flags=re.I | re.S)
+_IMG_WITHOUT_SOURCE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>", flags=re.I)
+_SAFE_HREF = re.compile(r"^(https?:|mailto:|#|[^:]*$)", flags=re.I)
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if tag == "img" and name == "src":  # the page embeds its images; nothing is fetched
+        return value.startswith("data:image/") and not value.startswith("data:image/svg")
+    if tag == "a" and name == "href":
+        return bool(_SAFE_HREF.match(value.strip()))
+    return name in _ATTRIBUTES.get(tag, set()) or name in _ATTRIBUTES["*"]
+
+
+def clean_html(fragment) -> str:
+    """An HTML fragment with everything that could run or fetch removed (the report's sanitizer).
+
+    Allowed: the tags in :data:`ALLOWED_TAGS` with plain attributes (class,
+    title, id; colspan/rowspan and a sanitized ``style`` on table cells),
+    links to http(s), mailto, anchors and relative pages, and images embedded
+    as ``data:image/...``. Script, style, frames and SVG are dropped with
+    their content; any other tag is dropped and its text kept (escaped).
+
+    >>> clean_html('<p onclick="x()">Hi <script>alert(1)</script><img src=x onerror=alert(1)>'
+    ...            '<a href="javascript:alert(1)">link</a><b>bold</b></p>')
+    '<p>Hi <a>link</a><b>bold</b></p>'
+    >>> clean_html('<table class="csm-table"><thead><tr><th class="num">MRR</th></tr></thead></table>')
+    '<table class="csm-table"><thead><tr><th class="num">MRR</th></tr></thead></table>'
+    """
+    import bleach
+
+    text = fragment.decode() if isinstance(fragment, bytes) else str(fragment)
+    text = _DROPPED_WITH_CONTENT.sub("", text)
+    kwargs = {}
+    try:
+        from bleach.css_sanitizer import CSSSanitizer
+
+        kwargs["css_sanitizer"] = CSSSanitizer(allowed_css_properties=["text-align", "white-space", "width",
+                                                                       "min-width", "max-width"])
+    except ImportError:  # tinycss2 missing: style attributes are dropped
+        pass
+    cleaned = bleach.clean(text, tags=ALLOWED_TAGS, attributes=_allowed_attribute,
+                           protocols={"http", "https", "mailto", "data"}, strip=True, strip_comments=True, **kwargs)
+    return _IMG_WITHOUT_SOURCE.sub("", cleaned)  # an image whose source was not embedded shows nothing
+
+
+#: Style of tables made by csm_kit.display.table, and of any other table: they fit a 1366 px screen.
+TABLE_CSS = """
+.csm-table { max-width: 100%; overflow-x: auto; margin: .4rem 0 1rem; }
+table.csm-table { border-collapse: collapse; font-size: 14px; width: auto; max-width: 100%; table-layout: auto; }
+table.csm-table caption { caption-side: top; text-align: left; font-weight: 600; padding: 0 0 .3rem; }
+table.csm-table th, table.csm-table td { padding: .3rem .6rem; border-bottom: 1px solid #e3e3e3;
+  vertical-align: top; text-align: left; }
+table.csm-table th { background: #f4f6f8; font-weight: 600; }
+table.csm-table td.text { max-width: 28rem; white-space: normal; overflow-wrap: anywhere; }
+table.csm-table th.num, table.csm-table td.num { text-align: right; white-space: nowrap;
+  font-variant-numeric: tabular-nums; }
+.csm-more { color: #666; font-size: 13px; margin: .2rem 0 0; }
+.jp-RenderedHTMLCommon table { max-width: 100%; }
+.jp-OutputArea-output { overflow-x: auto; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { overflow-wrap: anywhere; }
+"""
+
 _TEMPLATE_NAME = "csm_kit_report.html.j2"
 _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block data_javascript -%}{%- endblock data_javascript -%}
+{%- block data_widget_view -%}{%- endblock data_widget_view -%}
 {%- block html_head_css -%}
 <style type="text/css">
 main { max-width: 72rem; margin: 0 auto; padding: 0 1rem 3rem; }
 .jp-RenderedHTMLCommon { font-size: 15px; line-height: 1.5; }
 .jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
 nav.csm-back { max-width: 72rem; margin: 0 auto; padding: .8rem 1rem 0; font: 14px sans-serif; }
+{{ resources.csm_table_css }}
+@media print { nav.csm-back { display: none; } main { max-width: none; } }
 </style>
 {%- endblock html_head_css -%}
 {%- block body_header -%}
@@ -60,10 +143,11 @@ def notebook_html(notebook: Path, *, teaching: bool = False, index_href: str | N
     config.TagRemovePreprocessor.enabled = True
     exporter = HTMLExporter(config=config, template_name="lab", template_file=_TEMPLATE_NAME,
                             extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})], embed_images=True,
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            sanitize_html=True, filters={"clean_html": clean_html})
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
     body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4),
-                                          resources={"csm_index_href": index_href})
+                                          resources={"csm_index_href": index_href, "csm_table_css": TABLE_CSS})
     return body
 
 
@@ -98,24 +182,31 @@ def _fmt(value, unit, *, change: bool = False) -> str:
 _MONEY = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
-_STYLE = """
-body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 2rem auto;
+#: The index's style, scoped to ``.csm-index`` so the same rules serve the page and its section of report.pdf.
+INDEX_CSS = """
+.csm-index { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 2rem auto;
        max-width: 68rem; padding: 0 1rem; color: #222; line-height: 1.45; }
-h1 { margin-bottom: .2rem; } h3 { margin: 1.5rem 0 .3rem; font-size: 1rem; color: #444; } .meta { color: #666; font-size: .9rem; margin-top: 0; }
-table { border-collapse: collapse; width: 100%; margin: .5rem 0 .5rem; font-size: .95rem; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
-th { background: #f4f6f8; white-space: nowrap; } th.num, td.num { text-align: right; }
-td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
-.status { display: inline-block; width: .8rem; height: .8rem; border-radius: 50%; vertical-align: -1px;
-          margin-right: .3rem; }
-.green { background: #3A9D6B; } .yellow { background: #E3B23C; } .red { background: #C44E52; }
-.none { background: #ccc; } td.muted { color: #888; }
-.noise { font-size: .85rem; padding: .05rem .4rem; border-radius: .6rem; white-space: nowrap; }
-.noise.within { background: #eef1f4; color: #555; } .noise.beyond { background: #fdebd0; color: #7a4a00; }
-.legend { color: #555; font-size: .85rem; margin: 0 0 2rem; }
-.areas li { margin: .35rem 0; } .areas .blurb { color: #555; font-size: .9rem; }
-.warn { color: #8a5a00; }
+.csm-index h1 { margin-bottom: .2rem; } .csm-index h3 { margin: 1.5rem 0 .3rem; font-size: 1rem; color: #444; }
+.csm-index .meta { color: #666; font-size: .9rem; margin-top: 0; }
+.csm-index table { border-collapse: collapse; width: 100%; margin: .5rem 0 .5rem; font-size: .95rem; }
+.csm-index th, .csm-index td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e3e3e3;
+       vertical-align: top; }
+.csm-index th { background: #f4f6f8; white-space: nowrap; } .csm-index th.num, .csm-index td.num { text-align: right; }
+.csm-index td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.csm-index td:first-child { overflow-wrap: anywhere; }
+.csm-index .status { display: inline-block; width: .8rem; height: .8rem; border-radius: 50%; vertical-align: -1px;
+          margin-right: .3rem; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+.csm-index .green { background: #3A9D6B; } .csm-index .yellow { background: #E3B23C; }
+.csm-index .red { background: #C44E52; } .csm-index .none { background: #ccc; } .csm-index td.muted { color: #888; }
+.csm-index .noise { font-size: .85rem; padding: .05rem .4rem; border-radius: .6rem; white-space: nowrap; }
+.csm-index .noise.within { background: #eef1f4; color: #555; }
+.csm-index .noise.beyond { background: #fdebd0; color: #7a4a00; }
+.csm-index .legend { color: #555; font-size: .85rem; margin: 0 0 2rem; }
+.csm-index .areas li { margin: .35rem 0; } .csm-index .areas .blurb { color: #555; font-size: .9rem; }
+.csm-index .warn { color: #8a5a00; overflow-wrap: anywhere; }
+@media print { .csm-index .pdf-link { display: none; } }
 """
+_STYLE = INDEX_CSS
 
 _LEGEND = ("Status against the targets in <code>targets.yaml</code>: green, goal met; yellow, between the goal "
            "and the warning level; red, beyond it. Previous month: last month's report in the same folder, else "
@@ -125,7 +216,7 @@ _NOISE = {True: ("within", "within noise"), False: ("beyond", "beyond noise")}
 
 
 def index_html(*, title: str, meta: str, areas: list[dict], scorecard_rows: list[dict],
-               warnings: list[str]) -> str:
+               warnings: list[str], pdf_href: str | None = None) -> str:
     """The report's front page: the scorecard first, then a link to each area.
 
     Parameters
@@ -140,6 +231,8 @@ def index_html(*, title: str, meta: str, areas: list[dict], scorecard_rows: list
         (green/yellow/red), ``within_noise`` (True/False/None) and ``note``.
     warnings : list of str
         Data validation warnings, listed at the end.
+    pdf_href : str, optional
+        The whole report as one PDF (``report.pdf``), linked under the heading.
 
     Returns
     -------
@@ -190,10 +283,12 @@ def index_html(*, title: str, meta: str, areas: list[dict], scorecard_rows: list
                     for a in areas)
     warn = "".join(f"<li class='warn'>{e(w)}</li>" for w in warnings)
     warn_block = f"<h2>Data warnings</h2><ul>{warn}</ul>" if warnings else ""
+    pdf_link = (f"<p class='meta pdf-link'><a href='{e(pdf_href)}'>The whole report as one PDF</a></p>"
+                if pdf_href else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(title)}</title><style>{_STYLE}</style></head>
-<body><h1>{e(title)}</h1><p class="meta">{e(meta)}</p>
+<body class="csm-index"><h1>{e(title)}</h1><p class="meta">{e(meta)}</p>{pdf_link}
 <h2>Scorecard</h2>{tables}
 <h2>Area reports</h2><ul class="areas">{links}</ul>{warn_block}
 </body></html>

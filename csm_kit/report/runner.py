@@ -3,16 +3,20 @@
 The report is built in a temporary folder beside its target and moved into
 place only when every notebook has run and exported, so a failed run never
 touches an earlier good report. Failed notebooks are kept under
-``<out>/.failed/<report>/`` for inspection.
+``<out>/.failed/<report>/`` for inspection. Everything that can be checked
+before a notebook starts is checked first: the month against the data's
+coverage, the segment, every parameter's name and type, and that the
+report's folder is free or an earlier report (:mod:`.publish`).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import time
-import uuid
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +32,10 @@ from ..periods import latest_complete_month, to_month
 from ..record import json_safe, read_recorded
 from .html import index_html, notebook_html
 from .manifest import environment, git_revision, utc_now
-from .parameters import parameters_for
-from .snapshot import ENV as SNAPSHOT_ENV, write_snapshot
+from .parameters import check_user_parameters, notebook_parameters, parameters_for
+from .publish import (check_target, new_work_folder, private_folder, remove_stale, swap_into_place,
+                      terminating_cleanly)
+from .snapshot import ENV as SNAPSHOT_ENV, is_url, redact, write_snapshot
 
 KERNEL = "python3"
 
@@ -138,23 +144,89 @@ def _describe_failure(outcome: _Outcome) -> str:
     return f"{outcome.notebook.name}: {type(exc).__name__}: {exc}"
 
 
-def _report_name(month, segment) -> str:
-    """``2026-10`` for everyone, ``2026-10_enterprise`` for one segment (made safe as a folder name)."""
+_SAFE_SEGMENT = re.compile(r"[a-z0-9][a-z0-9_.-]{0,59}")
+
+
+def report_name(month, segment=None) -> str:
+    """The report's folder name: ``2026-10`` for everyone, ``2026-10_<segment>`` for one segment.
+
+    A segment name that is already a safe, lower-case file name (letters,
+    digits, ``_ . -``) is used as it is. Any other name (capitals, spaces,
+    accents, other scripts, slashes) becomes a readable ASCII slug plus the
+    first 8 hex digits of the SHA-256 of the exact name, so two segments
+    never share a folder, whatever the file system folds together.
+
+    >>> report_name("2026-10"), report_name("2026-10", "enterprise")
+    ('2026-10', '2026-10_enterprise')
+    >>> report_name("2026-10", "Mid Market") == report_name("2026-10", "mid market")
+    False
+    >>> report_name("2026-10", "Mid Market")
+    '2026-10_mid-market-2bd2ea3d'
+    >>> report_name("2026-10", "日本") != report_name("2026-10", "中国")
+    True
+    """
     if segment in (None, "", "all"):
         return str(month)
-    return f"{month}_{re.sub(r'[^A-Za-z0-9_.-]+', '-', str(segment))}"
+    text = str(segment)
+    if _SAFE_SEGMENT.fullmatch(text) and not text.endswith(".") and not re.search(r"-[0-9a-f]{8}$", text):
+        return f"{month}_{text}"
+    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_).strip("-")[:40].strip("-") or "segment"
+    return f"{month}_{slug}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
 
 
-def _swap_into_place(built: Path, target: Path) -> None:
-    """Replace ``target`` with ``built`` using renames on one file system."""
-    backup = target.with_name(f".{target.name}.previous")
-    if backup.exists():
-        shutil.rmtree(backup)
-    if target.exists():
-        os.replace(target, backup)
-    os.replace(built, target)
-    if backup.exists():
-        shutil.rmtree(backup)
+_report_name = report_name
+
+
+def check_month(month, dataset) -> None:
+    """Refuse a reporting month outside the data: before its first month, or after its last complete month.
+
+    A month after the data would publish a plausible report of nothing
+    (churn 0%, no active accounts); a month before it fails late in several
+    notebooks. The message names the data's coverage.
+
+    >>> import pandas as pd
+    >>> from csm_kit.dataset import Dataset
+    >>> ds = Dataset(customers=pd.DataFrame({"customer_id": ["a", "b"],
+    ...     "signup_date": pd.to_datetime(["2026-01-05", "2026-03-31"])}))
+    >>> check_month(to_month("2026-03"), ds)
+    >>> check_month(to_month("2026-04"), ds)
+    Traceback (most recent call last):
+    ...
+    csm_kit.exceptions.ReportError: --month 2026-04 is outside the data: it runs from 2026-01-05 to 2026-03-31, so the months it can report are 2026-01 to 2026-03.
+    """
+    coverage = dataset.coverage
+    first, last = coverage["first"].dropna(), coverage["last"].dropna()
+    if first.empty or last.empty:
+        raise ReportError("The data has no dates, so no month can be reported.")
+    first, last = min(first), max(last)
+    first_month, last_month = first.to_period("M"), latest_complete_month(last)
+    span = f"it runs from {first.date()} to {last.date()}"
+    if last_month < first_month:
+        raise ReportError(f"The data covers no complete month ({span}); a monthly report needs one.")
+    if not first_month <= month <= last_month:
+        raise ReportError(f"--month {month} is outside the data: {span}, so the months it can report are "
+                          f"{first_month} to {last_month}.")
+
+
+def data_label(source) -> str:
+    """How the index names the data: a folder's or file's name, a database URL's backend and database.
+
+    Never a local path (it says nothing to a reader, and shows where files live) nor a password.
+
+    >>> data_label("/home/ana/exports/acme-2026"), data_label("postgresql://u:pw@db.internal/cs")
+    ('acme-2026', 'postgresql database cs')
+    """
+    text = str(source)
+    if is_url(text):
+        try:
+            import sqlalchemy
+
+            url = sqlalchemy.engine.make_url(text)
+            return f"{url.get_backend_name()} database {Path(url.database or '').name or url.host or ''}".strip()
+        except Exception:
+            return redact(text).split("://", 1)[0] + " database"
+    return Path(text).name or text
 
 
 #: Counts behind survey metrics, also recorded for the previous month as ``previous_<count>=``.
@@ -210,15 +282,19 @@ def _scorecard(metrics: dict, month, previous_report: Path):
 
 def run_report(month=None, *, data, out="reports", segment: str | None = None, teaching: bool = False,
                jobs: int = 2, notebooks_dir=None, parameters: dict | None = None,
-               progress: bool = True) -> Path:
+               progress: bool = True, mapping=None, pdf: bool | None = None) -> Path:
     """Run the report notebooks for one month and write ``<out>/<YYYY-MM>[_<segment>]/``.
 
     Parameters
     ----------
     month : str, optional
-        Reporting month ``YYYY-MM``; default: the latest complete month of the data.
+        Reporting month ``YYYY-MM``; default: the latest complete month of the
+        data. A month before the data's first month or after its last
+        complete month is refused.
     data : str or Path
-        The data source (anything :func:`csm_kit.load_dataset` reads).
+        The data source (anything :func:`csm_kit.load_dataset` reads). A
+        URL's password is never written anywhere: the notebooks get the URL
+        with the password masked and read the runner's validated copy.
     out : str or Path
         Folder that holds the reports.
     segment : str, optional
@@ -228,126 +304,199 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
     jobs : int
         Notebooks run at once (each kernel costs ~1.7 s to start, so 2 on 2 cores).
     notebooks_dir : Path, optional
-        Where the notebooks are (default: the kit's ``notebooks/``).
+        Where the notebooks are (default: the kit's ``notebooks/``); relative
+        to the current directory.
     parameters : dict, optional
-        Extra notebook parameters; each name must be declared by every notebook.
+        The user's own notebook parameters (business assumptions such as
+        ``gross_margin``): each goes to the notebooks that declare it,
+        converted to the declared type; a name no notebook declares, a value
+        of the wrong type, or one of the runner's own parameters (month,
+        data, segment, teaching) is refused before anything runs.
     progress : bool
         Show a tqdm progress bar (cells done) per notebook.
+    mapping : optional
+        Column mapping for the loader (passed to :func:`csm_kit.load_dataset`
+        as ``mapping=``); the notebooks get the data loaded with it.
+    pdf : bool, optional
+        Write ``report.pdf`` (the index and every page, by headless Chromium):
+        True requires it, False skips it, None (default) writes it when
+        Chromium and Playwright are available and says in the manifest why not otherwise.
 
     Returns
     -------
     Path
         The report folder. It holds the executed notebooks, one HTML per notebook,
-        ``index.html``, ``metrics.json``, ``scorecard.csv`` and ``manifest.json``.
+        ``index.html``, ``report.pdf``, ``metrics.json``, ``scorecard.csv`` and ``manifest.json``.
 
     Raises
     ------
     DataValidationError
         The data breaks the contract (checked once, before any notebook runs).
     ReportError
-        A notebook or a parameter is wrong; the message names it.
+        A notebook, a parameter, the month or the output folder is wrong; the message names it.
     ValueError
         ``month``, ``segment`` or ``jobs`` is not a valid value.
 
     Notes
     -----
     A failed run keeps the executed notebooks under ``<out>/.failed/<report>/``;
-    the next successful run of the same report removes that folder.
+    the next successful run of the same report removes that folder. A run
+    stopped by SIGTERM removes its build folder and data snapshot; leftovers
+    of a run killed outright are removed by the next run (:mod:`.publish`).
 
     Examples
     --------
     >>> folder = run_report("2026-10", data="data/sample")   # doctest: +SKIP
     >>> sorted(p.name for p in folder.iterdir())              # doctest: +SKIP
-    ['00_data_overview.html', '00_data_overview.ipynb', 'index.html', 'manifest.json', 'metrics.json', 'scorecard.csv']
+    ['00_data_overview.html', '00_data_overview.ipynb', 'index.html', 'manifest.json', 'metrics.json', ...]
     """
     from ..io.loaders import load_dataset
+    from . import pdf as pdf_module
 
     started_at, clock = utc_now(), time.perf_counter()
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs is the number of notebooks run at once (1 or more), not {jobs!r}.")
     if month is not None:
         month = to_month(month)  # a badly written month fails before the data is read
-    notebooks = report_notebooks(notebooks_dir)
-    source = str(data) if "://" in str(data) else str(Path(data).resolve())
-    dataset = load_dataset(source)  # validates once; a DataValidationError stops here
+    notebooks = [nb.resolve() for nb in report_notebooks(Path(notebooks_dir).resolve() if notebooks_dir else None)]
+    declared = {nb: notebook_parameters(nb) for nb in notebooks}
+    check_user_parameters(declared, parameters)
+    pdf_missing = pdf_module.unavailable() if pdf is not False else "not asked for"
+    if pdf is True and pdf_missing:
+        raise ReportError(f"Cannot write report.pdf: {pdf_missing}.")
+    source = str(data) if is_url(str(data)) else str(Path(data).resolve())
+    shown_source = redact(source)  # what notebooks, manifest, pages and messages see
+    dataset = load_dataset(source) if mapping is None else load_dataset(source, mapping=mapping)
     if month is None:
         last = dataset.coverage["last"].max()
         if last is None or last != last:
             raise ReportError("Cannot choose a month: the data has no dates; pass --month.")
         month = latest_complete_month(last)
     month = to_month(month)
+    check_month(month, dataset)
     if segment not in (None, "", "all"):
         dataset.for_segment(segment)  # unknown segment -> clear error now, not in every notebook
 
-    wanted = {"month": str(month), "data": source, "segment": segment or "all", "teaching": teaching}
-    plan = {nb: parameters_for(nb, wanted, parameters) for nb in notebooks}
+    wanted = {"month": str(month), "data": shown_source, "segment": segment or "all", "teaching": teaching}
+    plan = {nb: parameters_for(nb, wanted, parameters, declared[nb]) for nb in notebooks}
+    user_parameters = {k: v for nb_plan in plan.values() for k, v in nb_plan.items() if k not in wanted}
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    name = _report_name(month, segment)
+    remove_stale(out)  # leftovers of runs killed outright (their owner process is gone)
+    name = report_name(month, segment)
     target = out / name
-    # Built beside the target (same file system, so the final rename is atomic); mkdir, not
-    # mkdtemp, so the report gets the user's usual permissions rather than 0700.
-    build = out / f".{name}.building-{uuid.uuid4().hex[:8]}"
-    build.mkdir()
-    # The notebooks' load_dataset(data) gets the data validated above from a pickle (snapshot.py)
-    snap = write_snapshot(dataset, source, out / f".{name}.snapshot-{uuid.uuid4().hex[:8]}.pkl")
+    check_target(target, name)  # a folder of the user's with this name is never replaced
     announced = os.environ.get(SNAPSHOT_ENV)
-    try:
-        if snap is not None:
-            os.environ[SNAPSHOT_ENV] = str(snap)  # inherited by the kernels started below
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            outcomes = list(pool.map(lambda nb: _execute(nb, build / nb.name, plan[nb], progress, teaching), notebooks))
-        _restore_env(SNAPSHOT_ENV, announced)
-        failed = [o for o in outcomes if o.error is not None]
-        if failed:
-            kept = out / ".failed" / name
-            if kept.exists():
-                shutil.rmtree(kept)
-            kept.mkdir(parents=True)
-            for o in failed:
-                if o.output.exists():
-                    shutil.copy2(o.output, kept / o.output.name)
-            lines = "\n".join("  " + _describe_failure(o) for o in failed)
-            raise ReportError(f"The {name} report failed; the earlier report (if any) is untouched.\n"
-                              f"{lines}\nExecuted notebooks kept for inspection in {kept}")
+    build = snapshot_dir = None
+    with terminating_cleanly():
+        try:
+            # Built beside the target (same file system, so the final rename is atomic).
+            build = new_work_folder(out, name)
+            # The notebooks' load_dataset(data) gets the data validated above, from a pickle in a
+            # private folder (0700, outside --out: it holds the whole customer data set)
+            snapshot_dir = private_folder()
+            snap = write_snapshot(dataset, source, snapshot_dir, mapping=mapping)
+            if snap is not None:
+                os.environ[SNAPSHOT_ENV] = str(snap)  # inherited by the kernels started below
+            outcomes = _run_all(notebooks, build, plan, progress, teaching, jobs)
+            _restore_env(SNAPSHOT_ENV, announced)
+            failed = [o for o in outcomes if o.error is not None]
+            if failed:
+                kept = out / ".failed" / name
+                if kept.exists():
+                    shutil.rmtree(kept)
+                kept.mkdir(parents=True)
+                for o in failed:
+                    if o.output.exists():
+                        shutil.copy2(o.output, kept / o.output.name)
+                lines = "\n".join("  " + _describe_failure(o) for o in failed)
+                raise ReportError(f"The {name} report failed; the earlier report (if any) is untouched.\n"
+                                  f"{lines}\nExecuted notebooks kept for inspection in {kept}")
 
-        metrics, areas = {}, []
-        for o in outcomes:
-            (build / f"{o.notebook.stem}.html").write_text(o.html, encoding="utf-8")
-            metrics[o.notebook.stem] = read_recorded(o.output)
-            areas.append({"title": notebook_title(o.notebook), "href": f"{o.notebook.stem}.html",
-                          "blurb": notebook_blurb(o.notebook)})
-        card = _scorecard(json_safe(metrics), month, out / _report_name(month - 1, segment))
-        card.to_csv(build / "scorecard.csv", index=False)
-        rows = json_safe(card.to_dict("records"))
-        (build / "metrics.json").write_text(json.dumps(json_safe({"month": str(month), "segment": segment or "all",
-                                                                  "notebooks": metrics}), indent=2))
-        meta = f"Data: {dataset.source} · fingerprint {dataset.fingerprint} · segment: {segment or 'all'}"
-        (build / "index.html").write_text(index_html(title=f"Customer-success report, {month}", meta=meta,
-                                                     areas=areas, scorecard_rows=rows,
-                                                     warnings=list(dataset.warnings)), encoding="utf-8")
-        manifest = {
-            "report": name, "parameters": wanted | (parameters or {}),
-            "data": {"source": dataset.source, "fingerprint": dataset.fingerprint,
-                     "warnings": list(dataset.warnings)},
-            "git_revision": git_revision(PROJECT_ROOT),
-            "environment": environment(),
-            "notebooks": [{"notebook": o.notebook.name, "seconds": round(o.seconds, 2),
-                           "html_seconds": round(o.html_seconds, 2)} for o in outcomes],
-            "started": started_at, "finished": utc_now(),
-            "wall_seconds": round(time.perf_counter() - clock, 2),
-        }
-        (build / "manifest.json").write_text(json.dumps(json_safe(manifest), indent=2))
-        _swap_into_place(build, target)
-        shutil.rmtree(out / ".failed" / name, ignore_errors=True)  # an older failure no longer applies
-    finally:
-        _restore_env(SNAPSHOT_ENV, announced)
-        if snap is not None:
-            snap.unlink(missing_ok=True)
-        if build.exists():
-            shutil.rmtree(build, ignore_errors=True)
+            metrics, areas = {}, []
+            for o in outcomes:
+                (build / f"{o.notebook.stem}.html").write_text(o.html, encoding="utf-8")
+                metrics[o.notebook.stem] = read_recorded(o.output)
+                areas.append({"title": notebook_title(o.notebook), "href": f"{o.notebook.stem}.html",
+                              "blurb": notebook_blurb(o.notebook)})
+            card = _scorecard(json_safe(metrics), month, out / report_name(month - 1, segment))
+            from ..display import csv_safe
+
+            csv_safe(card).to_csv(build / "scorecard.csv", index=False)
+            rows = json_safe(card.to_dict("records"))
+            (build / "metrics.json").write_text(json.dumps(json_safe({"month": str(month),
+                                                                      "segment": segment or "all",
+                                                                      "notebooks": metrics}), indent=2))
+            title = f"Customer-success report, {month}" + (f": {segment} segment" if segment not in
+                                                             (None, "", "all") else "")
+            meta = (f"Data: {data_label(source)} · fingerprint {dataset.fingerprint} · "
+                    f"segment: {segment or 'all'}")
+            (build / "index.html").write_text(index_html(title=title, meta=meta, areas=areas, scorecard_rows=rows,
+                                                         warnings=list(dataset.warnings),
+                                                         pdf_href=None if pdf_missing else "report.pdf"),
+                                              encoding="utf-8")
+            pdf_seconds, pdf_note = 0.0, pdf_missing
+            if not pdf_missing:
+                pdf_started = time.perf_counter()
+                pages = [build / "index.html"] + [build / a["href"] for a in areas]
+                pdf_module.write_pdf(pages, build / "report.pdf", title=title)
+                pdf_seconds = time.perf_counter() - pdf_started
+            manifest = {
+                "report": name, "parameters": wanted | user_parameters,
+                "data": {"source": shown_source, "fingerprint": dataset.fingerprint,
+                         "warnings": list(dataset.warnings)},
+                "git_revision": git_revision(PROJECT_ROOT),
+                "environment": environment(),
+                "notebooks": [{"notebook": o.notebook.name, "seconds": round(o.seconds, 2),
+                               "html_seconds": round(o.html_seconds, 2)} for o in outcomes],
+                "pdf": {"file": "report.pdf", "seconds": round(pdf_seconds, 2)} if not pdf_missing
+                else {"file": None, "reason": pdf_note},
+                "started": started_at, "finished": utc_now(),
+                "wall_seconds": round(time.perf_counter() - clock, 2),
+            }
+            if mapping is not None:
+                manifest["data"]["mapping"] = redact(mapping) if isinstance(mapping, (str, Path)) else "given"
+            (build / "manifest.json").write_text(json.dumps(json_safe(manifest), indent=2))
+            swap_into_place(build, target, name)
+            shutil.rmtree(out / ".failed" / name, ignore_errors=True)  # an older failure no longer applies
+        finally:
+            _restore_env(SNAPSHOT_ENV, announced)
+            for folder in (snapshot_dir, build):
+                if folder is not None:
+                    _remove(folder)
     return target
+
+
+def _run_all(notebooks, build: Path, plan: dict, progress: bool, teaching: bool, jobs: int) -> list[_Outcome]:
+    """Every notebook, ``jobs`` at a time; on an interruption, queued notebooks are cancelled at once."""
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = [pool.submit(_execute, nb, build / nb.name, plan[nb], progress, teaching) for nb in notebooks]
+        return [f.result() for f in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _remove(folder: Path) -> None:
+    """Remove one of the runner's own folders, even while a kernel may still write into it.
+
+    The folder is first renamed (a writer opening a file by its old path then
+    fails instead of re-creating it), then deleted.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        return
+    doomed = folder.with_name(folder.name + "0")  # still a name remove_stale() recognises
+    try:
+        os.replace(folder, doomed)
+    except OSError:
+        doomed = folder
+    for _ in range(5):
+        shutil.rmtree(doomed, ignore_errors=True)
+        if not doomed.exists():
+            return
+        time.sleep(0.1)
 
 
 def _restore_env(name: str, value: str | None) -> None:

@@ -307,3 +307,154 @@ def test_strict_false_with_one_broken_rule_raises_just_that_error(folder):
 
 def test_strict_false_on_valid_data_loads_the_same(folder):
     assert csm_kit.load_dataset(folder, strict=False).fingerprint == csm_kit.load_dataset(folder).fingerprint
+
+
+# -- real exports: the awkward things billing and CRM exports do -------------------------------
+
+def test_spaces_around_ids_and_labels_are_removed_with_a_warning(folder):
+    edit(folder, "customers", 3, "c2,", "c2 ,")            # "c2 " next to "c2" in subscriptions
+    edit(folder, "customers", 4, "c3,2026-02-10,", "c3,2026-02-10,smb ")  # "smb " next to "smb" (row 2)
+    edit(folder, "subscriptions", 2, "s1,007,", " s1,007,")
+    with pytest.warns(csm_kit.exceptions.DataValidationWarning):
+        ds = csm_kit.load_dataset(folder)
+    assert ds.customers["customer_id"].tolist() == ["007", "c2", "c3"]
+    assert ds.customers["segment"].tolist() == ["smb", "enterprise", "smb"]  # one segment, not two
+    assert ds.subscriptions["subscription_id"].tolist() == ["s1", "s2", "s3"]
+    assert ds.warnings[:3] == (
+        "customers.customer_id: 1 value(s) had spaces around them, removed (so 'x ' and 'x' are one customer_id), "
+        "e.g. 'c2 ' (row 3)",
+        "customers.segment: 1 value(s) had spaces around them, removed (so 'x ' and 'x' are one segment), "
+        "e.g. 'smb ' (row 4)",
+        "subscriptions.subscription_id: 1 value(s) had spaces around them, removed (so 'x ' and 'x' are one "
+        "subscription_id), e.g. ' s1' (row 2)",
+    )
+
+
+def test_an_id_with_and_without_spaces_is_one_account_hence_a_duplicate(folder):
+    path = folder / "customers.csv"
+    path.write_text(path.read_text() + "c2\u00a0,2026-03-01,smb,basic,\n")  # a no-break space, as Excel exports
+    err = error(folder)
+    assert (err.table, err.column, err.rule) == ("customers", "customer_id", "duplicate key")
+    assert list(err.rows.index) == [3, 5]
+
+
+def test_free_text_keeps_its_spaces(folder):
+    edit(folder, "surveys", 5, "Ünïcode ok", " Ünïcode ok ")
+    assert csm_kit.load_dataset(folder).surveys["comment"][2] == " Ünïcode ok "
+
+
+@pytest.mark.parametrize("value", ["2024-05", "2024", "2024-5"])
+def test_a_partial_date_is_refused_not_read_as_the_first_day(folder, value):
+    edit(folder, "customers", 3, "2026-02-01", value)
+    err = error(folder)
+    check(err, "customers", "signup_date", "a partial date (year or month only)", [3])
+    assert err.rows["signup_date"].tolist() == [value]
+
+
+def test_a_partial_datetime_is_refused(folder):
+    edit(folder, "tickets", 3, "2026-02-20T09:00:00", "2026-02")
+    check(error(folder), "tickets", "opened_at", "a partial date", [3])
+
+
+def test_far_future_end_dates_are_open_ended_with_a_warning(folder):
+    edit(folder, "subscriptions", 4, "2026-03-10", "9999-12-31")
+    edit(folder, "subscriptions", 2, ",,month,", ",2999-01-01,month,")
+    edit(folder, "tickets", 2, "2026-02-05T09:00:00", "9999-12-31T23:59:59")
+    with pytest.warns(csm_kit.exceptions.DataValidationWarning, match="no end"):
+        ds = csm_kit.load_dataset(folder)
+    assert ds.subscriptions["end_date"].isna().all() and ds.tickets["resolved_at"].isna().all()
+    assert ("subscriptions.end_date: 2 row(s) hold a date after 2262-04-11 (2999-01-01, 9999-12-31), the usual "
+            "'no end' placeholder of exports: read as empty (open-ended)") in ds.warnings
+    assert any(w.startswith("tickets.resolved_at: 1 row(s) hold a date after 2262-04-11") for w in ds.warnings)
+
+
+def test_a_far_future_date_where_a_real_date_is_needed_says_so(folder):
+    edit(folder, "customers", 3, "2026-02-01", "9999-12-31")
+    err = error(folder)
+    check(err, "customers", "signup_date", "a date after 2262-04-11", [3])
+    assert "placeholder" in str(err) and "YYYY-MM-DD" not in str(err)
+
+
+def test_far_future_end_dates_from_parquet_and_frames():
+    import datetime as dt
+
+    tables = valid_tables()
+    tables["subscriptions"]["end_date"] = [None, dt.date(9999, 12, 31), "9999-12-31"]
+    ds = csm_kit.load_dataset(tables)
+    assert ds.subscriptions["end_date"].isna().all()
+
+
+def test_an_impossible_far_future_day_is_still_not_a_date(folder):
+    edit(folder, "subscriptions", 4, "2026-03-10", "9999-02-30")
+    check(error(folder), "subscriptions", "end_date", "not a valid date", [4])
+
+
+def test_rows_after_blank_lines_are_numbered_as_a_spreadsheet_shows_them(folder):
+    path = folder / "customers.csv"
+    lines = path.read_text().split("\n")  # header, 007, c2, c3, ""
+    path.write_text("\n".join([lines[0], "", lines[1], "", "", lines[2], lines[3].replace("2026-02-10", "x")]) + "\n")
+    # header = row 1, blank row 2, 007 row 3, blank rows 4-5, c2 row 6, c3 row 7
+    check(error(folder), "customers", "signup_date", "not a valid date", [7])
+
+
+def test_a_blank_line_inside_a_quoted_cell_is_not_a_row(folder):
+    edit(folder, "surveys", 2, '"Great, ', '"\n\nGreat, ')
+    edit(folder, "surveys", 7, ",c2,ces,", ",c9,ces,")  # record 3: spreadsheet row 4
+    check(error(folder), "surveys", "customer_id", "not found in customers.customer_id", [4])
+
+
+def test_a_ragged_row_after_a_blank_line_names_its_spreadsheet_row(folder):
+    path = folder / "customers.csv"
+    lines = path.read_text().split("\n")
+    path.write_text("\n".join([lines[0], lines[1], "", lines[2] + ",extra", lines[3]]) + "\n")
+    err = error(folder)
+    assert err.rule == "a row has the wrong number of cells"
+    assert list(err.rows.index) == [4]  # header 1, 007 2, blank 3, c2 4
+
+
+@pytest.mark.parametrize("survey, line, old, new", [("nps", 2, "9.0", "9.5"), ("csat", 4, "4.0", "4.5")])
+def test_a_fractional_survey_score_is_refused(folder, survey, line, old, new):
+    edit(folder, "surveys", line, old, new)
+    err = error(folder)
+    check(err, "surveys", "score", "score is not a whole number", [2 if survey == "nps" else 3])
+    assert "9.5 is an average" in str(err)
+
+
+def test_an_amount_beyond_the_bound_is_refused_not_a_negative_mrr(folder):
+    edit(folder, "subscriptions", 3, "12000.0", "4111111111111111")
+    check(error(folder), "subscriptions", "amount", "value above the maximum 1e+12", [3])
+
+
+def test_total_mrr_beyond_what_the_ledger_adds_exactly_is_refused():
+    tables = valid_tables()
+    subs = tables["subscriptions"]
+    # 3 monthly subscriptions of 9e11 and 2 yearly of 9.6e11 (MRR 8e10 each): 2.7e12 + 1.6e11; then 8 more monthly.
+    many = pd.concat([subs.iloc[[0]].assign(subscription_id=f"x{i}", amount=9e11) for i in range(11)],
+                     ignore_index=True)  # 11 x 9e11 = 9.9e12 > 9e12
+    tables["subscriptions"] = pd.concat([subs, many], ignore_index=True)
+    with pytest.raises(DataValidationError) as exc:
+        csm_kit.load_dataset(tables)
+    err = exc.value
+    assert (err.column, err.rule) == ("amount", "total MRR above 9e+12, more than the kit can add exactly")
+    assert len(err.rows) == 5 and (err.rows["amount"] == 9e11).all()
+    tables["subscriptions"] = pd.concat([subs, many.iloc[:9]], ignore_index=True)  # 8.1e12 + a little: fine
+    assert len(csm_kit.load_dataset(tables).subscriptions) == 12
+
+
+def test_a_cell_over_two_megabytes_loads(folder):
+    long = "word " * 500_000  # 2.5 MB, more than Arrow's 1 MB read block
+    edit(folder, "surveys", 5, "Ünïcode ok", long.strip())
+    assert csm_kit.load_dataset(folder).surveys["comment"][2] == long.strip()
+
+
+def test_every_new_rule_is_reported_in_one_pass(folder):
+    edit(folder, "customers", 3, "2026-02-01", "2026-02")
+    edit(folder, "subscriptions", 3, "12000.0", "4111111111111111")
+    edit(folder, "surveys", 2, "9.0", "9.5")
+    report = csm_kit.io.loaders.validate(folder)
+    assert [(e.table, e.column, e.rule.split(" (")[0]) for e in report.errors] == [
+        ("customers", "signup_date", "a partial date"),
+        ("subscriptions", "amount", "value above the maximum 1e+12"),
+        ("surveys", "score", "score is not a whole number"),
+    ]
+    assert not report.ok and report.dataset is None

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from ..contract import TABLES
 from ..dataset import Dataset
 from ..exceptions import DataValidationError, DataValidationWarning, MissingTableError
-from .mapping import (DEFAULT_FILE, FileOptions, Mapping, MappingError, apply_mapping, mapping_key, read_mapping,
+from .mapping import (DEFAULT_FILE, FileOptions, Mapping, MappingError, apply_mapping, read_mapping,
                       translate_error)
 from .validation import (DataValidationErrors, check_references, check_rules, collected, type_table,
                          unknown_columns)
@@ -78,7 +78,7 @@ def _read_csv(path: Path, options: FileOptions = DEFAULT_FILE) -> tuple[pd.DataF
         raise DataValidationError(path.stem, None, "the CSV file cannot be read", detail=str(exc)) from exc
     frame = table.to_pandas()
     rows = _row_numbers(len(frame), "csv")
-    if b"\n\n" in data or b"\n\r\n" in data:
+    if _has_blank_lines(data):
         rows = _rows_around_blank_lines(data, options, len(frame), rows)
     return frame, rows
 
@@ -103,11 +103,20 @@ def _as_text(columns, na_values=()) -> pacsv.ConvertOptions:
                                 strings_can_be_null=True, quoted_strings_can_be_null=True)
 
 
-def _rows_around_blank_lines(data: bytes, options: FileOptions, n: int, rows: np.ndarray) -> np.ndarray:
-    """Spreadsheet row numbers of the records when blank lines sit between them (header = 1)."""
+def _has_blank_lines(data: bytes) -> bool:
+    return b"\n\n" in data or b"\n\r\n" in data
+
+
+def _spreadsheet_rows(data: bytes, options: FileOptions) -> np.ndarray:
+    """The spreadsheet row number of each non-blank record, header included (header = 1)."""
     text = data.decode("utf-8-sig" if codecs.lookup(options.encoding).name == "utf-8" else options.encoding)
     records = csv.reader(io.StringIO(text, newline=""), delimiter=options.delimiter)
-    numbers = np.array([i + 1 for i, record in enumerate(records) if record and i > 0])
+    return np.array([i + 1 for i, record in enumerate(records) if record], dtype=np.int64)
+
+
+def _rows_around_blank_lines(data: bytes, options: FileOptions, n: int, rows: np.ndarray) -> np.ndarray:
+    """Spreadsheet row numbers of the data records when blank lines sit between them."""
+    numbers = _spreadsheet_rows(data, options)[1:]
     # Only if Python's reader sees the records Arrow read; otherwise keep the plain numbering.
     return numbers if len(numbers) == n else rows
 
@@ -135,7 +144,11 @@ def _locate_ragged_row(path: Path, data: bytes, columns, options: FileOptions) -
         pass
     if ragged and ragged[0].number is not None:
         row = ragged[0]
-        shown = pd.DataFrame({"cells": [row.actual_columns], "text": [row.text]}, index=pd.Index([row.number], name="row"))
+        number = row.number  # Arrow counts records without the blank lines a spreadsheet shows
+        if _has_blank_lines(data):
+            records = _spreadsheet_rows(data, options)
+            number = int(records[number - 1]) if 0 < number <= len(records) else number
+        shown = pd.DataFrame({"cells": [row.actual_columns], "text": [row.text]}, index=pd.Index([number], name="row"))
         raise DataValidationError(path.stem, None, "a row has the wrong number of cells", rows=shown,
                                   detail=f"the header has {row.expected_columns}; quote cells that hold commas")
 
@@ -271,19 +284,20 @@ def _file_name(source, name: str, kind, mapping: Mapping | None) -> str:
     return name
 
 
-def _runner_snapshot(source, mapping: Mapping | None):
-    """The report runner's validated copy of this source (and mapping), or None."""
+def _runner_snapshot(source, mapping):
+    """The report runner's validated copy of this source (loaded with this mapping), or None.
+
+    ``mapping`` is passed as the caller gave it (a path, a dict): the runner
+    keys its snapshot by what it was given (``csm_kit.report.snapshot.mapping_key``).
+    A snapshot reader that does not know mappings is never asked for mapped data.
+    """
     from ..report.snapshot import read_snapshot
 
     if mapping is None:
         return read_snapshot(source)
-    # Loaded through a mapping, the data is only the runner's copy if the runner used the same mapping
-    # and the files it names are unchanged: the key says both (mapping_key). A snapshot reader that
-    # does not know mappings is never asked.
     if "mapping" not in inspect.signature(read_snapshot).parameters:
         return None
-    folder = source if isinstance(source, (str, Path)) and Path(source).is_dir() else None
-    return read_snapshot(source, mapping=mapping_key(mapping, folder))
+    return read_snapshot(source, mapping=mapping)
 
 
 def _missing_markers(raw: pd.DataFrame, na_values) -> pd.DataFrame:
@@ -367,11 +381,11 @@ def load_dataset(source, *, tables=None, strict: bool = True, mapping=None) -> D
     1            c1
     2            c1
     """
-    mapping = read_mapping(mapping) if mapping is not None else None
     if tables is None:  # inside a report run: the runner's already validated copy of this very source
         snapshot = _runner_snapshot(source, mapping)
         if snapshot is not None:
             return snapshot
+    mapping = read_mapping(mapping) if mapping is not None else None
     wanted = list(tables) if tables is not None else list(TABLES)
     unknown = [t for t in wanted if t not in TABLES]
     if unknown:

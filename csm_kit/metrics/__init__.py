@@ -17,6 +17,8 @@ module                    metrics
 ``support``               ticket volume, response and resolution times
 ``health``                health scores, backtest, questionnaire form
 ``scorecard``             targets and the monthly scorecard
+``renewals``              renewals due, renewal pipeline by month
+``portfolio``             a CSM's book of business
 ========================  ==================================================
 """
 from .cohorts import cohort_retention
@@ -28,6 +30,8 @@ from .lifetime_value import saas_ltv, saas_ltv_by_month, simple_clv, simple_clv_
 from .onboarding import (adoption_rate, milestone_completion, onboarding_completion, time_to_value,
                          time_to_value_curve, time_to_value_durations)
 from .retention import churn_rates, retention_rates
+from .portfolio import portfolio
+from .renewals import renewal_pipeline, renewals
 from .revenue import arpa, mrr, mrr_movement_log, mrr_movements, quick_ratio, revenue_retention
 from .satisfaction import ces, csat, nps, nps_category, survey_summary
 from .scorecard import check_targets, load_targets, metric_values, scorecard, target_status
@@ -46,4 +50,5 @@ __all__ = [
     "health_scores", "health_measures", "health_backtest", "questionnaire_health", "HealthMeasure",
     "HealthBacktest", "DEFAULT_MEASURES",
     "scorecard", "load_targets", "check_targets", "target_status", "metric_values",
+    "renewals", "renewal_pipeline", "portfolio",
 ]

@@ -47,6 +47,7 @@ class KeyNumber:
 #: Notebook stem -> "module:function" computing that area's key numbers.
 #: An area is added here when its notebook records through its function.
 AREAS: dict[str, str] = {}
+AREAS["02_churn_retention"] = "csm_kit.metrics.churn_page:churn_key_numbers"
 
 
 def key_numbers_function(notebook_stem: str):

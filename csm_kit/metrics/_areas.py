@@ -224,14 +224,16 @@ class PagePart:
                      caption=self.caption)
 
     def note(self):
-        """The reason as a sentence when the part is not available, else None (a cell shows nothing).
+        """What a page says beside a chart: why the part is missing, else its caption, else None (nothing shown).
 
         For a section that is only a chart: ``plot_x(part)`` draws nothing for
         an unavailable part, and ``part.note()`` says why.
         """
         from ..display import escape
 
-        return None if self.available else Sentence(escape(self.reason))
+        if not self.available:
+            return Sentence(escape(self.reason))
+        return Sentence(escape(self.caption)) if self.caption else None
 
     def __repr__(self) -> str:
         if not self.available:

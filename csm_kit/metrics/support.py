@@ -13,6 +13,9 @@ Conventions
 """
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
@@ -20,7 +23,7 @@ from lifelines.utils import qth_survival_time
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, month_end, month_index, month_start, months as month_range, to_month
-from ._areas import MISSING_GROUP, data_last_day, offending_rows as _rows, refuse_months_after_data
+from ._areas import MISSING_GROUP, PagePart, data_last_day, offending_rows as _rows, refuse_months_after_data
 from .ledger import month_end_mrr
 
 _CENSOR_AT = ("as_of", "month_end")
@@ -386,3 +389,358 @@ def ticket_time_percentiles(data, *, start=None, end, by: str | None = None, as_
                 row |= {f"{name}_{_percentile_label(p)}": v for p, v in zip(shares, values)}
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+# -- the report page ---------------------------------------------------------------
+_PRIORITY_ORDER = ("urgent", "high", "normal", "low")
+_SPLITS = ("priority", "channel")
+
+
+@dataclass(frozen=True)
+class SupportPage:
+    """Everything the support page shows, each part computed or saying why not (:func:`support_page`).
+
+    Attributes
+    ----------
+    month : Period
+        The reporting month (figures known as of its last day).
+    segment : str
+        The segment reported on (``"all"``: every customer).
+    high_percentile : float
+        The high percentile shown beside the median.
+    volume : PagePart
+        :func:`support_summary` per month (tickets, per paying account, backlog, times, CSAT).
+    categories : PagePart
+        The month's figures by ticket category.
+    times : PagePart
+        :func:`ticket_time_percentiles` per month (median and high percentile).
+    splits : dict of str to PagePart
+        The month's percentiles and counts by ``priority`` and by ``channel``.
+    spread : PagePart
+        Hours to first response of each of the month's answered tickets.
+    csat : PagePart
+        Ticket CSAT (top-2-box) per month with Wilson 95% intervals.
+    """
+
+    month: pd.Period
+    segment: str
+    high_percentile: float
+    volume: object
+    categories: object
+    times: object
+    splits: dict
+    spread: object
+    csat: object
+
+    @property
+    def high(self) -> str:
+        """The column suffix of the high percentile (``"p90"`` for 0.9)."""
+        return _percentile_label(self.high_percentile)
+
+    def headline(self):
+        """The page's first sentence (the segment named in a segment report), escaped."""
+        from ..display import text
+
+        where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
+        if not self.volume.available:
+            return text(where + "{reason}", segment=self.segment, reason=self.volume.reason)
+        v = self.volume.values
+        t = self.times.values
+        return text(where + "{tickets:int} tickets were opened in {month} ({per:ratio} per account); half had a first "
+                    "response within {median} hours.", segment=self.segment, tickets=v["tickets_opened"],
+                    month=str(self.month), per=v["tickets_per_account"], median=_hours(t.get("first_response_p50")))
+
+    def key_numbers(self) -> list:
+        """The page's recorded numbers (see :func:`support_key_numbers`)."""
+        from ..key_numbers import KeyNumber
+
+        vol, t = self.volume, self.times
+        note = {} if vol.available else {"note": vol.reason}
+        convention = ("Kaplan-Meier median over the month's tickets, calendar hours, open tickets censored at the "
+                      "month end")
+        v, tv = vol.values, t.values
+        csat = self.csat.values.get("now") if self.csat.available else None
+        csat_extra = ({"successes": csat["successes"], "n": csat["n"]} if csat else
+                      {"note": self.csat.reason if not self.csat.available else "no rated ticket this month"})
+        return [
+            KeyNumber("first_response_hours", tv.get("first_response_p50"), "hours", "Median first response",
+                      {"tickets": v.get("tickets_opened"), "convention": convention, **note}),
+            KeyNumber("first_response_hours_high", tv.get("first_response_high"), "hours",
+                      f"First response, {self.high_percentile:.0%} of tickets within", {"scorecard": False, **note}),
+            KeyNumber("resolution_hours", tv.get("resolution_p50"), "hours", "Median resolution time",
+                      {"convention": convention, **note}),
+            KeyNumber("tickets_opened", v.get("tickets_opened"), "tickets", f"Tickets opened in {self.month}", note),
+            KeyNumber("tickets_per_account", v.get("tickets_per_account"), "ratio", "Tickets per paying account",
+                      {"scorecard": False, **note}),
+            KeyNumber("support_backlog", v.get("backlog"), "tickets", "Tickets open at the month end",
+                      {"scorecard": False, **note}),
+            KeyNumber("ticket_csat_top2", csat["rate"] if csat else None, "share", "Ticket CSAT (top-2-box)",
+                      {**csat_extra, "scorecard": False}),
+        ]
+
+
+def _hours(value) -> str:
+    if value is None:
+        return "an unknown number of"
+    return "more than the follow-up (not reached yet)" if not np.isfinite(value) else f"{value:.1f}"
+
+
+def _finite_or_none(value):
+    value = float(value)
+    return None if not np.isfinite(value) else value
+
+
+def support_page(ds, *, month, trend_months: int = 12, high_percentile: float = 0.9,
+                 segment: str = "all") -> SupportPage:
+    """The support page of the report for ``month``: every table, chart input and key number.
+
+    The months shown are the ``trend_months`` ending at ``month`` (from the
+    first ticket's month); times are Kaplan-Meier percentiles with tickets
+    still waiting censored at the end of ``month`` (:func:`support_summary`,
+    :func:`ticket_time_percentiles`). Each part is a
+    :class:`~csm_kit.metrics._areas.PagePart` (a table and its headline
+    numbers, or one sentence saying why not: no ``tickets`` table, no
+    ticket in the month, no rated ticket...). ``times.values`` holds this
+    month's ``first_response_p50``, ``first_response_high``,
+    ``resolution_p50`` (None when not reached yet: a median is only known
+    once half the tickets are answered).
+
+    Parameters
+    ----------
+    ds : Dataset
+        The report's data (already restricted to the segment).
+    month : str or Period
+        The reporting month, ``"YYYY-MM"``.
+    trend_months : int
+        Months of history shown.
+    high_percentile : float
+        The high percentile beside the median (strictly between 0.5 and 1).
+    segment : str
+        The segment's name, for the headline only.
+
+    Returns
+    -------
+    SupportPage
+
+    Examples
+    --------
+    >>> from csm_kit import Dataset
+    >>> page = support_page(Dataset(customers=pd.DataFrame({"customer_id": ["a"]})), month="2026-10")
+    >>> page.volume.reason
+    'This data set has no tickets table, so ticket volume cannot be measured.'
+    >>> [k.value for k in page.key_numbers()]
+    [None, None, None, None, None, None, None]
+    """
+    if not isinstance(trend_months, (int, np.integer)) or trend_months < 1:
+        raise ValueError(f"trend_months must be a whole number >= 1, not {trend_months!r}.")
+    if not (isinstance(high_percentile, (int, float, np.floating)) and 0.5 < high_percentile < 1):
+        raise ValueError(f"high_percentile must be a share between 0.5 and 1, not {high_percentile!r}.")
+    return _support_page(ds, str(to_month(month)), int(trend_months), float(high_percentile), str(segment))
+
+
+@functools.lru_cache(maxsize=2)
+def _support_page(ds, month: str, trend_months: int, high_percentile: float, segment: str) -> SupportPage:
+    from ._areas import after_data_reason, missing_reason, tables_missing, unavailable
+
+    period = to_month(month)
+    missing = tables_missing(ds, "tickets", "customers")
+    whats = {"volume": "ticket volume", "categories": "tickets by category", "times": "response times",
+             "spread": "the spread of response times", "csat": "ticket satisfaction"}
+    late = None if missing else after_data_reason(ds, period)
+    if missing or late:
+        parts = {k: unavailable(late or missing_reason(missing, w)) for k, w in whats.items()}
+        splits = {c: unavailable(late or missing_reason(missing, f"tickets by {c}")) for c in _SPLITS}
+        return SupportPage(period, segment, high_percentile, splits=splits, **parts)
+    opened = ds.tickets["opened_at"]
+    start = min(max(period - (trend_months - 1), to_month(opened.min())), period) if len(opened) else period
+    percentiles = (0.5, high_percentile)
+    high = _percentile_label(high_percentile)
+    summary = support_summary(ds, start=start, end=period)
+    now = summary.iloc[-1]
+    volume = PagePart(frame=summary, shown=summary[["month", "tickets_opened", "accounts", "tickets_per_account",
+                                                    "backlog", "unanswered", "unresolved"]].tail(6),
+                      formats={"tickets_opened": "int", "accounts": "int", "tickets_per_account": "{:.3f}",
+                               "backlog": "int", "unanswered": "int", "unresolved": "int"},
+                      labels={"accounts": f"Accounts ({now['accounts_basis']})", "backlog": "Open at month end",
+                              "unanswered": "Still unanswered", "unresolved": "Still unresolved"},
+                      values={"tickets_opened": int(now["tickets_opened"]), "backlog": int(now["backlog"]),
+                              "tickets_per_account": _finite_or_none(now["tickets_per_account"])})
+    hours = {"median_first_response_hours": "{:.1f} h", "median_resolution_hours": "{:.1f} h", "csat_top2": "share"}
+    if "category" not in ds.tickets.columns:
+        categories = unavailable("The tickets table has no category column, so tickets by category cannot be shown.")
+    else:
+        by_cat = support_summary(ds, start=period, end=period, by="category")
+        by_cat = by_cat.sort_values(["tickets_opened", "category"], ascending=[False, True], kind="mergesort")
+        categories = PagePart(frame=by_cat[["category", "tickets_opened", "median_first_response_hours",
+                                            "median_resolution_hours", "csat_responses", "csat_top2"]]
+                              .reset_index(drop=True), formats=hours | {"tickets_opened": "int",
+                                                                        "csat_responses": "int"},
+                              labels={"csat_top2": "Ticket CSAT (top-2-box)", "csat_responses": "Rated tickets"})
+    times = ticket_time_percentiles(ds, start=start, end=period, percentiles=percentiles)
+    t_now = times.iloc[-1]
+    times_part = PagePart(frame=times, values={
+        "first_response_p50": float(t_now["first_response_hours_p50"]) if t_now["tickets"] else None,
+        "first_response_high": float(t_now[f"first_response_hours_{high}"]) if t_now["tickets"] else None,
+        "resolution_p50": float(t_now["resolution_hours_p50"]) if t_now["tickets"] else None,
+        "high": high, "high_percentile": high_percentile, "goal": _response_goal()})
+    if not t_now["tickets"]:
+        times_part = PagePart(frame=times, values=times_part.values)
+    splits = {}
+    for column in _SPLITS:
+        if column not in ds.tickets.columns:
+            splits[column] = unavailable(f"The tickets table has no {column} column, so tickets by {column} "
+                                         f"cannot be shown.")
+            continue
+        counts = support_summary(ds, start=period, end=period, by=column)
+        split = ticket_time_percentiles(ds, start=period, end=period, by=column, percentiles=percentiles)
+        split = split.merge(counts[[column, "unanswered", "unresolved", "csat_responses", "csat_top2"]], on=column)
+        split = split.drop(columns="month")
+        if column == "priority":
+            rank = {v: i for i, v in enumerate(_PRIORITY_ORDER)}
+            split = split.assign(_rank=split[column].map(rank).fillna(len(rank))).sort_values(
+                ["_rank", column], kind="mergesort").drop(columns="_rank")
+        else:
+            split = split.sort_values(["tickets", column], ascending=[False, True], kind="mergesort")
+        split = split.reset_index(drop=True)
+        fmt = {c: "{:.1f}" for c in split.columns if c.endswith(("_p50", high))}
+        splits[column] = PagePart(frame=split, formats=fmt | {"csat_top2": "share", "tickets": "int"},
+                                  labels=_split_labels(split.columns, high, high_percentile),
+                                  values={"column": column, "high": high, "high_percentile": high_percentile})
+    spread = _spread_part(ds, period, t_now)
+    csat = _csat_part(ds, summary)
+    return SupportPage(period, segment, high_percentile, volume=volume, categories=categories, times=times_part,
+                       splits=splits, spread=spread, csat=csat)
+
+
+def _split_labels(columns, high: str, share: float) -> dict:
+    labels = {"csat_top2": "Ticket CSAT (top-2-box)", "csat_responses": "Rated tickets",
+              "unanswered": "Still unanswered", "unresolved": "Still unresolved"}
+    for c in columns:
+        for measure, name in (("first_response_hours", "First response"), ("resolution_hours", "Resolution")):
+            if c == f"{measure}_p50":
+                labels[c] = f"{name}, median (h)"
+            elif c == f"{measure}_{high}":
+                labels[c] = f"{name}, {share:.0%} within (h)"
+    return labels
+
+
+def _response_goal():
+    from .scorecard import load_targets
+
+    target = load_targets().get("first_response_hours", {})
+    return target.get("goal")
+
+
+def _spread_part(ds, period, t_now):
+    from ._areas import unavailable
+
+    times = ticket_times(ds, as_of=month_end(period))
+    month_times = times[times["month"] == period]
+    answered = month_times.loc[month_times["responded"], "first_response_hours"].reset_index(drop=True)
+    if answered.empty:
+        return unavailable(f"No ticket opened in {period} has been answered yet, so there is no spread of response "
+                           f"times to show.")
+    waiting = len(month_times) - len(answered)
+    caption = (f"{waiting:,} of the {len(month_times):,} tickets opened in {period} were still waiting for a first "
+               f"response on {month_end(period).date()}." if waiting else None)
+    return PagePart(frame=answered.to_frame("first_response_hours"), caption=caption, values={
+        "tickets": len(month_times), "waiting": waiting, "median": float(t_now["first_response_hours_p50"]),
+        "mean_answered": float(answered.mean())})
+
+
+def _csat_part(ds, summary):
+    from ._areas import unavailable
+    from .intervals import wilson_interval
+
+    if "csat" not in ds.tickets.columns:
+        return unavailable("The tickets table has no csat column, so ticket satisfaction cannot be measured.")
+    rated = summary[summary["csat_responses"] > 0].reset_index(drop=True)
+    if rated.empty:
+        return unavailable("No ticket carries a satisfaction score in these months.")
+    successes = np.rint(rated["csat_top2"] * rated["csat_responses"]).astype(int)
+    low, high = wilson_interval(successes.to_numpy(), rated["csat_responses"].to_numpy())
+    frame = pd.DataFrame({"month": rated["month"], "csat_responses": rated["csat_responses"],
+                          "csat_top2": rated["csat_top2"], "ci_low": low, "ci_high": high})
+    last = summary.iloc[-1]
+    now = ({"rate": float(last["csat_top2"]), "n": int(last["csat_responses"]),
+            "successes": int(round(last["csat_top2"] * last["csat_responses"]))} if last["csat_responses"] else None)
+    return PagePart(frame=frame, values={"now": now}, formats={"csat_top2": "share", "ci_low": "share",
+                                                               "ci_high": "share", "csat_responses": "int"})
+
+
+def support_key_numbers(ds, *, month, trend_months: int = 12, high_percentile: float = 0.9,
+                        **report_parameters) -> list:
+    """The support page's key numbers, for the scorecard, the index and ``metrics.json``.
+
+    ``first_response_hours`` and ``resolution_hours`` (Kaplan-Meier medians
+    of the month's tickets, open tickets censored at the month end; None
+    until half are answered), ``first_response_hours_high`` (the
+    ``high_percentile``), ``tickets_opened``, ``tickets_per_account``,
+    ``support_backlog`` and ``ticket_csat_top2`` (with ``successes`` and
+    ``n``), all read from :func:`support_page` with the same parameters. A
+    number that cannot be computed has value None and a ``note`` saying why.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The report's data.
+    month : str or Period
+        The reporting month.
+    trend_months, high_percentile
+        The notebook's parameters (see :func:`support_page`).
+    **report_parameters
+        ``data``, ``segment``, ``teaching`` may be passed and are not used;
+        anything else is refused.
+
+    Returns
+    -------
+    list of KeyNumber
+
+    Examples
+    --------
+    >>> from csm_kit import simulate
+    >>> numbers = support_key_numbers(simulate(n_customers=40, start="2026-01", months=6, seed=3), month="2026-06")
+    >>> [k.name for k in numbers][:4]
+    ['first_response_hours', 'first_response_hours_high', 'resolution_hours', 'tickets_opened']
+    """
+    from ._areas import check_report_parameters
+
+    check_report_parameters("support_key_numbers", report_parameters)
+    return support_page(ds, month=month, trend_months=trend_months, high_percentile=high_percentile).key_numbers()
+
+
+def support_worked_example() -> pd.DataFrame:
+    """The teaching example: five January tickets answered after 1, 2, 4 and 12 hours, one still waiting.
+
+    Waiting share after each answer: 4/5, 3/5, 2/5, 1/5, so the median is
+    4 h, 75% are answered by 12 h, and 90% is not reached yet; over the four
+    answered tickets alone the median would be (2 + 4) / 2 = 3 h.
+
+    >>> support_worked_example()[["estimate", "by_hand", "kit"]]
+                               estimate  by_hand  kit
+    0               Kaplan-Meier median      4.0  4.0
+    1                  75% answered within     12.0 12.0
+    2                  90% answered within      inf  inf
+    3  median over answered only (biased)      3.0  3.0
+    """
+    from .. import Dataset
+
+    tickets = pd.DataFrame({  # t6, opened in February, only shows the data runs to the end of February
+        "ticket_id": ["t1", "t2", "t3", "t4", "t5", "t6"], "customer_id": ["a", "a", "b", "b", "a", "a"],
+        "opened_at": pd.to_datetime(["2026-01-05 09:00", "2026-01-10 09:00", "2026-01-20 09:00", "2026-01-31 12:00",
+                                     "2026-01-15 09:00", "2026-02-28 09:00"]),
+        "first_response_at": pd.to_datetime(["2026-01-05 10:00", "2026-01-10 13:00", "2026-01-20 21:00", None,
+                                             "2026-01-15 11:00", "2026-02-28 10:00"]),
+        "resolved_at": pd.to_datetime(["2026-01-05 17:00", "2026-01-12 09:00", "2026-02-03 09:00", None,
+                                       "2026-01-15 12:00", None])})
+    example = Dataset(tickets=tickets, customers=pd.DataFrame(
+        {"customer_id": ["a", "b"], "signup_date": pd.to_datetime(["2025-12-01", "2025-12-15"])}))
+    kit = ticket_time_percentiles(example, start="2026-01", end="2026-01", as_of="2026-02-28",
+                                  percentiles=(0.5, 0.75, 0.9)).iloc[0]
+    plain = support_summary(example, start="2026-01", end="2026-01", as_of="2026-02-28").iloc[0]
+    return pd.DataFrame({
+        "estimate": ["Kaplan-Meier median", "75% answered within", "90% answered within",
+                     "median over answered only (biased)"],
+        "by_hand": [4.0, 12.0, np.inf, 3.0],
+        "kit": [float(kit["first_response_hours_p50"]), float(kit["first_response_hours_p75"]),
+                float(kit["first_response_hours_p90"]), float(plain["median_first_response_hours_answered"])]})

@@ -178,11 +178,13 @@ def _folder_frames(folder: Path, tables, errors, mapping: Mapping | None = None)
     """Frames of the wanted tables in ``folder``; ``kinds`` holds each one's row numbers when read from CSV."""
     frames, kinds, notes = {}, {}, []
     known = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"snapshot.json"}  # snapshot_import.MARKER
-    mapped = {t.file for t in mapping.tables.values() if t.file} if mapping is not None else set()
+    mapped = {str((folder / t.file).resolve()) for t in mapping.tables.values() if t.file} if mapping else set()
+    if mapping is not None and mapping.path:
+        mapped.add(mapping.path)
     for path in sorted(folder.iterdir()):
         # A README and hidden files (.DS_Store, .gitkeep) are expected company for data.
         documentation = path.name.startswith(".") or path.stem.upper() == "README"
-        if path.is_file() and path.name not in known and path.name not in mapped and not documentation:
+        if path.is_file() and path.name not in known and not documentation and str(path.resolve()) not in mapped:
             notes.append(f"{path.name}: not a table of the contract, ignored")
     for name in tables:
         table_mapping = mapping.get(name) if mapping is not None else None
@@ -279,9 +281,9 @@ def _file_name(source, name: str, kind, mapping: Mapping | None) -> str:
     table_mapping = mapping.get(name) if mapping is not None else None
     if table_mapping is not None and table_mapping.file is not None:
         return table_mapping.file
-    if isinstance(kind, np.ndarray) or kind == "parquet":
-        return f"{name}.{'parquet' if kind == 'parquet' else 'csv'}"
-    return name
+    if isinstance(kind, np.ndarray):  # read from CSV (kind holds its row numbers)
+        return f"{name}.csv"
+    return f"{name}.parquet" if kind == "parquet" else name
 
 
 def _runner_snapshot(source, mapping):
@@ -411,7 +413,8 @@ def load_dataset(source, *, tables=None, strict: bool = True, mapping=None) -> D
                     except DataValidationError:
                         del frames[name]
                         raise
-                elif mapping is not None and mapping.default_options.na_values and kinds[name] != "csv":
+                elif (mapping is not None and mapping.default_options.na_values
+                      and not isinstance(kinds[name], np.ndarray)):  # CSV readers handle them themselves
                     raw = frames[name] = _missing_markers(raw, mapping.default_options.na_values)
                 typed[name] = type_table(TABLES[name], raw, rows[name], errors, notes=warnings)
                 warnings += unknown_columns(TABLES[name], list(raw.columns))

@@ -93,6 +93,7 @@ class Mapping:
 
     tables: dict
     origin: str = "mapping"  # the file it came from, for messages
+    path: str | None = None  # that file, resolved (it may sit in the data folder: not a stray file)
 
     def get(self, table: str) -> TableMapping | None:
         return self.tables.get(table)
@@ -142,14 +143,14 @@ def read_mapping(mapping) -> Mapping:
     """
     if isinstance(mapping, Mapping):
         return mapping
-    origin = "mapping"
+    origin, resolved = "mapping", None
     if isinstance(mapping, (str, Path)):
         import yaml
 
         path = Path(mapping)
         if not path.is_file():
             raise FileNotFoundError(f"No mapping file at {path}.")
-        origin = path.name
+        origin, resolved = path.name, str(path.resolve())
         try:
             mapping = yaml.load(path.read_text(encoding="utf-8"), Loader=_text_loader()) or {}
         except yaml.YAMLError as exc:
@@ -169,7 +170,7 @@ def read_mapping(mapping) -> Mapping:
     default_options = _file_options(origin, DEFAULTS, defaults, DEFAULT_FILE)
     tables = {name: _table_mapping(origin, name, spec or {}, default_options)
               for name, spec in mapping.items() if name != DEFAULTS}
-    return Mapping(tables, origin=origin, default_options=default_options)
+    return Mapping(tables, origin=origin, path=resolved, default_options=default_options)
 
 
 def _unknown(key: str, choices, what: str) -> str:

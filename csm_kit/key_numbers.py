@@ -48,6 +48,7 @@ class KeyNumber:
 #: An area is added here when its notebook records through its function.
 AREAS: dict[str, str] = {}
 AREAS["02_churn_retention"] = "csm_kit.metrics.churn_page:churn_key_numbers"
+AREAS["04_survival_churn"] = "csm_kit.models.survival_report:survival_key_numbers"
 
 
 def key_numbers_function(notebook_stem: str):

@@ -315,3 +315,63 @@ def test_questionnaire_refuses_bad_answers(answers, kwargs, message):
 
 def test_default_measures_weights_sum_to_one():
     assert sum(m.weight for m in DEFAULT_MEASURES) == pytest.approx(1.0)
+
+
+# -- the score fitted to the company's history ----------------------------------------------------
+
+def test_thresholds_come_from_churned_and_stayed_medians():
+    from csm_kit.metrics.health import _thresholds
+
+    # churners' median 2, stayers' median 6: higher is better, red at 2, green beyond 6
+    assert _thresholds(np.array([1, 2, 3.0]), np.array([5, 6, 7.0])) == (2.0, 6.0, True)
+    # tickets: churners 4, stayers 1 -> lower is better
+    assert _thresholds(np.array([3, 4, 5.0]), np.array([0, 1, 2.0])) == (4.0, 1.0, False)
+    # equal medians (3 and 3): the quartiles on the bad and good sides, 3 -> 12 for renewal-like values
+    assert _thresholds(np.array([3, 3, 3, 12.0, 12]), np.array([0, 3, 3, 3, 3.0])) == (12.0, 3.0, False)
+    # no difference at all: no measure
+    assert _thresholds(np.array([1, 1, 1.0]), np.array([1, 1, 1.0])) is None
+
+
+@pytest.fixture(scope="module")
+def company():
+    import csm_kit
+
+    return csm_kit.simulate(n_customers=1500, months=30, seed=21)
+
+
+def test_default_score_is_fitted_on_history_and_its_bands_rank_churn(company):
+    from csm_kit.metrics.health import fit_health
+
+    fit = fit_health(company, as_of="2025-12-31")
+    assert fit.snapshots[-1] + pd.Timedelta(days=90) <= pd.Timestamp("2025-12-31")
+    assert fit.table["weight"].sum() == pytest.approx(1.0) and (fit.table["weight"] > 0).all()
+    assert {"usage", "renewal"} <= set(fit.table["measure"])
+    # the history's bands: red 15% of the scores, yellow 35%; their churn rates fall red > yellow > green
+    hist = fit.history.set_index("band")
+    assert hist.loc["red", "accounts"] / hist["accounts"].sum() == pytest.approx(0.15, abs=0.03)
+    assert hist.loc["red", "churn_rate"] > hist.loc["yellow", "churn_rate"] > hist.loc["green", "churn_rate"]
+    bt = health_backtest(company, as_of="2025-12-31")
+    assert bt.fitted is not None and bt.bands_rank_churn and bt.auc > 0.75
+    # the explanation still adds up: contributions sum to the score
+    s = bt.scores.dropna(subset=["score"])
+    parts = s[[c for c in s.columns if c.endswith("_contribution")]].sum(axis=1, min_count=1)
+    assert parts.to_numpy() == pytest.approx(s["score"].to_numpy())
+
+
+def test_new_accounts_are_not_judged_on_usage_or_onboarding_they_had_no_time_for(company):
+    s = health_scores(company, as_of="2025-12-31")
+    assert s.attrs["fitted"] is not None
+    tenure = (pd.Timestamp("2025-12-31") - company.subscriptions.groupby("customer_id")["start_date"].min()
+              ).dt.days.reindex(s["customer_id"]).to_numpy()
+    assert s.loc[tenure < 29, "usage_value"].isna().all() and s.loc[tenure < 89, "onboarding_value"].isna().all()
+    assert s.loc[tenure >= 100, "usage_value"].notna().mean() > 0.9
+
+
+def test_your_own_weights_are_used_as_given_on_a_dataset(company):
+    spec = [HealthMeasure("usage", 2.0, red_at=2, green_beyond=8),
+            HealthMeasure("renewal", 1.0, red_at=12, green_beyond=0, higher_is_better=False, grading="linear")]
+    s = health_scores(company, as_of="2025-12-31", spec=spec, bands=(30, 60)).dropna(subset=["score"])
+    assert s.attrs["fitted"] is None and s.attrs["bands"] == (30.0, 60.0)
+    both = s["usage_points"].notna() & s["renewal_points"].notna()
+    by_hand = (2 * s["usage_points"] + s["renewal_points"]) / 3
+    assert s.loc[both, "score"].to_numpy() == pytest.approx(by_hand[both].to_numpy())

@@ -514,6 +514,10 @@ FITTED_DESCRIPTIONS = {
     "billing": "MRR now / MRR 3 months ago",
     "renewal": "months of contract coming up for renewal within the horizon (0: mid-term, cannot leave yet)",
 }
+#: The direction each fitted measure is read in (higher is better?). A measure whose history points the
+#: other way (say, accounts with more tickets churned less) is left out rather than graded backwards.
+FITTED_DIRECTIONS = {"usage": True, "usage_trend": True, "satisfaction": True, "support": False,
+                     "onboarding": True, "billing": True, "renewal": False}
 #: Shares of the history's scores in the red and yellow bands of a fitted score (the rest is green).
 FITTED_BAND_SHARES = (0.15, 0.35)
 
@@ -529,7 +533,9 @@ class FittedHealth:
     churned in ``(t, t + horizon_days]``. Then, per measure:
 
     - direction: higher is better when the churners' median is below the
-      stayers' (otherwise lower is better);
+      stayers' (otherwise lower is better); a measure whose history points
+      against its usual reading (:data:`FITTED_DIRECTIONS`: more tickets
+      healthier, say) is left out rather than graded backwards;
     - thresholds (linear grading): ``red_at`` = the churners' median,
       ``green_beyond`` = the stayers' median; when the two are equal, the
       churners' and stayers' quartiles on the bad and good sides, then their 10%
@@ -656,7 +662,7 @@ def fit_health(data, *, as_of, horizon_days: int = 90, snapshots: int = 6) -> Fi
     for name in FITTED_MEASURES:
         values = hist[name].to_numpy(dtype=float)
         cut = _thresholds(values[y], values[~y])
-        if cut is None:
+        if cut is None or cut[2] != FITTED_DIRECTIONS[name]:
             continue
         red, green, higher = cut
         measures.append(HealthMeasure(name, 1.0, red_at=red, green_beyond=green, higher_is_better=higher,

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv report test browser clean
+.PHONY: venv report test browser services clean
 
 venv: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "csm-kit needs Python 3.11 or newer; try: make PYTHON=python3.11 $(MAKECMDGOALS)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,spark]"
 	touch $(STAMP)
 
 report: venv
@@ -33,8 +33,20 @@ browser:
 	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } \
 	    > $(APT_LOG) 2>&1 || { tail -20 $(APT_LOG); echo "Could not install chromium"; exit 1; }; }
 
-test: venv browser
-	CSM_KIT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests csm_kit
+# The engine's Spark test needs Java (Debian 12: default-jre-headless is Java 17) and the PostgreSQL
+# round trip needs Debian's postgresql server binaries (the test starts its own throwaway cluster).
+SERVICES_LOG := /tmp/csm-kit-apt-services.log
+PG_INITDB    := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
+
+services:
+	@{ command -v java >/dev/null && test -n "$(PG_INITDB)"; } || { \
+	  echo "Installing Debian's default-jre-headless and postgresql for the Spark and PostgreSQL tests (log: $(SERVICES_LOG))"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless postgresql; } \
+	    > $(SERVICES_LOG) 2>&1 || { tail -20 $(SERVICES_LOG); echo "Could not install Java and PostgreSQL"; exit 1; }; }
+
+test: venv browser services
+	CSM_KIT_REQUIRE_BROWSER=1 CSM_KIT_REQUIRE_SPARK=1 CSM_KIT_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest tests csm_kit
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks  # each kernel starts in notebooks/
 
 clean:

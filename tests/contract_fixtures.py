@@ -50,3 +50,14 @@ def valid_tables() -> dict[str, pd.DataFrame]:
 
 def valid_dataset() -> Dataset:
     return Dataset(**valid_tables())
+
+
+def valid_tables_with_terms() -> dict[str, pd.DataFrame]:
+    """The valid tables plus the optional owner and commitment-term columns (issue 12)."""
+    tables = valid_tables()
+    tables["customers"]["owner"] = ["ann@example.com", "Bob Smith", None]
+    subs = tables["subscriptions"]
+    # s1 monthly with no commitment; s2 an annual term billed yearly; s3 a 3-month term, cancelled.
+    subs["term_months"] = pd.array([None, 12, 3], dtype="Int64")
+    subs["commitment_end"] = pd.to_datetime([None, "2027-02-01", "2026-05-10"])
+    return tables

@@ -276,3 +276,30 @@ def test_a_file_that_is_not_a_database(tmp_path):
     (tmp_path / "customers.xlsx").write_bytes(b"")
     with pytest.raises(ValueError, match="not a folder or a DuckDB file"):
         csm_kit.load_dataset(tmp_path / "customers.xlsx")
+
+
+# -- contract terms and owners (issue 12) ----------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_owner_and_commitment_terms_round_trip(tmp_path, fmt):
+    from tests.contract_fixtures import valid_tables_with_terms
+
+    ds = csm_kit.load_dataset(valid_tables_with_terms())
+    s = ds.subscriptions
+    assert str(s["term_months"].dtype) == "Int64" and str(s["commitment_end"].dtype) == "datetime64[ns]"
+    assert s["term_months"].tolist() == [pd.NA, 12, 3]
+    assert ds.customers["owner"].tolist() == ["ann@example.com", "Bob Smith", None]
+    ds.to_dir(tmp_path, format=fmt)
+    assert_same(ds, csm_kit.load_dataset(tmp_path))
+    if fmt == "csv":
+        text = (tmp_path / "subscriptions.csv").read_text()
+        assert text.splitlines()[0].endswith(",term_months,commitment_end")
+        assert text.splitlines()[2].endswith(",12,2027-02-01")
+
+
+def test_owner_and_terms_in_a_database(tmp_path):
+    from tests.contract_fixtures import valid_tables_with_terms
+
+    ds = csm_kit.load_dataset(valid_tables_with_terms())
+    write_duckdb(ds, tmp_path / "cs.duckdb")
+    assert_same(ds, csm_kit.load_dataset(tmp_path / "cs.duckdb"))

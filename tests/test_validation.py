@@ -458,3 +458,39 @@ def test_every_new_rule_is_reported_in_one_pass(folder):
         ("surveys", "score", "score is not a whole number"),
     ]
     assert not report.ok and report.dataset is None
+
+
+# -- contract terms and owners ---------------------------------------------------------------
+
+@pytest.fixture
+def terms_folder(tmp_path):
+    from tests.contract_fixtures import valid_tables_with_terms
+
+    csm_kit.Dataset(**valid_tables_with_terms()).to_dir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("new, rule", [("0", "value below the minimum 1"), ("1.5", "not a whole number"),
+                                       ("twelve", "not a number")])
+def test_term_months_is_a_whole_number_of_one_or_more(terms_folder, new, rule):
+    edit(terms_folder, "subscriptions", 3, ",12,2027-02-01", f",{new},2027-02-01")
+    check(error(terms_folder), "subscriptions", "term_months", rule, [3])
+
+
+def test_commitment_ending_before_the_start_is_refused(terms_folder):
+    edit(terms_folder, "subscriptions", 4, ",3,2026-05-10", ",3,2026-02-09")  # s3 starts 2026-02-10
+    err = error(terms_folder)
+    check(err, "subscriptions", "commitment_end", "commitment ends before it starts", [4])
+    assert err.rows.columns.tolist() == ["subscription_id", "start_date", "commitment_end"]
+
+
+def test_commitment_end_may_be_a_no_end_placeholder_or_partial_refused(terms_folder):
+    edit(terms_folder, "subscriptions", 4, ",3,2026-05-10", ",3,9999-12-31")
+    assert csm_kit.load_dataset(terms_folder).subscriptions["commitment_end"].isna().tolist() == [True, False, True]
+    edit(terms_folder, "subscriptions", 3, ",12,2027-02-01", ",12,2027-02")
+    check(error(terms_folder), "subscriptions", "commitment_end", "a partial date", [3])
+
+
+def test_owner_is_a_label(terms_folder):
+    edit(terms_folder, "customers", 3, "Bob Smith", " Bob Smith ")
+    assert csm_kit.load_dataset(terms_folder).customers["owner"].tolist() == ["ann@example.com", "Bob Smith", None]

@@ -48,6 +48,7 @@ class KeyNumber:
 #: An area is added here when its notebook records through its function.
 AREAS: dict[str, str] = {}
 AREAS["02_churn_retention"] = "csm_kit.metrics.churn_page:churn_key_numbers"
+AREAS["03_revenue"] = "csm_kit.metrics.revenue_page:revenue_key_numbers"
 AREAS["06_engagement"] = "csm_kit.metrics.engagement:engagement_key_numbers"
 AREAS["07_onboarding"] = "csm_kit.metrics.onboarding:onboarding_key_numbers"
 AREAS["09_support"] = "csm_kit.metrics.support:support_key_numbers"

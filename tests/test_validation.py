@@ -494,3 +494,26 @@ def test_commitment_end_may_be_a_no_end_placeholder_or_partial_refused(terms_fol
 def test_owner_is_a_label(terms_folder):
     edit(terms_folder, "customers", 3, "Bob Smith", " Bob Smith ")
     assert csm_kit.load_dataset(terms_folder).customers["owner"].tolist() == ["ann@example.com", "Bob Smith", None]
+
+
+def test_far_future_placeholders_from_parquet_timestamps_and_duckdb(tmp_path):
+    import datetime as dt
+
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    day = lambda *d: pa.array(list(d), pa.timestamp("ms"))  # noqa: E731  (ms timestamps can hold year 9999)
+    pq.write_table(pa.table({"customer_id": ["c1"], "signup_date": day(dt.datetime(2026, 1, 5))}),
+                   tmp_path / "customers.parquet")
+    pq.write_table(pa.table({"subscription_id": ["s1", "s2"], "customer_id": ["c1", "c1"], "plan": ["p", "p"],
+                             "start_date": day(dt.datetime(2026, 1, 5), dt.datetime(2026, 1, 5)),
+                             "end_date": day(dt.datetime(9999, 12, 31), dt.datetime(2026, 3, 1)),
+                             "billing_period": ["month", "month"], "amount": [1.0, 2.0]}),
+                   tmp_path / "subscriptions.parquet")
+    ds = csm_kit.load_dataset(tmp_path)
+    assert ds.subscriptions["end_date"].tolist() == [pd.NaT, pd.Timestamp("2026-03-01")]
+    with duckdb.connect(str(tmp_path / "cs.duckdb")) as con:
+        con.execute("create table customers as select 'c1' as customer_id, date '9999-12-31' as signup_date")
+    err = error(tmp_path / "cs.duckdb")
+    assert (err.column, err.rule) == ("signup_date", "a date after 2262-04-11, the last day the kit can hold")

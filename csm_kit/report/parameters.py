@@ -147,7 +147,7 @@ def check_user_parameters(notebooks: dict[Path, dict], extra: dict | None) -> No
         raise ReportError(
             f"No report notebook has a parameter {', '.join(repr(u) for u in unknown)}; they declare "
             + (", ".join(listed) + (f" and {len(names) - len(listed)} more" if len(names) > len(listed) else "")
-               if names else "none beyond month, data, segment and teaching")
+               if names else "only the runner's own (month, data, segment, teaching)")
             + ". (papermill --help-notebook NOTEBOOK lists one notebook's parameters with their types.)")
 
 

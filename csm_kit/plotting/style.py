@@ -53,6 +53,7 @@ def use_style() -> None:
         "legend.frameon": False,
         "figure.constrained_layout.use": True,
     })
+    __import__("pandas").set_option("styler.format.escape", "html")  # a Styler table escapes data text too
 
 
 def month_axis(ax, axis: str = "x"):

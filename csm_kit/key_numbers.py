@@ -49,10 +49,12 @@ class KeyNumber:
 AREAS: dict[str, str] = {}
 AREAS["02_churn_retention"] = "csm_kit.metrics.churn_page:churn_key_numbers"
 AREAS["03_revenue"] = "csm_kit.metrics.revenue_page:revenue_key_numbers"
+AREAS["04_survival_churn"] = "csm_kit.models.survival_report:survival_key_numbers"
+AREAS["05_clv"] = "csm_kit.models.clv_report:clv_key_numbers"
+AREAS["10_renewals"] = "csm_kit.metrics.renewals:renewals_key_numbers"
 AREAS["06_engagement"] = "csm_kit.metrics.engagement:engagement_key_numbers"
 AREAS["07_onboarding"] = "csm_kit.metrics.onboarding:onboarding_key_numbers"
 AREAS["09_support"] = "csm_kit.metrics.support:support_key_numbers"
-AREAS["04_survival_churn"] = "csm_kit.models.survival_report:survival_key_numbers"
 
 
 def key_numbers_function(notebook_stem: str):

@@ -84,7 +84,7 @@ def portfolio(ds, *, as_of, by: str = "owner", within_days: int = 90, health=Tru
     if by not in customers.columns:
         if by != "owner":
             raise ValueError(f"portfolio: by={by!r} is not a customers column; it has {list(customers.columns)}.")
-        notes.append("The customers table has no owner column: every account is in '(no owner)'.")
+        notes.append("The customers table has no owner column: every account is in (no owner).")
         groups = pd.Series(NO_OWNER, index=customers["customer_id"])
     else:
         groups = customers.set_index("customer_id")[by]
@@ -95,7 +95,7 @@ def portfolio(ds, *, as_of, by: str = "owner", within_days: int = 90, health=Tru
     missing = label.isna()
     if missing.any() and by in customers.columns:
         notes.append(f"{int(missing.sum()):,} paying account{'s' if missing.sum() != 1 else ''} "
-                     f"{'have' if missing.sum() != 1 else 'has'} no {by}: grouped as '{NO_OWNER}'.")
+                     f"{'have' if missing.sum() != 1 else 'has'} no {by}: grouped as {NO_OWNER}.")
     acc[by] = label.astype(object).where(~missing, NO_OWNER)
 
     scores, health_notes = account_health(ds, as_of=day, health=health, risk=risk, horizon_days=within)

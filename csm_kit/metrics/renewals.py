@@ -50,7 +50,8 @@ health, too little history for risk).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -422,3 +423,289 @@ def renewal_pipeline(ds, *, as_of, months: int = 12, include_monthly: bool = Fal
         counts = sums = pd.Series(dtype=float)
     return pd.DataFrame({"month": index, "renewals": counts.reindex(index, fill_value=0).to_numpy(dtype=np.int64),
                          "arr": sums.reindex(index, fill_value=0.0).to_numpy(dtype=float)})
+
+
+# -- the report page ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RenewalsPage:
+    """Everything the renewals and book-of-business page shows (:func:`renewals_page`).
+
+    Attributes
+    ----------
+    month : Period
+        The reporting month; ``as_of`` is its last day (a snapshot's own day for snapshot data).
+    segment : str
+        The segment reported on (``"all"``: everyone).
+    as_of : Timestamp
+    within_days : int
+    upcoming : PagePart
+        :func:`renewals` in ``(as_of, as_of + within_days]``, at-risk first:
+        largest ``arr_at_risk`` first when churn risk is known, else red
+        health first, then largest ARR. ``values``: ``renewals``, ``arr``,
+        ``arr_at_risk`` (None without risk), ``red`` (None without health).
+    pipeline : PagePart
+        :func:`renewal_pipeline` for ``pipeline_months`` months. ``values``: ``arr``, ``renewals``.
+    book : PagePart
+        :func:`~csm_kit.metrics.portfolio.portfolio` by owner. ``values``:
+        ``owners`` (named owners), ``no_owner_accounts``.
+    notes : tuple of str
+        What could not be computed and why (health, risk, monthly plans, owners).
+    currency : str
+    """
+
+    month: pd.Period
+    segment: str
+    as_of: pd.Timestamp
+    within_days: int
+    upcoming: object
+    pipeline: object
+    book: object
+    notes: tuple = ()
+    currency: str = "USD"
+
+    def headline(self):
+        """The page's first sentence (the segment named in a segment report), escaped."""
+        from ..display import format_number, text
+
+        where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
+        if not self.upcoming.available:
+            return text(where + "{reason}", segment=self.segment, reason=self.upcoming.reason)
+        v = self.upcoming.values
+        sentence = ("{n:int} subscriptions worth {arr} a year come up for renewal in the {days:int} days "
+                    "after {day}")
+        risk = v.get("arr_at_risk")
+        sentence += "; the churn-risk engine expects {risk} of that ARR to be lost." if risk is not None else "."
+        money = {k: format_number(x, "money", currency=self.currency) for k, x in (("arr", v["arr"]), ("risk", risk))}
+        return text(where + sentence, segment=self.segment, n=v["renewals"], days=self.within_days,
+                    day=str(self.as_of.date()), **money)
+
+    def note(self):
+        """The notes as one escaped paragraph (nothing when there are none)."""
+        from ..display import text
+
+        return text(" ".join("{n%d}" % i for i in range(len(self.notes))),
+                    **{f"n{i}": n for i, n in enumerate(self.notes)})
+
+    def key_numbers(self) -> list:
+        """The page's recorded numbers (see :func:`renewals_key_numbers`)."""
+        from ..key_numbers import KeyNumber
+
+        u, p, b = self.upcoming, self.pipeline, self.book
+        w = self.within_days
+        why = {} if u.available else {"note": u.reason}
+        return [
+            KeyNumber("renewals_due", u.values.get("renewals"), "subscriptions",
+                      f"Subscriptions renewing in the next {w} days", dict(why)),
+            KeyNumber("renewal_arr_due", u.values.get("arr"), self.currency, f"ARR renewing in the next {w} days",
+                      dict(why)),
+            KeyNumber("renewal_arr_at_risk", u.values.get("arr_at_risk"), self.currency,
+                      f"Renewing ARR expected to be lost (churn risk x ARR), next {w} days",
+                      {"convention": "sum of p_churn x ARR over renewals in the window", "scorecard": False, **why}),
+            KeyNumber("renewal_pipeline_arr", p.values.get("arr"), self.currency,
+                      f"ARR renewing in the next {p.values.get('months', 12)} months",
+                      {"scorecard": False, **({} if p.available else {"note": p.reason})}),
+            KeyNumber("accounts_without_owner", b.values.get("no_owner_accounts"), "customers",
+                      "Paying accounts without an owner", {"scorecard": False,
+                                                          **({} if b.available else {"note": b.reason})}),
+        ]
+
+
+def _currency(ds) -> str:
+    subs = ds.subscriptions
+    if subs is not None and "currency" in subs.columns:
+        found = subs["currency"].dropna().unique()
+        if len(found) == 1:
+            return str(found[0])
+    return "USD"
+
+
+def renewals_page(ds, *, month, within_days: int = 90, pipeline_months: int = 12, include_monthly: bool = False,
+                  segment: str = "all") -> RenewalsPage:
+    """The renewals and book-of-business page for ``month``: renewals due (at-risk first), pipeline, books.
+
+    ``as_of`` is the month's last day (for a snapshot data set, the
+    snapshot's day). Health and churn risk are computed once
+    (:func:`account_health`, risk horizon ``within_days``) and shared by the
+    renewal list and the books. A part that cannot be computed says why in
+    one sentence: no subscriptions table, a snapshot (no renewal dates), a
+    month after the data. Computed once per Dataset object and parameters.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The report's data (already restricted to the segment).
+    month : str or Period
+    within_days : int
+        The renewal window and risk horizon.
+    pipeline_months : int
+        Months in the pipeline.
+    include_monthly : bool
+        Also list monthly plans without a term (see the module docstring).
+    segment : str
+        The segment's name, for the headline only.
+
+    Returns
+    -------
+    RenewalsPage
+
+    Examples
+    --------
+    >>> from csm_kit import Dataset
+    >>> page = renewals_page(Dataset(customers=pd.DataFrame({"customer_id": ["a"]})), month="2026-10")
+    >>> page.upcoming.available, page.upcoming.reason
+    (False, 'This data set has no subscriptions table, so renewals cannot be measured.')
+    >>> [k.value for k in page.key_numbers()]
+    [None, None, None, None, None]
+    """
+    within = _check_within(within_days)
+    if isinstance(pipeline_months, bool) or not isinstance(pipeline_months, (int, np.integer)) or pipeline_months < 1:
+        raise ValueError(f"pipeline_months is a whole number >= 1, not {pipeline_months!r}.")
+    return _renewals_page(ds, str(to_month(month)), within, int(pipeline_months), bool(include_monthly), str(segment))
+
+
+_UPCOMING_SHOWN = ["renewal_date", "customer_id", "owner", "plan", "billing_period", "basis", "arr", "health_band",
+                   "p_churn", "arr_at_risk"]
+_FORMATS = {"arr": "money", "arr_at_risk": "money", "p_churn": "share", "mrr": "money", "renewal_arr": "money",
+            "mrr_at_risk": "money", "accounts": "int", "renewals": "int", "renewals_due": "int", "red": "int",
+            "yellow": "int", "green": "int", "no_band": "int"}
+
+
+@functools.lru_cache(maxsize=2)
+def _renewals_page(ds, month: str, within: int, pipeline_months: int, include_monthly: bool,
+                   segment: str) -> RenewalsPage:
+    from ._areas import PagePart, after_data_reason, missing_reason, snapshot_reason, unavailable
+    from .portfolio import NO_OWNER, portfolio
+
+    period = to_month(month)
+    currency = _currency(ds)
+    labels = {"arr": f"ARR ({currency})", "arr_at_risk": f"ARR at risk ({currency})", "p_churn": "Churn risk",
+              "mrr": f"MRR ({currency})", "mrr_at_risk": f"MRR at risk ({currency})",
+              "renewal_arr": f"Renewal ARR ({currency})", "no_band": "No health score"}
+    common = dict(month=period, segment=segment, within_days=within, currency=currency)
+    if not ds.has("subscriptions") or not ds.has("customers"):
+        missing = [t for t in ("customers", "subscriptions") if not ds.has(t)]
+        why = unavailable(missing_reason(missing, "renewals"))
+        return RenewalsPage(as_of=month_end_day(period), upcoming=why, pipeline=why, book=why, **common)
+    late = after_data_reason(ds, period)
+    if late:
+        why = unavailable(late)
+        return RenewalsPage(as_of=month_end_day(period), upcoming=why, pipeline=why, book=why, **common)
+    snapshot = bool(getattr(ds, "snapshot", False))
+    if snapshot:
+        from ..io.snapshot_import import snapshot_as_of
+
+        day = snapshot_as_of(ds)
+    else:
+        day = month_end_day(period)
+    scores, notes = account_health(ds, as_of=day, health=True, risk=True, horizon_days=within)
+    health = (scores.rename(columns={"health_band": "band", "health_score": "score"}).reset_index()
+              if "health_band" in scores.columns else False)
+    risk = scores[["p_churn"]].reset_index() if "p_churn" in scores.columns else False
+
+    if snapshot:
+        why = unavailable(snapshot_reason("the renewal calendar (renewal dates and the pipeline)"))
+        upcoming = pipeline = why
+    else:
+        due = renewals(ds, as_of=day, within_days=within, include_monthly=include_monthly, health=health, risk=risk)
+        notes += [n for n in due.attrs["notes"] if n.startswith("Monthly")]
+        if "arr_at_risk" in due.columns:
+            order = due.sort_values(["arr_at_risk", "arr"], ascending=False, kind="mergesort")
+        elif "health_band" in due.columns:
+            order = due.assign(_red=due["health_band"].eq("red")).sort_values(["_red", "arr"], ascending=False,
+                                                                                  kind="mergesort")
+        else:
+            order = due.sort_values("arr", ascending=False, kind="mergesort")
+        shown = order[[c for c in _UPCOMING_SHOWN if c in order.columns]].reset_index(drop=True)
+        values = {"renewals": int(len(due)), "arr": float(due["arr"].sum()),
+                  "arr_at_risk": float(due["arr_at_risk"].sum()) if "arr_at_risk" in due.columns else None,
+                  "red": int(due["health_band"].eq("red").sum()) if "health_band" in due.columns else None}
+        caption = (None if len(due) else f"No subscription comes up for renewal in the {within} days after "
+                   f"{day.date()}.")
+        upcoming = PagePart(frame=order.reset_index(drop=True), shown=shown, values=values, formats=_FORMATS,
+                            labels=labels, max_rows=25, caption=caption)
+        pipe = renewal_pipeline(ds, as_of=day, months=pipeline_months, include_monthly=include_monthly)
+        pipeline = PagePart(frame=pipe, formats=_FORMATS, labels=labels,
+                            values={"arr": float(pipe["arr"].sum()), "renewals": int(pipe["renewals"].sum()),
+                                    "months": pipeline_months})
+    book_frame = portfolio(ds, as_of=day, within_days=within, health=health, risk=risk)
+    notes += [n for n in book_frame.attrs["notes"] if "owner" in n or "snapshot" in n]
+    no_owner = book_frame.loc[book_frame["owner"] == NO_OWNER, "accounts"]
+    book = PagePart(frame=book_frame, formats=_FORMATS, labels=labels, max_rows=30,
+                    values={"owners": int((book_frame["owner"] != NO_OWNER).sum()),
+                            "no_owner_accounts": int(no_owner.sum()) if len(no_owner) else 0})
+    return RenewalsPage(as_of=day, upcoming=upcoming, pipeline=pipeline, book=book,
+                        notes=tuple(dict.fromkeys(notes)), **common)
+
+
+def month_end_day(period) -> pd.Timestamp:
+    """The last day of a reporting month (the page's ``as_of``)."""
+    return as_of_day(to_month(period))
+
+
+def renewals_key_numbers(ds, *, month, within_days: int = 90, pipeline_months: int = 12,
+                         include_monthly: bool = False, **report_parameters) -> list:
+    """The renewals page's key numbers, for the scorecard, the index and ``metrics.json``.
+
+    ``renewals_due`` and ``renewal_arr_due`` (subscriptions and ARR renewing in
+    the ``within_days`` after the month's end), ``renewal_arr_at_risk``
+    (``sum of p_churn x ARR`` over them), ``renewal_pipeline_arr`` (ARR renewing
+    in the next ``pipeline_months`` months, every renewal counted) and
+    ``accounts_without_owner``, read from :func:`renewals_page` with the same
+    parameters. A number that cannot be computed has value None and a
+    ``note`` saying why.
+
+    Parameters
+    ----------
+    ds : Dataset
+    month : str or Period
+    within_days, pipeline_months, include_monthly
+        The notebook's parameters (see :func:`renewals_page`).
+    **report_parameters
+        ``data``, ``segment``, ``teaching`` may be passed and are not used;
+        anything else is refused.
+
+    Returns
+    -------
+    list of KeyNumber
+
+    Examples
+    --------
+    >>> from csm_kit import Dataset
+    >>> [k.name for k in renewals_key_numbers(Dataset(), month="2026-10")]
+    ['renewals_due', 'renewal_arr_due', 'renewal_arr_at_risk', 'renewal_pipeline_arr', 'accounts_without_owner']
+    """
+    from ._areas import check_report_parameters
+
+    check_report_parameters("renewals_key_numbers", report_parameters)
+    return renewals_page(ds, month=month, within_days=within_days, pipeline_months=pipeline_months,
+                         include_monthly=include_monthly,
+                         segment=report_parameters.get("segment", "all")).key_numbers()
+
+
+def renewal_worked_example() -> pd.DataFrame:
+    """The renewal calendar on four hand-made subscriptions: each next renewal worked out by hand beside the kit's.
+
+    For the page's teaching cell: a monthly plan started on 31 January
+    (renews on the last day of shorter months, then on the 31st again), a
+    quarterly plan, a 24-month term billed monthly, and a commitment ending in
+    December, all seen on 28 February 2026.
+
+    >>> example = renewal_worked_example()
+    >>> example["kit"].tolist(), bool((example["kit"] == example["by_hand"]).all())
+    (['2026-03-31', '2026-05-15', '2027-01-10', '2026-12-01'], True)
+    """
+    subs = pd.DataFrame({
+        "subscription": ["monthly, 31st", "quarterly", "24-month term", "commitment end"],
+        "start_date": pd.to_datetime(["2026-01-31", "2025-11-15", "2025-01-10", "2025-12-01"]),
+        "billing_period": ["month", "quarter", "month", "month"],
+        "term_months": pd.array([None, None, 24, None], dtype="Int64"),
+        "commitment_end": pd.to_datetime([None, None, None, "2026-12-01"]),
+        "by_hand": ["2026-03-31", "2026-05-15", "2027-01-10", "2026-12-01"],
+        "why": ["31 Jan + 2 months (28 Feb is today)", "15 Nov + 6 months (15 Feb passed)",
+                "10 Jan 2025 + 24 months", "the committed term ends"],
+    })
+    cal = next_renewals(subs, as_of="2026-02-28")
+    return subs.assign(basis=cal["basis"].to_numpy(),
+                       kit=cal["renewal_date"].dt.strftime("%Y-%m-%d").to_numpy())[
+        ["subscription", "start_date", "billing_period", "term_months", "commitment_end", "basis", "why", "by_hand",
+         "kit"]]

@@ -160,6 +160,11 @@ def _warm_start(cls, sample_loglik, n_rows: int, weights, start):
     return start, _inverse_hessian(_objective(loglik, n), np.log(start))
 
 
+def _plain(names, theta) -> str:
+    """``p = 5.28, q = 8.17e+07``: parameters in an error message, without Python reprs."""
+    return ", ".join(f"{n} = {v:.3g}" for n, v in zip(names, theta))
+
+
 def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float = 1e-9, hess_inv0=None):
     """Maximise ``loglik(theta) -> (ll, grad)`` over log-parameters; set params_, standard_errors_ and the rest.
 
@@ -176,7 +181,7 @@ def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float 
         theta = np.exp(res.x)
     if not np.all(np.isfinite(theta)) or np.max(np.abs(res.x)) > 25:
         raise NoFiniteMaximumError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (a parameter "
-                         f"ran off to {dict(zip(model.param_names, theta.round(3).tolist()))}); this happens with "
+                         f"ran off to {_plain(model.param_names, theta)}); this happens with "
                          "few customers or few repeat purchases.")
     model.params_ = {name: float(v) for name, v in zip(model.param_names, theta)}
     if not hessian:
@@ -192,7 +197,7 @@ def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float 
     hess = (hess + hess.T) / 2
     if not np.all(np.isfinite(hess)) or not np.all(np.linalg.eigvalsh(hess) > 0):
         raise NoFiniteMaximumError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (it is flat "
-                         f"or still rising at {dict(zip(model.param_names, theta.round(4).tolist()))}); this "
+                         f"or still rising at {_plain(model.param_names, theta)}); this "
                          "happens with few customers or few repeat purchases.")
     se = np.sqrt(np.diag(np.linalg.inv(hess)))
     model.standard_errors_ = {name: float(v) for name, v in zip(model.param_names, se)}

@@ -56,6 +56,7 @@ AREAS["10_renewals"] = "csm_kit.metrics.renewals:renewals_key_numbers"
 AREAS["06_engagement"] = "csm_kit.metrics.engagement:engagement_key_numbers"
 AREAS["07_onboarding"] = "csm_kit.metrics.onboarding:onboarding_key_numbers"
 AREAS["09_support"] = "csm_kit.metrics.support:support_key_numbers"
+AREAS["08_health"] = "csm_kit.metrics.health_page:health_key_numbers"
 
 
 def key_numbers_function(notebook_stem: str):

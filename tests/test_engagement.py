@@ -230,3 +230,148 @@ def test_errors_name_the_problem():
     with pytest.raises(MissingTableError, match="customers.plan"):
         active_accounts(Dataset(usage_events=DAU_EVENTS, customers=pd.DataFrame({"customer_id": ["a"]})),
                         end="2026-04", by="plan")
+
+
+# -- months after the data -------------------------------------------------------------
+def test_months_after_the_data_are_refused_naming_its_last_complete_month():
+    # DAU_EVENTS runs to 30 April 2026: May is after it; a month of zeros would be a wrong answer
+    for fn in (active_accounts, stickiness, feature_adoption, account_usage):
+        with pytest.raises(ValueError, match=r"after the data, which ends on 2026-04-30 \(last complete month 2026-04\)"):
+            fn(DAU_EVENTS, end="2026-05")
+    with pytest.raises(ValueError, match="last complete month 2026-04"):
+        usage_trend(DAU_EVENTS, as_of="2099-12-31")
+    # the data's own last month is fine, and a Dataset's other tables extend it
+    assert active_accounts(DAU_EVENTS, end="2026-04")["active_accounts"].tolist() == [2]
+    later = Dataset(usage_events=DAU_EVENTS, customers=pd.DataFrame(
+        {"customer_id": ["a", "b", "c"], "signup_date": pd.to_datetime(["2026-03-01", "2026-03-01", "2026-06-15"])}))
+    assert active_accounts(later, end="2026-06")["active_accounts"].tolist() == [2, 0, 0]
+
+
+# -- the page and its key numbers -------------------------------------------------------------
+def _page_data():
+    """Three paying accounts; usage worked by hand in the test below.
+
+    April-September: u1 (account a) and u3 (b) log in on days 1-10 of every month. October (31 days): u1 every
+    day, u2 (a) exports on days 1-10, u3 uses only the payload feature, on the 5th. c never uses the product.
+    """
+    rows = []
+    for month in ("2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"):
+        for d in range(1, 11):
+            rows.append(("a", "u1", f"{month}-{d:02d} 09:00", "login"))
+            rows.append(("b", "u3", f"{month}-{d:02d} 10:00", "login"))
+    for d in range(1, 32):
+        rows.append(("a", "u1", f"2026-10-{d:02d} 09:00", "login"))
+    for d in range(1, 11):
+        rows.append(("a", "u2", f"2026-10-{d:02d} 11:00", "export"))
+    rows.append(("b", "u3", "2026-10-05 10:00", "<script>alert(1)</script>"))
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "segment": ["smb", "<b>ent</b>", "smb"],
+                              "plan": "pro", "signup_date": pd.to_datetime(["2026-01-01"] * 3)})
+    subs = pd.DataFrame({"subscription_id": ["s1", "s2", "s3"], "customer_id": ["a", "b", "c"],
+                         "start_date": pd.to_datetime(["2026-01-01"] * 3), "end_date": pd.NaT,
+                         "billing_period": "month", "amount": [100.0, 300.0, 50.0], "quantity": [4, 2, 1]})
+    return Dataset(usage_events=events(rows), customers=customers, subscriptions=subs)
+
+
+def test_engagement_page_by_hand():
+    from csm_kit.metrics.engagement import engagement_key_numbers, engagement_page
+
+    page = engagement_page(_page_data(), month="2026-10", trend_months=3)
+    # October: accounts a, b active; users u1, u2, u3
+    assert page.active.values == {"active_accounts": 2, "active_users": 3}
+    assert page.active.frame["month"].astype(str).tolist() == ["2026-08", "2026-09", "2026-10"]
+    # users: u1 31 days + u2 10 + u3 1 = 42 user-days / 31 days / 3 MAU; accounts: a on 31 days + b on 1 = 32 / 31 / 2
+    assert page.stickiness.values["stickiness_users"] == pytest.approx(42 / 31 / 3)
+    assert page.stickiness.values["stickiness_accounts"] == pytest.approx(32 / 31 / 2)
+    # adoption among the 2 active accounts: login (a) 1/2, export (a) 1/2, the payload (b) 1/2
+    adoption = page.adoption.frame.set_index("feature")["adoption"]
+    assert adoption.to_dict() == {"<script>alert(1)</script>": 0.5, "export": 0.5, "login": 0.5}
+    shown = page.adoption.show().html
+    assert "&lt;script&gt;" in shown and "<script>" not in shown
+    # depth: 2 active of the 3 signed-up accounts; active days a 31, b 1 -> median 16
+    assert page.depth.values["active"] == 2 and page.depth.values["accounts"] == 3
+    assert page.depth.shown.set_index("measure").loc["Active days", "median"] == pytest.approx(16.0)
+    # trend, user-days, May-Jul (previous) against Aug-Oct (recent):
+    # a: 30 -> 10 + 10 + (31 + 10) = 61, steady or growing; b: 30 -> 10 + 10 + 1 = 21, ratio 0.7 > 0.5: fell a little;
+    # c: nothing in either window
+    counts = page.trend.frame.set_index("trend")["accounts"]
+    assert counts["steady or growing"] == 1 and counts["fell a little"] == 1
+    assert counts["no use in either window"] == 1 and page.trend.values["falling"] == 0
+    numbers = {k.name: k.value for k in engagement_key_numbers(_page_data(), month="2026-10", trend_months=3)}
+    assert numbers == {"stickiness": pytest.approx(42 / 31 / 3), "stickiness_accounts": pytest.approx(32 / 31 / 2),
+                       "active_accounts": 2, "active_users": 3, "falling_usage_accounts": 0}
+
+
+def test_engagement_page_says_why_when_it_cannot_measure():
+    from csm_kit.metrics.engagement import engagement_key_numbers, engagement_page
+
+    ds = _page_data()
+    none = engagement_page(ds.with_tables(usage_events=None), month="2026-10")
+    for part in (none.active, none.stickiness, none.adoption, none.depth, none.trend, none.watch):
+        assert not part.available and "no usage_events table" in part.reason
+    assert "no usage_events table" in str(none.active.show())
+    # a month after this data set (a segment whose data stopped early, say): the page says so, numbers are None
+    late = engagement_page(ds, month="2027-02")
+    assert "ends on 2026-10-31" in late.active.reason and "last complete month 2026-10" in late.active.reason
+    assert [k.value for k in late.key_numbers()] == [None] * 5
+    # a month with no activity: usage stopped in September, a customer signed up in October (the data reaches it)
+    joined = pd.concat([ds.customers, pd.DataFrame({"customer_id": ["d"], "segment": "smb", "plan": "pro",
+                                                    "signup_date": pd.to_datetime(["2026-10-20"])})])
+    quiet = ds.with_tables(usage_events=ds.usage_events[ds.usage_events["timestamp"] < "2026-10-01"],
+                           customers=joined.reset_index(drop=True))
+    page = engagement_page(quiet, month="2026-10")
+    assert page.active.values == {"active_accounts": 0, "active_users": 0}
+    assert page.stickiness.values["stickiness_users"] is None
+    assert "No account was active in 2026-10" in page.adoption.reason
+    with pytest.raises(TypeError, match="window_month"):
+        engagement_key_numbers(ds, month="2026-10", window_month=3)
+    assert "Segment **&lt;b&gt;ent&lt;/b&gt;**" in str(engagement_page(ds, month="2026-10", segment="<b>ent</b>")
+                                                     .headline())
+
+
+def test_stickiness_worked_example_matches_the_hand_arithmetic():
+    from csm_kit.metrics.engagement import stickiness_worked_example
+
+    example = stickiness_worked_example()
+    assert example["kit"].tolist() == pytest.approx([0.375, 0.5])
+    assert example["kit"].tolist() == pytest.approx(example["by_hand"].tolist())
+
+
+# -- the notebook on awkward data ------------------------------------------------------------
+ENGAGEMENT_NUMBERS = ["stickiness", "stickiness_accounts", "active_accounts", "active_users", "falling_usage_accounts"]
+
+
+@pytest.fixture(scope="module")
+def engagement_runs(tmp_path_factory):
+    from csm_kit.config import NOTEBOOKS_DIR
+    from tests import degenerate_data
+
+    dirs = degenerate_data.build(tmp_path_factory.mktemp("awkward_engagement"))
+    return degenerate_data.run_all(NOTEBOOKS_DIR / "06_engagement.ipynb", dirs,
+                                   tmp_path_factory.mktemp("engagement_runs")), dirs
+
+
+@pytest.mark.parametrize("scenario", ["hostile_last_month", "hostile_first_month", "hostile_segment", "one_month",
+                                      "one_customer", "minimal", "cdnow"])
+def test_engagement_notebook_on_awkward_data(scenario, engagement_runs):
+    import csm_kit
+    from csm_kit.metrics.engagement import engagement_key_numbers
+    from tests import degenerate_data
+
+    runs, dirs = engagement_runs
+    page, recorded, absent = degenerate_data.check_run(runs[scenario], scenario, ENGAGEMENT_NUMBERS)
+    text = "\n".join(page)
+    data, params, _ = degenerate_data.SCENARIOS[scenario]
+    if "usage_events" in absent:
+        assert "no usage_events table" in text
+        assert all(recorded[n]["value"] is None for n in ENGAGEMENT_NUMBERS)
+        return
+    # one number, one place: what the notebook recorded is what the library computes
+    ds = csm_kit.load_dataset(dirs[data]).for_segment(params.get("segment", "all"))
+    expected = {k.name: k.value for k in engagement_key_numbers(ds, month=params["month"])}
+    assert {n: recorded[n]["value"] for n in ENGAGEMENT_NUMBERS} == pytest.approx(expected)
+    if data == "hostile":
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # the payload event, escaped
+    if scenario == "hostile_last_month":
+        assert text.count("feature_") >= 30  # 30+ event names listed in the adoption table
+    if scenario == "hostile_segment":
+        assert "Segment **&lt;script&gt;alert\\(1\\)&lt;/script&gt;**" in page[0]

@@ -21,6 +21,23 @@ def kit_report(small_data_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def hostile_data_dir(tmp_path_factory):
+    """120 simulated customers over 8 months with a script or formula payload in every text value (tests/hostile.py)."""
+    from tests.hostile import write_hostile
+
+    return write_hostile(tmp_path_factory.mktemp("hostile_data"))
+
+
+@pytest.fixture(scope="session")
+def hostile_report(hostile_data_dir, tmp_path_factory):
+    """The kit's report on the hostile data set, run once per session (checked as text and in the browser)."""
+    from csm_kit.report import run_report
+
+    return run_report("2026-10", data=hostile_data_dir, out=tmp_path_factory.mktemp("hostile_report"),
+                      progress=False)
+
+
+@pytest.fixture(scope="session")
 def screenshots(pytestconfig):
     """Paths of screenshots a test took; listed in the summary at the end of the run."""
     shots = []

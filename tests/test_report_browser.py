@@ -6,6 +6,13 @@ anything outside the report folder: the pages must work when emailed or opened
 offline. Screenshots of the index and of one area page with a plot are saved
 under pytest's temporary folder and listed at the end of the run.
 
+The report on the hostile data set (tests/hostile.py: a script or formula
+payload in every text column of the contract) is opened page by page: no
+dialog opens, no element made from a payload exists (no script, frame, SVG,
+event-handler attribute, ``javascript:`` link or marker id), and no script
+error or console error occurs. Every page of the report fits a 1366 px
+laptop screen without sideways scrolling.
+
 Driver: Playwright for Python with the system Chromium (``executable_path``);
 ``playwright install`` is never run. Without /usr/bin/chromium the tests are
 skipped, except under ``make test`` (CSM_KIT_REQUIRE_BROWSER=1), which installs
@@ -17,6 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from csm_kit.report import report_notebooks
+from tests.hostile import INJECTED_SELECTOR
+
+PAGES = ["index"] + [nb.stem for nb in report_notebooks()]
 CHROMIUM = Path(os.environ.get("CSM_KIT_CHROMIUM", "/usr/bin/chromium"))
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -66,18 +77,30 @@ def browser(tmp_path_factory):
 def _open(context, path: Path) -> dict:
     """Load one page; what went wrong on it."""
     page = context.new_page()
-    errors = []
+    errors, dialogs = [], []
     page.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(f"script error: {exc}"))
+
+    def on_dialog(dialog):
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     before = len(context.outside_requests)
     page.goto(path.as_uri(), wait_until="load")
     images = page.evaluate("""Array.from(document.images).map(img => ({
         src: img.src.slice(0, 30), complete: img.complete, width: img.naturalWidth}))""")
-    return {"page": page, "errors": errors, "images": images,
-            "outside": context.outside_requests[before:], "title": page.title()}
+    # hover and click nothing: a payload needing an event would show up as an element with a handler below
+    injected = page.evaluate(f"""Array.from(document.querySelectorAll({INJECTED_SELECTOR!r}))
+        .map(e => e.outerHTML.slice(0, 120))""")
+    return {"page": page, "errors": errors, "images": images, "dialogs": dialogs, "injected": injected,
+            "outside": context.outside_requests[before:], "title": page.title(),
+            "width": page.evaluate("document.documentElement.scrollWidth")}
 
 
 def _check(result: dict, name: str) -> None:
+    assert result["dialogs"] == [], f"{name}: a dialog opened (script from the data ran): {result['dialogs']}"
+    assert result["injected"] == [], f"{name}: elements made from the data: {result['injected']}"
     assert result["errors"] == [], f"{name}: {result['errors']}"
     assert result["outside"] == [], f"{name} fetched from outside the report: {result['outside']}"
     broken = [img for img in result["images"] if not (img["complete"] and img["width"] > 0)]
@@ -136,3 +159,41 @@ def test_every_area_page_loads_with_its_plots_embedded(browser, kit_report, tmp_
     lone = tmp_path_factory.mktemp("emailed") / path.name
     shutil.copy(path, lone)
     _check(_open(browser, lone), f"{path.name} on its own")
+
+
+def _page_path(folder: Path, stem: str) -> Path:
+    return folder / ("index.html" if stem == "index" else f"{stem}.html")
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_every_page_fits_a_laptop_screen(browser, kit_report, stem):
+    result = _open(browser, _page_path(kit_report, stem))
+    _check(result, stem)
+    wide = result["page"].evaluate("""Array.from(document.querySelectorAll('table'))
+        .filter(t => t.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(t => (t.querySelector('tr') || t).innerText.slice(0, 80))""")
+    result["page"].close()
+    assert result["width"] <= LAPTOP["width"], f"{stem}: the page scrolls sideways ({result['width']} px)"
+    assert wide == [], f"{stem}: tables wider than a 1366 px screen: {wide}"
+
+
+@pytest.mark.parametrize("stem", PAGES)
+def test_hostile_data_leaves_every_page_inert(browser, hostile_report, stem):
+    path = _page_path(hostile_report, stem)
+    assert path.exists(), f"{path.name} missing from the hostile report"
+    result = _open(browser, path)
+    page = result["page"]
+    _check(result, f"{stem} (hostile data)")
+    assert page.locator("script").count() == 0  # the pages carry no script at all
+    page.close()
+
+
+def test_hostile_report_shows_the_payloads_as_text(browser, hostile_report):
+    # the payloads are on the pages, as text a reader can see: escaped, not dropped
+    shown = 0
+    for stem in PAGES:
+        result = _open(browser, _page_path(hostile_report, stem))
+        text = result["page"].inner_text("body")
+        shown += sum(marker in text for marker in ("<script>alert(", "onerror=alert(", "<iframe src="))
+        result["page"].close()
+    assert shown >= 3

@@ -32,7 +32,7 @@ LAYOUT_WIDTH = 1100
 _SECTION_CSS = """
 section.csm-pdf-section { break-before: page; }
 section.csm-pdf-section:first-of-type { break-before: auto; }
-nav.csm-back, .pdf-link { display: none !important; }
+nav.csm-back, .pdf-link, a.anchor-link { display: none !important; }
 main { max-width: none !important; }
 img { break-inside: avoid; }
 tr, .csm-table caption { break-inside: avoid; }

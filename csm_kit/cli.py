@@ -142,8 +142,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(text, end="")
         else:
             from .simulator import simulate
+            from .simulator.scale import BLOCK_CUSTOMERS, write_parquet
 
             truth = _truth_path(args.truth, args.out) if args.truth else None
+            if args.format == "parquet" and args.customers > BLOCK_CUSTOMERS:
+                # Block by block straight to Parquet: the same data in the memory of one block.
+                if truth is not None:
+                    truth.parent.mkdir(parents=True, exist_ok=True)
+                folder = write_parquet(args.out, n_customers=args.customers, start=args.start, months=args.months,
+                                       seed=args.seed, truth=truth, progress=True)
+                print(f"Simulated {args.customers:,} customers over {args.months} months: {folder}")
+                if truth is not None:
+                    print(f"Hidden account traits (not part of the data): {truth}")
+                return 0
             ds = simulate(n_customers=args.customers, start=args.start, months=args.months, seed=args.seed)
             folder = ds.to_dir(Path(args.out), format=args.format)
             print(f"Simulated {args.customers:,} customers over {args.months} months: {folder}")

@@ -40,7 +40,8 @@ that the tables hang together the way real ones do:
 Everything is drawn with one ``numpy.random.Generator`` in a fixed order and
 vectorised over accounts (loops run over months, survey waves or a handful
 of features only), so the same seed gives the same tables, byte for byte
-once written, and a million accounts fit in 24 GiB.
+once written. Big companies are drawn in blocks of 100,000 accounts and can be
+streamed to Parquet block by block (:mod:`csm_kit.simulator.scale`).
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ import pandas as pd
 
 from ..dataset import Dataset
 from .accounts import customers_table, draw_accounts
-from .calendar import Calendar
+from .calendar import Calendar, ids
 from .feedback import surveys_tables
 from .onboarding import MILESTONES, draw_onboarding, onboarded_within, onboarding_table
 from .purchases import transactions_table
@@ -84,6 +85,13 @@ def simulate(n_customers: int = 2000, start="2023-11", months: int = 36, seed: i
         All nine contract tables, and the hidden traits in ``Dataset.truth``
         (:func:`truth_table`; not a contract table, never written by ``to_dir``).
 
+    Notes
+    -----
+    Above 100,000 accounts the company is drawn in blocks of that size, each
+    with its own generator (:mod:`csm_kit.simulator.scale`);
+    :func:`~csm_kit.simulator.scale.write_parquet` streams the same data to
+    Parquet in the memory of one block (10M accounts on a 24 GiB machine).
+
     Examples
     --------
     >>> ds = simulate(n_customers=50, start="2026-01", months=6, seed=1)
@@ -94,9 +102,22 @@ def simulate(n_customers: int = 2000, start="2023-11", months: int = 36, seed: i
         raise ValueError(f"n_customers and months must be at least 1, not {n_customers!r} and {months!r}.")
     if not usage_intensity >= 0:
         raise ValueError(f"usage_intensity must be 0 or more, not {usage_intensity!r}.")
-    rng = np.random.default_rng(seed)
-    cal = Calendar.of(start, months)
+    from .scale import simulate_blocks
+
+    source = f"simulate(n_customers={n_customers}, start={start!r}, months={months}, seed={seed})"
+    return Dataset(**simulate_blocks(n_customers, start, months, seed, usage_intensity), source=source)
+
+
+def simulate_block(rng: np.random.Generator, cal: Calendar, n_customers: int, usage_intensity: float,
+                   first_customer: int = 1) -> dict[str, pd.DataFrame]:
+    """One block of accounts (``C<first_customer>``...): every table and the truth, as a dict.
+
+    :func:`simulate` is one block for up to :data:`~csm_kit.simulator.scale.BLOCK_CUSTOMERS`
+    accounts, and those blocks side by side above it (:mod:`csm_kit.simulator.scale`).
+    """
     acc = draw_accounts(rng, n_customers, cal)
+    if first_customer != 1:
+        acc["customer_id"] = ids("C", n_customers, start=first_customer)
     milestone_days = draw_onboarding(rng, acc)
     onboarded = onboarded_within(milestone_days, TRUE_CHURN_DRIVERS["onboarded_within_days"])
     hazard = monthly_hazard(acc, onboarded)
@@ -105,7 +126,7 @@ def simulate(n_customers: int = 2000, start="2023-11", months: int = 36, seed: i
     usage = usage_table(rng, acc, spells, cal, usage_intensity, milestone_days)
     tickets = tickets_frame(rng, acc, spells, cal)
     surveys, sends, ticket_csat = surveys_tables(rng, acc, spells, cal, onboarded, tickets)
-    return Dataset(
+    return dict(
         customers=customers_table(acc, cal),
         subscriptions=subscriptions,
         transactions=transactions_table(rng, acc, spells, cal),
@@ -115,7 +136,6 @@ def simulate(n_customers: int = 2000, start="2023-11", months: int = 36, seed: i
         tickets=tickets_table(acc, tickets, cal, ticket_csat),
         onboarding=onboarding_table(acc, milestone_days, cal),
         milestones=MILESTONES.copy(),
-        source=f"simulate(n_customers={n_customers}, start={start!r}, months={months}, seed={seed})",
         truth=truth_table(acc, hazard, onboarded, spells),
     )
 

@@ -56,9 +56,13 @@ class Calendar:
         return self.origin + pd.to_timedelta(np.asarray(seconds), unit="s")
 
 
-def ids(prefix: str, n: int, width: int = 7) -> np.ndarray:
-    """``prefix0000001``-style identifiers, vectorised."""
-    return (prefix + pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)).to_numpy(dtype=object)
+def ids(prefix: str, n: int, width: int = 7, start: int = 1) -> np.ndarray:
+    """``prefix0000001``-style identifiers numbered from ``start``, vectorised.
+
+    >>> ids("C", 2, start=9_999_999).tolist()
+    ['C9999999', 'C10000000']
+    """
+    return (prefix + pd.Series(np.arange(start, start + n)).astype(str).str.zfill(width)).to_numpy(dtype=object)
 
 
 def active_months(cal: Calendar, customer: np.ndarray, start: np.ndarray, end: np.ndarray) -> pd.DataFrame:

@@ -1,0 +1,186 @@
+"""The simulator at scale: accounts drawn in blocks, and a writer that streams blocks to Parquet.
+
+A company is simulated in blocks of :data:`BLOCK_CUSTOMERS` accounts. Block
+``b`` draws its accounts with its own generator, ``numpy.random.default_rng(seed)``
+for block 0 and ``default_rng([seed, b])`` after it, and numbers them on from
+the blocks before it (customers ``C0100001``... for block 1; subscription,
+ticket, survey, send and purchase ids likewise), so:
+
+- a company of up to :data:`BLOCK_CUSTOMERS` accounts is one block: exactly
+  what :func:`~csm_kit.simulator.simulate` always gave (the sample data and
+  the tests' data sets are unchanged);
+- a bigger one is the blocks side by side, and :func:`write_parquet` writes the
+  same data block by block without ever holding more than one block: 10M
+  accounts (about 560M usage rows) in the memory of 100k.
+
+Every block draws sign-ups over the whole window with the same growth, so
+blocks are alike in distribution and the company's shape does not depend on
+the block size (only which random numbers each account gets does).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: Accounts per block (the unit of memory of a simulation).
+BLOCK_CUSTOMERS = 100_000
+
+# Identifier columns numbered within a block, with the table that defines each numbering.
+_NUMBERED = {"S": "subscriptions", "P": "transactions", "T": "tickets", "E": "survey_sends", "R": "surveys"}
+_ID_COLUMNS = {
+    "subscriptions": [("subscription_id", "S")],
+    "transactions": [("transaction_id", "P")],
+    "tickets": [("ticket_id", "T")],
+    "survey_sends": [("send_id", "E")],
+    "surveys": [("response_id", "R"), ("ticket_id", "T"), ("send_id", "E")],
+}
+_ID_WIDTH = 8
+
+
+def blocks(n_customers: int, seed: int):
+    """``(block, first_customer, size, rng)`` for each block of a company of ``n_customers``.
+
+    >>> [(b, first, size) for b, first, size, _ in blocks(250_000, seed=1)]
+    [(0, 1, 100000), (1, 100001, 100000), (2, 200001, 50000)]
+    """
+    size = BLOCK_CUSTOMERS
+    for b, first in enumerate(range(0, n_customers, size)):
+        rng = np.random.default_rng(seed if b == 0 else [seed, b])
+        yield b, first + 1, min(size, n_customers - first), rng
+
+
+def _renumber(tables: dict, offsets: dict) -> None:
+    """Shift a block's own ids (``S00000001``...) by the counts of the blocks before it, in place."""
+    for name, columns in _ID_COLUMNS.items():
+        df = tables.get(name)
+        if df is None or not len(df):
+            continue
+        for column, prefix in columns:
+            if not offsets[prefix] or column not in df.columns:
+                continue
+            s = df[column]
+            present = s.notna()
+            number = s[present].str.slice(1).astype(np.int64) + offsets[prefix]
+            shifted = pd.Series(None, index=s.index, dtype=object)
+            shifted[present] = (prefix + number.astype(str).str.zfill(_ID_WIDTH)).to_numpy(dtype=object)
+            df[column] = shifted
+    for prefix, name in _NUMBERED.items():
+        df = tables.get(name)
+        offsets[prefix] += 0 if df is None else len(df)
+
+
+def _each_block(n_customers, start, months, seed, usage_intensity):
+    from . import simulate_block
+    from .calendar import Calendar
+
+    cal = Calendar.of(start, months)
+    offsets = dict.fromkeys(_NUMBERED, 0)
+    for b, first, size, rng in blocks(n_customers, seed):
+        tables = simulate_block(rng, cal, size, usage_intensity, first_customer=first)
+        _renumber(tables, offsets)
+        if b:
+            tables.pop("milestones")  # the plan is the same in every block
+        yield b, tables
+
+
+def simulate_blocks(n_customers: int, start, months: int, seed: int, usage_intensity: float) -> dict:
+    """Every table (and ``truth``) of the company, blocks concatenated: what :func:`simulate` returns."""
+    parts: dict[str, list] = {}
+    for _, tables in _each_block(n_customers, start, months, seed, usage_intensity):
+        for name, df in tables.items():
+            parts.setdefault(name, []).append(df)
+    return {name: frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+            for name, frames in parts.items()}
+
+
+def _arrow(df: pd.DataFrame, schema=None):
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if schema is None:  # the first block fixes the types: text for all-empty columns, timestamps in us
+        fields = []
+        for field in table.schema:
+            kind = field.type
+            if pa.types.is_null(kind):
+                kind = pa.string()
+            elif pa.types.is_timestamp(kind):
+                kind = pa.timestamp("us")  # Spark and most engines read micro-, not nanoseconds
+            fields.append(pa.field(field.name, kind))
+        schema = pa.schema(fields)
+    return table.cast(schema), schema
+
+
+def write_parquet(out, *, n_customers: int, start="2023-11", months: int = 36, seed: int = 0,
+                  usage_intensity: float = 5.0, truth=None, progress: bool = False) -> Path:
+    """Simulate a company block by block straight into ``out/<table>.parquet``.
+
+    The data are those of :func:`~csm_kit.simulator.simulate` with the same
+    arguments (loading the folder gives the same tables), written without
+    holding more than one block of :data:`BLOCK_CUSTOMERS` accounts in memory:
+    one Parquet row group per block and table (zstd; timestamps in
+    microseconds, which Spark reads).
+
+    Parameters
+    ----------
+    out : str or Path
+        Folder to write (created; existing files of the same names are replaced).
+    n_customers, start, months, seed, usage_intensity
+        As :func:`~csm_kit.simulator.simulate`.
+    truth : str or Path, optional
+        Also write the hidden traits (``Dataset.truth``) to this CSV file; it
+        must not be inside ``out``.
+    progress : bool
+        A progress bar on stderr (tqdm), one step per block.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Examples
+    --------
+    >>> import tempfile, csm_kit
+    >>> folder = write_parquet(tempfile.mkdtemp(), n_customers=30, start="2026-01", months=3, seed=2)
+    >>> ds = csm_kit.load_dataset(folder, tables=["customers", "subscriptions"])
+    >>> ds.customers["customer_id"].tolist() == csm_kit.simulate(30, "2026-01", 3, seed=2).customers["customer_id"].tolist()
+    True
+    """
+    import pyarrow.parquet as pq
+    from tqdm.auto import tqdm
+
+    from ..display import csv_safe
+    from ..dataset import Dataset
+
+    if n_customers < 1 or months < 1:
+        raise ValueError(f"n_customers and months must be at least 1, not {n_customers!r} and {months!r}.")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    truth = Path(truth) if truth is not None else None
+    if truth is not None and out.resolve() in truth.resolve().parents:
+        raise ValueError(f"truth {truth} is inside the data folder {out}: the truth must not travel with the data.")
+    writers: dict = {}
+    n_blocks = -(-n_customers // BLOCK_CUSTOMERS)
+    bar = tqdm(total=n_blocks, desc="simulating", unit="block", disable=not progress, file=sys.stderr)
+    try:
+        for b, tables in _each_block(n_customers, start, months, seed, usage_intensity):
+            hidden = tables.pop("truth")
+            for name, df in Dataset(**tables):  # the contract's tables, in the contract's order
+                if name not in writers:
+                    table, schema = _arrow(df)
+                    writers[name] = pq.ParquetWriter(out / f"{name}.parquet", schema, compression="zstd")
+                else:
+                    table, _ = _arrow(df, writers[name].schema)
+                writers[name].write_table(table)
+            if truth is not None:
+                csv_safe(hidden).to_csv(truth, mode="w" if b == 0 else "a", header=b == 0, index=False,
+                                        lineterminator="\n")
+            del tables, hidden
+            bar.update(1)
+    finally:
+        for writer in writers.values():
+            writer.close()
+        bar.close()
+    return out

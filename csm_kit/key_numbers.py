@@ -47,6 +47,7 @@ class KeyNumber:
 #: Notebook stem -> "module:function" computing that area's key numbers.
 #: An area is added here when its notebook records through its function.
 AREAS: dict[str, str] = {}
+AREAS["00_data_overview"] = "csm_kit.metrics.overview:overview_key_numbers"
 AREAS["01_satisfaction"] = "csm_kit.metrics.satisfaction_page:satisfaction_key_numbers"
 AREAS["02_churn_retention"] = "csm_kit.metrics.churn_page:churn_key_numbers"
 AREAS["03_revenue"] = "csm_kit.metrics.revenue_page:revenue_key_numbers"

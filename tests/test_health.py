@@ -375,3 +375,79 @@ def test_your_own_weights_are_used_as_given_on_a_dataset(company):
     both = s["usage_points"].notna() & s["renewal_points"].notna()
     by_hand = (2 * s["usage_points"] + s["renewal_points"]) / 3
     assert s.loc[both, "score"].to_numpy() == pytest.approx(by_hand[both].to_numpy())
+
+
+# -- the health page on awkward data: it says what it could not compute, never stops ---------------
+
+@pytest.fixture(scope="module")
+def small_company():
+    import csm_kit
+
+    return csm_kit.simulate(n_customers=300, months=18, seed=22)
+
+
+def page_and_numbers(ds, month):
+    from csm_kit.metrics.health_page import health_key_numbers, health_page
+
+    page = health_page(ds, month=month)
+    numbers = {k.name: k.value for k in health_key_numbers(ds, month=month)}
+    return page, numbers
+
+
+def test_health_page_numbers_match_the_scores(small_company):
+    import matplotlib.pyplot as plt
+
+    from csm_kit.plotting.health import (plot_backtest, plot_band_trend, plot_bands_by_segment, plot_contributions,
+                                         plot_score_distribution)
+    from csm_kit.plotting.risk import plot_calibration
+
+    page, numbers = page_and_numbers(small_company, "2025-04")
+    s = health_scores(small_company, as_of="2025-04-30").dropna(subset=["score"])
+    assert numbers["health_green_share"] == pytest.approx((s["band"] == "green").mean())
+    assert numbers["health_red_share"] == pytest.approx((s["band"] == "red").mean())
+    bt = health_backtest(small_company, as_of=pd.Timestamp("2025-04-30") - pd.Timedelta(days=90), data_end="2025-04-30")
+    assert numbers["health_backtest_auc"] == pytest.approx(bt.auc)
+    assert numbers["health_bands_rank_churn"] == bt.bands_rank_churn
+    for plot, part in ((plot_score_distribution, page.scores), (plot_band_trend, page.trend),
+                       (plot_bands_by_segment, page.by_segment), (plot_contributions, page.contributions),
+                       (plot_backtest, page.backtest), (plot_calibration, page.calibration)):
+        assert plot(part) is not None, part
+    plt.close("all")
+    assert "paying accounts scored" in str(page.headline())
+
+
+@pytest.mark.parametrize("case", ["snapshot", "one customer", "everyone churned", "one month", "nine segments"])
+def test_health_page_on_degenerate_data(small_company, case):
+    from dataclasses import replace
+
+    import csm_kit
+
+    ds, month = small_company, "2025-04"
+    if case == "snapshot":
+        ds = replace(ds, snapshot=True)
+    elif case == "one customer":
+        paying = paying_accounts(ds, "2025-04-30")
+        ds = ds.for_customers(paying[:1])
+    elif case == "everyone churned":
+        subs = ds.subscriptions.copy()
+        subs["end_date"] = subs["end_date"].fillna(pd.Timestamp("2025-03-01")).clip(upper=pd.Timestamp("2025-03-01"))
+        subs["end_date"] = subs[["start_date", "end_date"]].max(axis=1)
+        ds = ds.with_tables(subscriptions=subs)
+    elif case == "one month":
+        ds, month = csm_kit.simulate(n_customers=80, start="2026-03", months=1, seed=4), "2026-03"
+    else:
+        names = [f"seg{i}" for i in range(8)] + ["<script>alert(1)</script>"]
+        seg = np.array(names, dtype=object)[np.arange(len(ds.customers)) % 9]
+        ds = ds.with_tables(customers=ds.customers.assign(segment=seg))
+    page, numbers = page_and_numbers(ds, month)
+    assert set(numbers) >= {"health_green_share", "health_red_share", "health_red_mrr", "health_backtest_auc"}
+    shown = [getattr(page, p).show() for p in ("measures", "bands", "backtest", "calibration", "red", "by_segment")]
+    text = " ".join(getattr(s, "html", str(s)) for s in shown)
+    assert "<script>" not in text and "nan" not in text.lower().split() and "None" not in text
+    if case in ("snapshot", "everyone churned"):
+        assert numbers["health_green_share"] is None and not page.bands.available
+    if case in ("one customer", "one month"):
+        assert numbers["health_backtest_auc"] is None and page.backtest.reason
+    if case == "nine segments":
+        assert page.by_segment.available and len(page.by_segment.frame) == 9
+        assert "&lt;script&gt;" in page.by_segment.show().html

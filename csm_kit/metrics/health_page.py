@@ -75,7 +75,8 @@ class HealthPage:
         if not self.bands.available:
             return Sentence(f"Customer health for {who}, {self.month}: {self.bands.reason}")
         v = self.bands.values
-        return Sentence(f"Customer health for {who} at the end of {self.month}: {v['accounts']:,} paying accounts "
+        noun = "account" if v["accounts"] == 1 else "accounts"
+        return Sentence(f"Customer health for {who} at the end of {self.month}: {v['accounts']:,} paying {noun} "
                         f"scored, {v['green_share']:.0%} green and {v['red_share']:.0%} red "
                         f"(mean coverage {v['coverage']:.0%}).")
 
@@ -250,7 +251,7 @@ def _health_page(ds, month: str, horizon_days: int, trend_months: int, shown: in
         bt = health_backtest(ds, as_of=bt_day, horizon_days=horizon_days, data_end=as_of)
     except ValueError as exc:
         bt = None
-        backtest = unavailable(f"No backtest: {exc}")
+        backtest = unavailable(f"No backtest: {str(exc).split(': ', 1)[-1]}")
     if bt is not None:
         if bt.accounts and bt.churned:
             backtest = PagePart(frame=bt.by_band, formats={"accounts": "int", "churned": "int", "churn_rate": "share",
@@ -259,9 +260,12 @@ def _health_page(ds, month: str, horizon_days: int, trend_months: int, shown: in
                                         "accounts": bt.accounts, "churned": bt.churned, "ranks": bt.bands_rank_churn,
                                         "as_of": str(bt.as_of.date()), "churn_rate": _finite(bt.churn_rate),
                                         "horizon_end": str(bt.horizon_end.date())})
+        elif not bt.accounts:
+            backtest = unavailable(f"No backtest: no account was paying on {bt_day.date()}, {horizon_days} days "
+                                   "before the month end, so there is nothing to check yet.")
         else:
-            backtest = unavailable(f"No backtest: no account scored on {bt_day.date()} churned in the "
-                                   f"{horizon_days} days after, so there is no churn to explain.")
+            backtest = unavailable(f"No backtest: none of the {bt.accounts:,} accounts scored on {bt_day.date()} "
+                                   f"churned in the {horizon_days} days after, so there is no churn to explain.")
 
     from ..models.risk import NotEnoughHistoryError, risk_backtest
 
@@ -273,7 +277,7 @@ def _health_page(ds, month: str, horizon_days: int, trend_months: int, shown: in
                                values={"predicted": rb.predicted, "observed": rb.observed, "auc": _finite(rb.auc),
                                        "as_of": str(rb.as_of.date())})
     except (NotEnoughHistoryError, ValueError) as exc:
-        calibration = unavailable(f"No calibration check of the churn-risk engine: {exc}")
+        calibration = unavailable(f"No calibration check of the churn-risk engine: {str(exc).split(': ', 1)[-1]}")
 
     from .ledger import month_end_mrr
 
@@ -293,7 +297,8 @@ def _health_page(ds, month: str, horizon_days: int, trend_months: int, shown: in
                                  **{f"{m}_value": "{:.2f}" for m in names}},
                         values={"count": int(len(red)), "mrr": float(red["mrr"].sum()),
                                 "mrr_share": float(red["mrr"].sum() / total) if total > 0 else None},
-                        caption=f"{len(red):,} red accounts; the {min(shown, len(red))} largest by MRR.")
+                        caption=(f"{len(red):,} red accounts; the {min(shown, len(red))} largest by MRR." if len(red)
+                                 else "No account is in the red band this month."))
     return HealthPage(period, segment, horizon_days, measures=measures, bands=bands, scores=score_part, trend=trend,
                       by_segment=by_segment, contributions=contributions, backtest=backtest, calibration=calibration,
                       red=red_part)

@@ -62,7 +62,9 @@ def build(folder: Path) -> dict[str, Path]:
     last = big.usage_events[big.usage_events["timestamp"] >= "2026-10-01"]
     paying = big.subscriptions.loc[big.subscriptions["end_date"].isna(), "customer_id"]
     one = last.loc[last["customer_id"].isin(paying), "customer_id"].value_counts().index[0]
-    dirs["one_customer"] = big.for_customers([one]).to_dir(folder / "one_customer")
+    alone = big.for_customers([one])
+    alone = alone.with_tables(**{name: None for name, df in alone if df.empty})  # an empty file is refused on load
+    dirs["one_customer"] = alone.to_dir(folder / "one_customer")
 
     minimal = folder / "minimal"
     minimal.mkdir()

@@ -161,7 +161,7 @@ class SurvivalAnalysis:
         """The holdout check in one sentence, or why there is none."""
         v = self.validation
         if v is None:
-            return display.text("{reason}", reason=self.validation_reason or self.drivers_reason)
+            return display.text("{reason}", reason=self.validation_reason or "No drivers model, so no holdout check.")
         return display.text("Refitted without {share:share} of the customers and checked on them: {n:int} customers, "
                             "{churned:int} churned. Concordance {c:.3f}; Brier score at {h:g} months {b:.4f} "
                             "(predicting the average: {b0:.4f}).", share=HOLDOUT, n=v.customers,
@@ -204,7 +204,7 @@ class SurvivalAnalysis:
     def drivers_section(self) -> Section:
         """Hazard ratios with intervals and p-values, and the PH test's p-value."""
         if self.drivers is None:
-            return Section(None, reason=self.drivers_reason)
+            return Section(None, reason="")  # drivers_text() said why
         s = self.drivers.summary.reset_index()
         s["covariate"] = [self.drivers.label(c) for c in s["covariate"]]
         return Section(s, formats={"coef": "{:+.3f}", "std_error": "{:.3f}", "hazard_ratio": "{:.2f}",
@@ -215,7 +215,7 @@ class SurvivalAnalysis:
 
     def ph_section(self) -> Section:
         if self.drivers is None:
-            return Section(None, reason=self.drivers_reason)
+            return Section(None, reason="No drivers model, so no proportional-hazards test.")
         return Section(self.drivers.ph_test_, formats={"test_statistic": "{:.2f}", "p_value": "{:.3f}"},
                        labels={"ph_violated": "Effect drifts with tenure (p < 0.05)"})
 
@@ -341,7 +341,7 @@ def _drivers_and_risk(ds, table, as_of, observed_at, horizon_days, attributes, s
         if first > observed_at:
             reason = (f"The data starts on {first.date()}, after the drivers' observation date "
                       f"{observed_at.date()}: no customer can be followed from it (use a shorter lookback_months).")
-            return {"drivers_reason": reason, "risk_reason": "No drivers model, so no at-risk list: " + reason}
+            return {"drivers_reason": reason, "risk_reason": "No drivers model, so no at-risk list."}
         train = survival_table(ds, as_of=as_of, covariates_at=observed_at, spells=True)
         now = None
     churned, customers = int(train["churned"].sum()), int(train["customer_id"].nunique())
@@ -349,16 +349,16 @@ def _drivers_and_risk(ds, table, as_of, observed_at, horizon_days, attributes, s
     if churned < MIN_CHURNED or customers < MIN_CUSTOMERS:
         reason = (f"Only {churned} churned among {customers} customers {when}: too few to estimate churn drivers "
                   f"(at least {MIN_CHURNED} churned among {MIN_CUSTOMERS} customers are needed).")
-        return {"drivers_reason": reason, "risk_reason": "No drivers model, so no at-risk list: " + reason}
+        return {"drivers_reason": reason, "risk_reason": "No drivers model, so no at-risk list."}
     if churned == len(train):
         reason = f"Every one of the {customers} customers {when} churned: nobody is left to compare them with."
-        return {"drivers_reason": reason, "risk_reason": "No drivers model, so no at-risk list: " + reason}
+        return {"drivers_reason": reason, "risk_reason": "No drivers model, so no at-risk list."}
     strata = ["billing_period"] if "billing_period" in train.columns and train["billing_period"].nunique() > 1 \
         else None
     covariates = _covariates(train, attributes) if snapshot else None
     if covariates is not None and not covariates:
         reason = "The snapshot has no attribute that varies between customers: no churn driver to estimate."
-        return {"drivers_reason": reason, "risk_reason": "No drivers model, so no at-risk list: " + reason}
+        return {"drivers_reason": reason, "risk_reason": "No drivers model, so no at-risk list."}
     try:
         out["drivers"] = ChurnDrivers(covariates=covariates, strata=strata).fit(train)
         check = ChurnDrivers(covariates=covariates, strata=strata, holdout=HOLDOUT, seed=0).fit(train)

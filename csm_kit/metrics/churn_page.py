@@ -283,7 +283,7 @@ class ChurnPage:
         if t is None:
             return self._section(None, missing="No survey comments: no themes of leavers.")
         if t["left_comments"].iloc[0] == 0:
-            return Section(None, reason=f"None of the customers who left from {self.window[0]} to {self.window[1]} "
+            return Section(None, reason=f"No customer who left from {self.window[0]} to {self.window[1]} "
                                         "wrote a survey comment.")
         shown = t.sort_values("difference", ascending=False)[["theme", "left_share", "stayed_share", "difference"]]
         shown = shown.assign(theme=shown["theme"].str.replace("_", " "))

@@ -64,7 +64,8 @@ class DataOverview:
         """The page's first sentence: who, which data, how many customers, and the data's dates."""
         who = "All customers" if self.segment in ("", "all") else f"Segment {self.segment}"
         cov = self.coverage.dropna(subset=["first"])
-        span = (f"dated rows from {cov['first'].min().date()} to {cov['last'].max().date()}" if len(cov)
+        span = (f"dated rows from {pd.Timestamp(cov['first'].min()).date()} to "
+                f"{pd.Timestamp(cov['last'].max()).date()}" if len(cov)
                 else "no dated rows")
         n = int(self.coverage.loc[self.coverage["table"] == "customers", "rows"].sum())
         kind = " It is a snapshot (one row per customer at one day): calendar metrics are not available." \
@@ -80,7 +81,10 @@ class DataOverview:
 
     def coverage_table(self) -> Section:
         """First and last date of each table's time column, and its rows."""
-        t = self.coverage.assign(first=self.coverage["first"].dt.date, last=self.coverage["last"].dt.date)
+        if self.coverage.empty:
+            return Section(None, reason="This data set has no tables.")
+        t = self.coverage.assign(first=pd.to_datetime(self.coverage["first"]).dt.date,
+                                 last=pd.to_datetime(self.coverage["last"]).dt.date)
         return Section(t, formats={"rows": "int"}, labels={"time_column": "Dated by"})
 
     def recent_table(self) -> Section:

@@ -142,7 +142,7 @@ def plot_left_vs_stayed(page, ax=None):
     if missing is not None:
         return missing
     if t["left_comments"].iloc[0] == 0:
-        return not_available("None of the customers who left wrote a survey comment.", ax)
+        return not_available("No customer who left wrote a survey comment.", ax)
     t = t.sort_values("difference")
     ax = axes(ax, figsize=(9, max(3.0, 0.45 * len(t) + 1.2)))
     y = np.arange(len(t))

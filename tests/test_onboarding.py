@@ -1,4 +1,6 @@
 """Onboarding completion, adoption and time to value, checked against hand-worked cohorts."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -204,3 +206,123 @@ def test_bad_input_is_named():
         onboarding_completion(COHORTS.with_tables(milestones=None), as_of="2026-03-31")
     with pytest.raises(ValueError, match="in_window"):
         onboarding_completion(COHORTS, as_of="2026-03-31", in_window="maybe")
+
+
+# -- as_of after the data ------------------------------------------------------------
+def test_as_of_after_the_data_is_refused_naming_its_last_complete_month():
+    # COHORTS' data runs to 30 June 2026 (dataset()); a later as_of would close every window that is still open
+    for fn in (onboarding_completion, adoption_rate, milestone_completion, time_to_value, time_to_value_curve,
+               time_to_value_durations):
+        with pytest.raises(ValueError, match=r"as_of=2026-07 is after the data, which ends on 2026-06-30 "
+                                             r"\(last complete month 2026-06\)"):
+            fn(COHORTS, as_of="2026-07-15")
+    assert onboarding_completion(COHORTS, as_of="2026-06-30", by=None)["customers"].iloc[0] == 7
+
+
+# -- the page and its key numbers -------------------------------------------------------------
+PLAN = pd.DataFrame({"milestone": ["setup", "report", "<script>alert(1)</script>"], "order": [1, 2, 3],
+                     "required": [True, True, False], "first_value": [False, True, False]})
+# Cohorts 2026-04 .. 2026-06 (month 2026-06, cohort_months=3), within_days=30, value_within_days=10:
+# a (Apr, smb): setup day 1, report day 4 -> completed, value in 4 days
+# b (Apr, smb): setup day 1, report day 40 -> not completed within 30, no value within 10
+# c (May, ent): setup day 0, report day 7 -> completed, value in 7 days
+# d (Jun 20, ent): setup day 1; its 30-day window is open on 30 June; its 10-day window closed that day, no value
+# e (Jan): before the cohorts shown
+PAGE = dataset(
+    [("a", "2026-04-01", "smb"), ("b", "2026-04-10", "smb"), ("c", "2026-05-01", "ent"), ("d", "2026-06-20", "ent"),
+     ("e", "2026-01-15", "smb")],
+    [("a", "setup", "2026-04-02"), ("a", "report", "2026-04-05"), ("b", "setup", "2026-04-11"),
+     ("b", "report", "2026-05-20"), ("c", "setup", "2026-05-01"), ("c", "report", "2026-05-08"),
+     ("d", "setup", "2026-06-21"), ("e", "setup", "2026-01-16"), ("e", "report", "2026-01-17")],
+    PLAN)
+
+
+def test_onboarding_page_by_hand():
+    from csm_kit.metrics.onboarding import onboarding_key_numbers, onboarding_page
+
+    page = onboarding_page(PAGE, month="2026-06", within_days=30, value_within_days=10, cohort_months=3)
+    assert page.intro.values["signups"] == 4
+    cohorts = page.cohorts.frame.set_index(page.cohorts.frame["signup_month"].astype(str))
+    # completion: Apr 1/2, May 1/1, Jun: d still in its window -> 0 counted
+    assert cohorts[["denominator", "completed"]].to_dict("list") == {"denominator": [2, 1, 0], "completed": [1, 1, 0]}
+    # first value within 10 days: Apr 1/2, May 1/1, Jun 0/1 (d's window closed on 30 June)
+    assert cohorts[["denominator_value", "reached"]].to_dict("list") == {"denominator_value": [2, 1, 1],
+                                                                         "reached": [1, 1, 0]}
+    # funnel over a, b, c (d's window open): setup 3/3, report 2/3 (b took 40 days), the optional payload 0/3
+    funnel = page.funnel.frame.set_index("milestone")["completed"].to_dict()
+    assert funnel == {"setup": 3, "report": 2, "<script>alert(1)</script>": 0} and page.funnel.values["denominator"] == 3
+    # time to value, Kaplan-Meier over a, b, c, d: events on days 4 (4 waiting), 7 (3 waiting), 40; d censored at 10
+    # S(4) = 3/4, S(7) = 3/4 * 2/3 = 1/2 -> median 7 days
+    assert page.ttv.values == {"median_days": 7.0, "n": 4, "censored": 1, "by": "segment", "within_days": 30}
+    assert page.ttv.frame["group"].tolist() == ["all", "ent", "smb"]
+    assert "&lt;script&gt;" in page.plan.show().html and "<script>" not in page.plan.show().html
+    numbers = {k.name: (k.value, k.extra.get("cohort")) for k in onboarding_key_numbers(
+        PAGE, month="2026-06", within_days=30, value_within_days=10, cohort_months=3)}
+    # the latest cohort whose window closed for everyone: May for completion, June for first value
+    assert numbers == {"onboarding_completion": (1.0, "2026-05"), "time_to_value_days": (7.0, None),
+                       "adoption_rate": (0.0, "2026-06")}
+
+
+def test_onboarding_page_says_why_when_it_cannot_measure():
+    from csm_kit.metrics.onboarding import onboarding_page
+
+    missing = onboarding_page(PAGE.with_tables(onboarding=None), month="2026-06")
+    assert "no onboarding table" in missing.cohorts.reason and not missing.plan.available
+    snap = onboarding_page(dataclasses.replace(PAGE, snapshot=True), month="2026-06")
+    assert "snapshot" in snap.cohorts.reason and snap.plan.available  # the plan is still the plan
+    assert [k.value for k in snap.key_numbers()] == [None, None, None]
+    nobody = onboarding_page(PAGE, month="2026-03", cohort_months=1)
+    assert nobody.cohorts.reason.startswith("No customer signed up from 2026-03 to 2026-03")
+    young = onboarding_page(PAGE, month="2026-06", cohort_months=1)  # only d: its 90 days have not passed
+    numbers = {k.name: k for k in young.key_numbers()}
+    assert numbers["onboarding_completion"].value is None
+    assert "no signup cohort has had 90 days yet" in numbers["onboarding_completion"].extra["note"]
+    # d has not reached value after 10 days: fewer than half -> no median, None with a note
+    assert numbers["time_to_value_days"].value is None and "median not reached" in numbers["time_to_value_days"].extra["note"]
+    late = onboarding_page(PAGE, month="2026-09")
+    assert "ends on 2026-06-30" in late.ttv.reason
+
+
+def test_time_to_value_worked_example_matches_the_hand_arithmetic():
+    from csm_kit.metrics.onboarding import time_to_value_worked_example
+
+    example = time_to_value_worked_example()
+    assert example["kit"].tolist() == [10.0, 4.0] == example["by_hand"].tolist()
+
+
+# -- the notebook on awkward data ------------------------------------------------------------
+ONBOARDING_NUMBERS = ["onboarding_completion", "time_to_value_days", "adoption_rate"]
+
+
+@pytest.fixture(scope="module")
+def onboarding_runs(tmp_path_factory):
+    from csm_kit.config import NOTEBOOKS_DIR
+    from tests import degenerate_data
+
+    dirs = degenerate_data.build(tmp_path_factory.mktemp("awkward_onboarding"))
+    return degenerate_data.run_all(NOTEBOOKS_DIR / "07_onboarding.ipynb", dirs,
+                                   tmp_path_factory.mktemp("onboarding_runs")), dirs
+
+
+@pytest.mark.parametrize("scenario", ["hostile_last_month", "hostile_first_month", "hostile_segment", "one_month",
+                                      "one_customer", "minimal", "cdnow"])
+def test_onboarding_notebook_on_awkward_data(scenario, onboarding_runs):
+    import csm_kit
+    from csm_kit.metrics.onboarding import onboarding_key_numbers
+    from tests import degenerate_data
+
+    runs, dirs = onboarding_runs
+    page, recorded, absent = degenerate_data.check_run(runs[scenario], scenario, ONBOARDING_NUMBERS)
+    text = "\n".join(page)
+    data, params, _ = degenerate_data.SCENARIOS[scenario]
+    if "onboarding" in absent:
+        assert "no onboarding or milestones tables" in text
+        assert all(recorded[n]["value"] is None for n in ONBOARDING_NUMBERS)
+        return
+    ds = csm_kit.load_dataset(dirs[data]).for_segment(params.get("segment", "all"))
+    expected = {k.name: k.value for k in onboarding_key_numbers(ds, month=params["month"])}
+    assert {n: recorded[n]["value"] for n in ONBOARDING_NUMBERS} == pytest.approx(expected)
+    if data == "hostile":
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # the payload milestone, escaped
+    if scenario == "hostile_segment":
+        assert "Segment **&lt;script&gt;alert\\(1\\)&lt;/script&gt;**" in page[0]

@@ -446,6 +446,8 @@ class SupportPage:
             return text(where + "{reason}", segment=self.segment, reason=self.volume.reason)
         v = self.volume.values
         t = self.times.values
+        if not v["tickets_opened"]:
+            return text(where + "No ticket was opened in {month}.", segment=self.segment, month=str(self.month))
         return text(where + "{tickets:int} tickets were opened in {month} ({per:ratio} per account); half had a first "
                     "response within {median} hours.", segment=self.segment, tickets=v["tickets_opened"],
                     month=str(self.month), per=v["tickets_per_account"], median=_hours(t.get("first_response_p50")))
@@ -459,16 +461,24 @@ class SupportPage:
         convention = ("Kaplan-Meier median over the month's tickets, calendar hours, open tickets censored at the "
                       "month end")
         v, tv = vol.values, t.values
+        not_yet = "not reached yet: too few of the month's tickets done by its end"
+
+        def hours(key):  # inf (a percentile not reached yet) is not a number of hours: None, with a note
+            value = tv.get(key)
+            return (None, {"note": not_yet}) if value is not None and not np.isfinite(value) else (value, {})
         csat = self.csat.values.get("now") if self.csat.available else None
         csat_extra = ({"successes": csat["successes"], "n": csat["n"]} if csat else
                       {"note": self.csat.reason if not self.csat.available else "no rated ticket this month"})
+        (fr, fr_note), (high, high_note), (rs, rs_note) = (hours(k) for k in (
+            "first_response_p50", "first_response_high", "resolution_p50"))
         return [
-            KeyNumber("first_response_hours", tv.get("first_response_p50"), "hours", "Median first response",
-                      {"tickets": v.get("tickets_opened"), "convention": convention, **note}),
-            KeyNumber("first_response_hours_high", tv.get("first_response_high"), "hours",
-                      f"First response, {self.high_percentile:.0%} of tickets within", {"scorecard": False, **note}),
-            KeyNumber("resolution_hours", tv.get("resolution_p50"), "hours", "Median resolution time",
-                      {"convention": convention, **note}),
+            KeyNumber("first_response_hours", fr, "hours", "Median first response",
+                      {"tickets": v.get("tickets_opened"), "convention": convention, **note, **fr_note}),
+            KeyNumber("first_response_hours_high", high, "hours",
+                      f"First response, {self.high_percentile:.0%} of tickets within",
+                      {"scorecard": False, **note, **high_note}),
+            KeyNumber("resolution_hours", rs, "hours", "Median resolution time",
+                      {"convention": convention, **note, **rs_note}),
             KeyNumber("tickets_opened", v.get("tickets_opened"), "tickets", f"Tickets opened in {self.month}", note),
             KeyNumber("tickets_per_account", v.get("tickets_per_account"), "ratio", "Tickets per paying account",
                       {"scorecard": False, **note}),
@@ -583,8 +593,6 @@ def _support_page(ds, month: str, trend_months: int, high_percentile: float, seg
         "first_response_high": float(t_now[f"first_response_hours_{high}"]) if t_now["tickets"] else None,
         "resolution_p50": float(t_now["resolution_hours_p50"]) if t_now["tickets"] else None,
         "high": high, "high_percentile": high_percentile, "goal": _response_goal()})
-    if not t_now["tickets"]:
-        times_part = PagePart(frame=times, values=times_part.values)
     splits = {}
     for column in _SPLITS:
         if column not in ds.tickets.columns:

@@ -89,9 +89,13 @@ def plot_ticket_times(part, ax=None, *, measure: str = "first_response_hours"):
     high = frame[f"{measure}_{v['high']}"].replace(np.inf, np.nan)
     ax.plot(x, median, marker="o", color=c[0], label="median")
     ax.plot(x, high, marker="o", color=c[1], label=f"{v['high_percentile']:.0%} within")
-    now = median.iloc[-1]
-    title = (f"{_MEASURES[measure]}: median {now:.1f} h in {frame['month'].iloc[-1]}" if np.isfinite(now)
-             else f"{_MEASURES[measure]}: under half of {frame['month'].iloc[-1]}'s tickets done so far")
+    now, month = median.iloc[-1], frame["month"].iloc[-1]
+    if not frame["tickets"].iloc[-1]:
+        title = f"{_MEASURES[measure]}: no ticket opened in {month}"
+    elif np.isfinite(now):
+        title = f"{_MEASURES[measure]}: median {now:.1f} h in {month}"
+    else:
+        title = f"{_MEASURES[measure]}: under half of {month}'s tickets done so far"
     if measure == "first_response_hours" and v.get("goal") is not None:
         ax.axhline(v["goal"], color="grey", linestyle="--", linewidth=1,
                    label=f"goal for the median: {v['goal']:g} h")

@@ -24,6 +24,7 @@ import codecs
 import csv
 import inspect
 import io
+import re
 import warnings as _warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,8 +104,11 @@ def _as_text(columns, na_values=()) -> pacsv.ConvertOptions:
                                 strings_can_be_null=True, quoted_strings_can_be_null=True)
 
 
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
 def _has_blank_lines(data: bytes) -> bool:
-    return b"\n\n" in data or b"\n\r\n" in data
+    return _BLANK_LINE.search(data) is not None  # one regex pass: faster than two substring searches
 
 
 def _spreadsheet_rows(data: bytes, options: FileOptions) -> np.ndarray:

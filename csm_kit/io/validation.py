@@ -105,7 +105,7 @@ def _blank(series: pd.Series, text: pa.Array | None) -> np.ndarray:
 def _trimmed(text: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
     """The text without surrounding (Unicode) whitespace, its length, and which values are blank."""
     trimmed = pc.utf8_trim_whitespace(text)
-    length = pc.utf8_length(trimmed)
+    length = pc.binary_length(trimmed)  # bytes: as good as characters for "empty", "changed" and "short", and cheaper
     blank = pc.or_kleene(text.is_null(), pc.equal(length, 0)).fill_null(True).to_numpy(zero_copy_only=False)
     return trimmed, length, blank
 
@@ -114,7 +114,7 @@ def _strip_padding(table: str, col: Column, s: pd.Series, text: pa.Array, trim: 
                    notes: list | None) -> pd.Series:
     """Ids and labels without surrounding spaces, so ``"C6 "`` and ``"C6"`` are one account (with a warning)."""
     trimmed, length, blank = trim
-    padded = pc.not_equal(length, pc.utf8_length(text)).fill_null(False).to_numpy(zero_copy_only=False) & ~blank
+    padded = pc.not_equal(length, pc.binary_length(text)).fill_null(False).to_numpy(zero_copy_only=False) & ~blank
     if not padded.any():
         return s
     where = np.flatnonzero(padded)
@@ -156,6 +156,28 @@ def _as_datetime(series: pd.Series, trimmed: pa.Array | None) -> pd.Series:
         values = series.astype("string").str.strip()
     parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
     return parsed.dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def _exact_numbers(trim: tuple, blank: np.ndarray, index) -> pd.Series | None:
+    """Text to float64 by Arrow's exact parser in one pass, or None if any value is not a plain number.
+
+    The common case (every cell a number) then costs one cast; on None the
+    caller locates the bad values. "NaN" parses in Arrow but is refused by
+    the contract (leave the cell empty), so it sends the column the slow way.
+    """
+    trimmed = trim[0] if not blank.any() else trim[0].filter(pa.array(~blank))
+    try:
+        parsed = pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if np.isnan(parsed).any():
+        return None
+    if blank.any():
+        values = np.full(len(blank), np.nan)
+        values[~blank] = parsed
+    else:
+        values = parsed
+    return pd.Series(values, index=index, dtype="float64")
 
 
 def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
@@ -215,11 +237,14 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
             _fail(table, col.name, "true/false in a number column", raw, np.ones(len(s), bool), rows)
         if col.kind == "int" and pd.api.types.is_integer_dtype(s):
             return s.astype("Int64")  # already whole numbers: no detour through float64
-        numbers = pd.to_numeric(s.where(~blank, None), errors="coerce").astype("float64")
-        bad = numbers.isna().to_numpy() & ~blank
-        if bad.any():
-            _fail(table, col.name, "not a number", raw, bad, rows)
-        if text is not None and (~blank).any():
+        numbers = _exact_numbers(trim, blank, s.index) if trim is not None else None
+        exact = numbers is not None
+        if numbers is None:  # not text, or text Arrow does not read as numbers: find the bad values
+            numbers = pd.to_numeric(s.where(~blank, None), errors="coerce").astype("float64")
+            bad = numbers.isna().to_numpy() & ~blank
+            if bad.any():
+                _fail(table, col.name, "not a number", raw, bad, rows)
+        if text is not None and (~blank).any() and not exact:
             # pandas' fast text parser can be off by one unit in the last place;
             # Arrow's conversion is exact, so written floats come back bit for bit.
             good = ~blank

@@ -268,3 +268,44 @@ def test_init_mapping_command(export, capsys):
     out = export / "draft.yaml"
     assert main(["init-mapping", str(export), "--out", str(out)]) == 0 and out.exists()
     assert main(["init-mapping", str(export), "--out", str(out)]) == 1  # never replaces a file
+
+
+# -- on data not made for the test -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def simulated():
+    from csm_kit.simulator import simulate
+
+    return simulate(n_customers=150, start="2024-03", months=10, seed=11)
+
+
+def test_any_renamed_export_of_a_simulated_company_loads_back_identically(simulated, tmp_path):
+    """Every table written under foreign file and column names (and ';' cells) loads back, through a mapping, as itself."""
+    mapping = {}
+    for name, df in simulated:
+        renamed = {c: f"{c.title().replace('_', ' ')} (src)" for c in df.columns}
+        csm_kit.Dataset(**{name: df}).to_dir(tmp_path / "plain")
+        frame = pd.read_csv(tmp_path / "plain" / f"{name}.csv", dtype=str, keep_default_na=False)
+        frame.rename(columns=renamed).to_csv(tmp_path / f"export_{name}.txt", sep=";", index=False)
+        mapping[name] = {"file": f"export_{name}.txt", "delimiter": ";", "columns": {c: s for c, s in renamed.items()
+                                                                                     if c in csm_kit.contract.TABLES[name].columns_by_name}}
+    (tmp_path / "plain").rename(tmp_path / "elsewhere")  # not part of the mapped folder's files
+    ds = csm_kit.load_dataset(tmp_path, mapping=mapping)
+    reference = csm_kit.load_dataset(tmp_path / "elsewhere")
+    for name, df in reference:
+        pd.testing.assert_frame_equal(ds.tables[name], df, obj=name)
+
+
+def test_a_script_in_every_text_column_stays_inert_text(simulated, tmp_path):
+    payload = "<script>alert(1)</script>"
+    tables = {name: df.copy() for name, df in simulated}
+    for name, df in tables.items():
+        for col in csm_kit.contract.TABLES[name].columns:
+            referenced = col.name in csm_kit.contract.TABLES[name].key  # milestones.milestone: onboarding points to it
+            if col.kind == "text" and col.name in df.columns and not (col.references or col.allowed or referenced):
+                df[col.name] = df[col.name].where(df[col.name].isna(), payload + " " + df[col.name].astype(str))
+    ds = csm_kit.load_dataset(tables)
+    ds.to_dir(tmp_path)
+    back = csm_kit.load_dataset(tmp_path)
+    assert back.customers["segment"].dropna().str.startswith(payload).all()
+    assert validate(tmp_path).ok

@@ -55,6 +55,9 @@ STATUS_NEW = "new: compared with accounts of the same age"
 STATUS_TOO_NEW = "too new to score"
 MIN_PUSH = np.log(1.1)  # a driver is named when it raises the odds of churning by 10% or more
 MAX_SEGMENTS = 12
+#: Features that move the probability but are not named as drivers: an account's size and segment are
+#: nothing a CSM can act on (within a segment, a larger MRR for the same usage means less use per seat).
+UNNAMED = ("log_mrr",)
 
 
 class NotEnoughHistoryError(ValueError):
@@ -165,8 +168,8 @@ def _words(feature: str, row: pd.Series, horizon_days: int) -> str:
         return f"{row['tickets_90']:.0f} support tickets in the last 90 days"
     if feature in ("onboarding_gap", "onboarding_gap_new"):
         return f"onboarding unfinished: {row['onboarding_share']:.0%} of required milestones done"
-    if feature == "mrr_change":
-        return f"MRR {'down' if row['mrr_change'] < 0 else 'up'} {abs(np.expm1(row['mrr_change'])):.0%} in 3 months"
+    if feature == "mrr_change":  # only a contraction is a reason to worry; a rise is not named
+        return f"MRR down {-np.expm1(row['mrr_change']):.0%} in 3 months" if row["mrr_change"] < 0 else ""
     if feature in ("log_tenure", "new_account"):
         return f"customer for {row['tenure_days']:.0f} days"
     if feature == "log_mrr":
@@ -331,7 +334,8 @@ class ChurnRisk:
             or ``"too new to score"`` under ``min_tenure_days``, then
             ``p_churn`` is missing), ``top_drivers`` (``"; "``-joined plain
             words for what raises the risk most, e.g. ``"usage down 60% over
-            3 months"``) and ``segment`` when the data has it. ``attrs`` holds
+            3 months"``; size and segment move the probability but are not
+            named: :data:`UNNAMED`) and ``segment`` when the data has it. ``attrs`` holds
             ``as_of`` and ``horizon_days``.
         """
         check_is_fitted(self, "coef_")
@@ -352,6 +356,8 @@ class ChurnRisk:
         p = np.where(too_new, np.nan, p)
         hazard = np.where(too_new, np.nan, hazard)
         contrib = z * self.coef_.to_numpy()[None, :]
+        unnamed = np.array([f in UNNAMED or f.startswith("seg_") for f in self.features_])
+        contrib = np.where(unnamed[None, :], -np.inf, contrib)
         drivers = []
         top = int(self.top)
         for i in range(len(f)):
@@ -361,7 +367,7 @@ class ChurnRisk:
                 if contrib[i, j] < MIN_PUSH or len(words) >= top:
                     break
                 w = _words(self.features_[j], f.iloc[i], int(self.horizon_days))
-                if w not in seen:
+                if w and w not in seen:
                     seen.add(w)
                     words.append(w)
             drivers.append("; ".join(words) if not too_new[i] else "")

@@ -1,96 +1,94 @@
--- A straightforward DuckDB computation of the monthly KPI table, the reference
--- that benchmarks/kpis.py checks csm-kit against (same numbers, wall time, memory).
--- Parameters are substituted by kpis.py: {subs}, {events} (parquet paths),
--- {first_month} (first reported month, a DATE on the 1st), {n_months}.
--- Formulation notes: window functions (lag over customer-month) rather than a
--- self-join, and events aggregated to customer-user-day once.
-
-CREATE OR REPLACE TEMP TABLE months AS
-SELECT (DATE '{first_month}' + INTERVAL (i) MONTH)::DATE AS month_start,
-       (DATE '{first_month}' + INTERVAL (i + 1) MONTH - INTERVAL 1 DAY)::DATE AS month_end,
-       i AS k
-FROM range(-12, {n_months}) t(i);
+-- The monthly KPI table in plain DuckDB SQL over the Parquet files: the reference that
+-- benchmarks/kpis.py times `csm-kit kpis` against (and checks its numbers with).
+-- No validation. Written to be fast: month-end balances from a range join on a small months
+-- table, movements from LAG/LEAD over each customer's balance rows (no dense customer x month
+-- grid, no self-join), usage read once into customer-user-day, adoption from one more scan.
+-- Parameters substituted by kpis.py: {subs}, {events} (Parquet paths), {k0}, {k1} (first and
+-- last reported month as year * 12 + month - 1), {first_day}, {next_day} (first day of k0, day
+-- after the last day of k1, 'YYYY-MM-DD').
 
 CREATE OR REPLACE TEMP TABLE subs AS
-SELECT customer_id, start_date::DATE AS start_date, end_date::DATE AS end_date,
-       amount * (1 - coalesce(discount, 0)) /
-       CASE billing_period WHEN 'month' THEN 1 WHEN 'quarter' THEN 3 WHEN 'year' THEN 12
-                           WHEN 'week' THEN 12.0 / 52 WHEN 'day' THEN 12 / 365.25 END AS mrr
-FROM read_parquet('{subs}');
+SELECT customer_id, start_date, end_date,
+       year(start_date) * 12 + month(start_date) - 1 AS ms,
+       CASE WHEN end_date IS NULL THEN NULL ELSE year(end_date) * 12 + month(end_date) - 1 END AS me,
+       mrr, round(mrr * 1000000)::BIGINT AS micro
+FROM (SELECT customer_id, start_date, end_date,
+             amount * (1 - coalesce(discount, 0)) / CASE billing_period WHEN 'month' THEN 1.0 WHEN 'quarter' THEN 3.0
+                 WHEN 'year' THEN 12.0 WHEN 'week' THEN 12.0 / 52.0 WHEN 'day' THEN 12.0 / 365.25 END AS mrr
+      FROM read_parquet('{subs}'));
 
--- Month-end balance per customer (paying subscriptions covering the month's last day).
-CREATE OR REPLACE TEMP TABLE balances AS
-SELECT s.customer_id, m.k, round(sum(s.mrr), 6) AS mrr
-FROM subs s JOIN months m
-  ON s.start_date <= m.month_end AND (s.end_date IS NULL OR s.end_date > m.month_end)
+-- Month-end balance per paying customer, from 12 months before k0 (the trailing-12-month NRR) to k1.
+CREATE OR REPLACE TEMP TABLE bal AS
+SELECT s.customer_id, m.k, sum(s.micro)::BIGINT AS bal
+FROM subs s JOIN range({k0} - 12, {k1} + 1) m(k) ON s.ms <= m.k AND (s.me IS NULL OR s.me > m.k)
+WHERE s.micro > 0
 GROUP BY ALL;
 
-CREATE OR REPLACE TEMP TABLE first_paid AS
-SELECT customer_id, min(start_date) AS first_paid FROM subs WHERE mrr > 0 GROUP BY ALL;
-
--- Customers who began paying during month k while not paying at its start.
-CREATE OR REPLACE TEMP TABLE starts AS
-SELECT DISTINCT s.customer_id, m.k
-FROM subs s JOIN months m ON s.start_date BETWEEN m.month_start AND m.month_end
-WHERE s.mrr > 0;
-
-CREATE OR REPLACE TEMP TABLE cm AS
-WITH grid AS (
-  SELECT c.customer_id, m.k, m.month_start FROM first_paid c CROSS JOIN months m
-), filled AS (
-  SELECT g.customer_id, g.k, g.month_start, coalesce(b.mrr, 0) AS mrr,
-         (st.customer_id IS NOT NULL) AS started
-  FROM grid g
-  LEFT JOIN balances b USING (customer_id, k)
-  LEFT JOIN starts st USING (customer_id, k)
-)
-SELECT f.*, lag(mrr, 1, 0) OVER w AS prev, lag(mrr, 12, 0) OVER w AS prev12, fp.first_paid
-FROM filled f JOIN first_paid fp USING (customer_id)
+CREATE OR REPLACE TEMP TABLE led AS
+SELECT customer_id, k, bal,
+       CASE WHEN lag(k) OVER w = k - 1 THEN lag(bal) OVER w ELSE 0 END AS prev,
+       coalesce(lead(k) OVER w, -1) <> k + 1 AS stops,
+       fp.first_k
+FROM bal JOIN (SELECT customer_id, min(ms) AS first_k FROM subs
+               WHERE micro > 0 AND (end_date IS NULL OR end_date > start_date) GROUP BY ALL) fp USING (customer_id)
+WHERE k >= {k0} - 1
 WINDOW w AS (PARTITION BY customer_id ORDER BY k);
 
 CREATE OR REPLACE TEMP TABLE revenue AS
-SELECT k,
-  sum(prev) AS mrr_start,
-  sum(CASE WHEN prev = 0 AND mrr > 0 AND first_paid >= month_start THEN mrr ELSE 0 END) AS new,
-  sum(CASE WHEN prev = 0 AND mrr > 0 AND first_paid < month_start THEN mrr ELSE 0 END) AS reactivation,
-  sum(CASE WHEN prev > 0 AND mrr > prev THEN mrr - prev ELSE 0 END) AS expansion,
-  sum(CASE WHEN prev > 0 AND mrr > 0 AND mrr < prev THEN prev - mrr ELSE 0 END) AS contraction,
-  sum(CASE WHEN prev > 0 AND mrr = 0 THEN prev ELSE 0 END) AS churn,
-  sum(mrr) AS mrr_end,
-  count(*) FILTER (WHERE prev > 0) AS customers_start,
-  count(*) FILTER (WHERE prev > 0 AND mrr = 0) AS churned_existing,
-  count(*) FILTER (WHERE prev = 0 AND started AND mrr = 0) AS churned_joined,
-  sum(CASE WHEN prev12 > 0 THEN mrr ELSE 0 END) / nullif(sum(prev12), 0) AS nrr_ttm,
-  sum(CASE WHEN prev12 > 0 THEN least(mrr, prev12) ELSE 0 END) / nullif(sum(prev12), 0) AS grr_ttm
-FROM cm WHERE k >= 0 GROUP BY k;
+WITH closing AS (
+  SELECT k, sum(bal) AS mrr,
+         sum(CASE WHEN prev = 0 AND first_k = k THEN bal ELSE 0 END) AS new_mrr,
+         sum(CASE WHEN prev = 0 AND first_k < k THEN bal ELSE 0 END) AS reactivation_mrr,
+         sum(CASE WHEN prev > 0 AND bal > prev THEN bal - prev ELSE 0 END) AS expansion_mrr,
+         sum(CASE WHEN prev > 0 AND bal < prev THEN prev - bal ELSE 0 END) AS contraction_mrr
+  FROM led WHERE k BETWEEN {k0} AND {k1} GROUP BY k
+), opening AS (
+  SELECT k + 1 AS k, sum(bal) AS mrr_start, count(*) AS customers_start,
+         sum(CASE WHEN stops THEN bal ELSE 0 END) AS churned_mrr, count(*) FILTER (WHERE stops) AS churned_existing
+  FROM led WHERE k BETWEEN {k0} - 1 AND {k1} - 1 GROUP BY k
+), joined_left AS (
+  SELECT j.ms AS k, count(*) AS churned_joined
+  FROM (SELECT DISTINCT customer_id, ms FROM subs
+        WHERE mrr > 0 AND (end_date IS NULL OR end_date > start_date) AND ms BETWEEN {k0} AND {k1}) j
+  ANTI JOIN bal b ON b.customer_id = j.customer_id AND b.k IN (j.ms - 1, j.ms)
+  GROUP BY ALL
+), cohort AS (
+  SELECT t.k + 12 AS k, sum(t.bal) AS base, sum(coalesce(n.bal, 0)) AS now, sum(least(coalesce(n.bal, 0), t.bal)) AS capped
+  FROM bal t LEFT JOIN bal n ON n.customer_id = t.customer_id AND n.k = t.k + 12
+  WHERE t.k BETWEEN {k0} - 12 AND {k1} - 12 GROUP BY ALL
+)
+SELECT m.k,
+       coalesce(mrr, 0) / 1e6 AS mrr, coalesce(new_mrr, 0) / 1e6 AS new_mrr,
+       coalesce(expansion_mrr, 0) / 1e6 AS expansion_mrr, coalesce(contraction_mrr, 0) / 1e6 AS contraction_mrr,
+       coalesce(churned_mrr, 0) / 1e6 AS churned_mrr, coalesce(reactivation_mrr, 0) / 1e6 AS reactivation_mrr,
+       coalesce(customers_start, 0) AS customers_start, coalesce(churned_existing, 0) AS churned_existing,
+       coalesce(churned_joined, 0) AS churned_joined,
+       (coalesce(churned_existing, 0) + coalesce(churned_joined, 0))
+         / nullif(coalesce(customers_start, 0) + coalesce(churned_joined, 0), 0) AS churn_rate,
+       (mrr_start - churned_mrr - contraction_mrr + expansion_mrr) / nullif(mrr_start, 0) AS nrr,
+       (mrr_start - churned_mrr - contraction_mrr) / nullif(mrr_start, 0) AS grr,
+       now / nullif(base, 0) AS nrr_12m, capped / nullif(base, 0) AS grr_12m
+FROM range({k0}, {k1} + 1) m(k)
+LEFT JOIN closing USING (k) LEFT JOIN opening USING (k) LEFT JOIN joined_left USING (k) LEFT JOIN cohort USING (k);
 
--- Usage: aggregate to customer-user-day once, then everything else from that.
+-- Usage: activity rows (quantity > 0, empty = 1) aggregated to customer-user-day once.
 CREATE OR REPLACE TEMP TABLE cud AS
 SELECT customer_id, user_id, timestamp::DATE AS day
 FROM read_parquet('{events}')
-WHERE timestamp >= DATE '{first_month}' AND coalesce(quantity, 1) > 0
+WHERE timestamp >= TIMESTAMP '{first_day}' AND timestamp < TIMESTAMP '{next_day}' AND coalesce(quantity, 1) > 0
 GROUP BY ALL;
 
 CREATE OR REPLACE TEMP TABLE usage AS
-WITH daily AS (
-  SELECT day, count(*) AS dau FROM cud GROUP BY day
-), monthly AS (
-  SELECT date_trunc('month', day)::DATE AS month_start,
-         count(DISTINCT user_id) AS mau, count(DISTINCT customer_id) AS active_accounts
-  FROM cud GROUP BY ALL
-)
-SELECT m.k, mo.active_accounts, mo.mau,
-       sum(coalesce(d.dau, 0)) / ((m.month_end - m.month_start + 1) * mo.mau) AS stickiness
-FROM months m
-JOIN monthly mo ON mo.month_start = m.month_start
-LEFT JOIN daily d ON d.day BETWEEN m.month_start AND m.month_end
-GROUP BY m.k, mo.active_accounts, mo.mau, m.month_start, m.month_end;
+SELECT year(day) * 12 + month(day) - 1 AS k,
+       count(DISTINCT customer_id) AS active_accounts,
+       count(DISTINCT (customer_id, user_id)) AS active_users,
+       count(*) / any_value(date_part('day', last_day(day))) / count(DISTINCT (customer_id, user_id)) AS stickiness
+FROM cud GROUP BY ALL;
 
 CREATE OR REPLACE TEMP TABLE adoption AS
-WITH used AS (
-  SELECT DISTINCT customer_id, event, date_trunc('month', timestamp)::DATE AS month_start
-  FROM read_parquet('{events}') WHERE timestamp >= DATE '{first_month}' AND coalesce(quantity, 1) > 0
-)
-SELECT m.k, u.event, count(*) / any_value(us.active_accounts) AS adoption
-FROM used u JOIN months m USING (month_start) JOIN usage us ON us.k = m.k
-GROUP BY m.k, u.event;
+SELECT u.k, u.event AS feature, count(*) AS accounts, count(*) / any_value(a.active_accounts) AS adoption
+FROM (SELECT DISTINCT customer_id, event, year(timestamp) * 12 + month(timestamp) - 1 AS k
+      FROM read_parquet('{events}')
+      WHERE timestamp >= TIMESTAMP '{first_day}' AND timestamp < TIMESTAMP '{next_day}' AND coalesce(quantity, 1) > 0) u
+JOIN usage a USING (k)
+GROUP BY ALL;

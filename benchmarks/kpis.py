@@ -1,23 +1,28 @@
-"""The monthly KPI table: csm-kit against a straightforward DuckDB SQL reference.
+"""The monthly KPI table: `csm-kit kpis` against a plain DuckDB SQL reference.
 
-    .venv/bin/python benchmarks/kpis.py --customers 100000
-    .venv/bin/python benchmarks/kpis.py --customers 1000000   # ~50M usage rows; minutes
+    .venv/bin/python benchmarks/kpis.py                       # 100k accounts
+    .venv/bin/python benchmarks/kpis.py --sizes 100000 1000000
 
-Simulates (once, cached in benchmarks/data/, git-ignored) N accounts over 24
-months as Parquet, then runs each side in its own process and prints wall
-time and peak memory (RSS) for both:
+Simulates (once, cached in benchmarks/data/, git-ignored; streamed to Parquet
+block by block by csm_kit.simulator.scale.write_parquet) N accounts over 24
+months, then runs, each in its own process, one after the other, under
+``/usr/bin/time -v`` (wall time and peak resident memory of the process):
 
-- kit: ``load_dataset`` (typed and validated) + ``mrr_movements``,
-  ``churn_rates``, ``revenue_retention`` (movement and 12-month cohort form),
-  ``active_accounts``, ``stickiness``, ``feature_adoption``;
-- DuckDB: ``kpi_reference.sql`` over the same Parquet files (no validation).
+- reference: ``kpi_reference.sql``, plain DuckDB SQL over the Parquet files
+  (no validation);
+- kit: ``csm-kit kpis --data <folder> --start --end --out`` (``load_dataset``
+  reads and validates customers, subscriptions and usage, then the engine's
+  queries run on DuckDB over the validated frames);
+- engine: ``csm_kit.engine.kpi_tables`` straight over the Parquet files (the
+  same queries without validation: what the kit costs once validation no
+  longer needs pandas).
 
-Then checks that the two agree on every number.
+Then checks that all three agree on every number (kit and engine exactly).
 """
 from __future__ import annotations
 
 import argparse
-import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,113 +32,116 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
 START, MONTHS = "2024-11", 24
-FIRST_REPORTED, LAST = "2025-11", "2026-10"  # the last 12 months: the cohort NRR needs a year behind it
+FIRST, LAST = "2025-11", "2026-10"  # the last 12 months: the trailing-12-month NRR needs a year behind it
 
-KIT = r"""
-import json, resource, sys, time
-import pandas as pd
-import csm_kit
-from csm_kit.metrics import (active_accounts, churn_rates, feature_adoption, mrr_movements,
-                             revenue_retention, stickiness)
-data, out, first, last = sys.argv[1:5]
-t = time.perf_counter()
-ds = csm_kit.load_dataset(data, tables=["customers", "subscriptions", "usage_events"])
-loaded = time.perf_counter() - t
-m = mrr_movements(ds, start=first, end=last)
-c = churn_rates(ds, start=first, end=last)
-r = revenue_retention(ds, start=first, end=last, form="cohort", window=12)
-a = active_accounts(ds, start=first, end=last)
-s = stickiness(ds, start=first, end=last)
-f = feature_adoption(ds, start=first, end=last)
-seconds = time.perf_counter() - t
-kpi = m.merge(c[["month", "customers_start", "churned_existing", "churned_joined"]], on="month")
-kpi = kpi.merge(r[["month", "nrr", "grr"]].rename(columns={"nrr": "nrr_ttm", "grr": "grr_ttm"}), on="month")
-kpi = kpi.merge(a[["month", "active_accounts", "active_users"]], on="month").merge(s[["month", "stickiness"]], on="month")
-kpi["month"] = kpi["month"].astype(str)
-f = f.assign(month=f["month"].astype(str))[["month", "feature", "adoption"]]
-kpi.to_parquet(out + "/kit_kpi.parquet"); f.to_parquet(out + "/kit_adoption.parquet")
-print(json.dumps({"seconds": seconds, "load_seconds": loaded,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-DUCK = r"""
-import json, resource, sys, time
+REFERENCE = r"""
+import sys
 from pathlib import Path
 import duckdb
-data, out, first, n_months, sql = sys.argv[1:6]
-t = time.perf_counter()
+data, out, sql, k0, k1, first_day, next_day = sys.argv[1:8]
 con = duckdb.connect()
-con.execute("SET threads TO 2")
+con.execute("SET TimeZone = 'UTC'")
 script = Path(sql).read_text().format(subs=data + "/subscriptions.parquet", events=data + "/usage_events.parquet",
-                                      first_month=first + "-01", n_months=n_months)
+                                      k0=k0, k1=k1, first_day=first_day, next_day=next_day)
 for statement in script.split(";"):
     body = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--")).strip()
     if body:
         con.execute(body)
-kpi = con.execute("select r.*, u.active_accounts, u.mau as active_users, u.stickiness from revenue r join usage u using (k) order by k").df()
-adoption = con.execute("select * from adoption").df()
-seconds = time.perf_counter() - t
-kpi.to_parquet(out + "/duck_kpi.parquet"); adoption.to_parquet(out + "/duck_adoption.parquet")
-print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+con.execute(f"COPY (SELECT r.*, u.active_accounts, u.active_users, u.stickiness FROM revenue r "
+            f"LEFT JOIN usage u USING (k) ORDER BY k) TO '{out}/ref_kpi.parquet'")
+con.execute(f"COPY (SELECT * FROM adoption ORDER BY k, feature) TO '{out}/ref_adoption.parquet'")
+"""
+
+ENGINE = r"""
+import sys
+from csm_kit.engine import kpi_tables
+data, out, first, last = sys.argv[1:5]
+k = kpi_tables({"subscriptions": data + "/subscriptions.parquet", "usage_events": data + "/usage_events.parquet"},
+               start=first, end=last)
+k.monthly.assign(month=k.monthly["month"].astype(str)).to_parquet(out + "/engine_kpi.parquet")
+k.adoption.assign(month=k.adoption["month"].astype(str)).to_parquet(out + "/engine_adoption.parquet")
 """
 
 
 def ensure_data(n: int) -> Path:
     folder = HERE / "data" / f"kpi_{n}"
     if not (folder / "usage_events.parquet").exists():
-        print(f"simulating {n:,} accounts x {MONTHS} months (cached in {folder}) ...", flush=True)
-        # In a child process: a child's peak RSS counts its parent's peak from before the fork,
-        # so simulating here would inflate both measurements below.
-        code = ("import csm_kit, sys; csm_kit.simulate(n_customers=int(sys.argv[1]), start=sys.argv[2], "
-                "months=int(sys.argv[3]), seed=3).to_dir(sys.argv[4], format='parquet')")
-        subprocess.run([sys.executable, "-c", code, str(n), START, str(MONTHS), str(folder)], check=True)
+        print(f"simulating {n:,} accounts x {MONTHS} months into {folder} ...", flush=True)
+        code = ("import sys; from csm_kit.simulator.scale import write_parquet; write_parquet(sys.argv[1], "
+                "n_customers=int(sys.argv[2]), start=sys.argv[3], months=int(sys.argv[4]), seed=3)")
+        subprocess.run([sys.executable, "-c", code, str(folder), str(n), START, str(MONTHS)], check=True)
     return folder
 
 
-def run(code: str, *args) -> dict:
-    done = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True)
+def timed(cmd: list[str]) -> dict:
+    """Run ``cmd`` under /usr/bin/time -v: wall seconds, peak RSS in MB, and its stderr."""
+    done = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
     if done.returncode:
-        raise SystemExit(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"{cmd[:3]} failed:\n{done.stderr[-3000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
+    h, m, s = (float(x) if x else 0.0 for x in wall.groups())
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    return {"seconds": h * 3600 + m * 60 + s, "peak_mb": rss / 1024, "stderr": done.stderr}
 
 
 def compare(out: Path) -> list[str]:
-    kit, duck = pd.read_parquet(out / "kit_kpi.parquet"), pd.read_parquet(out / "duck_kpi.parquet")
-    months = pd.period_range(FIRST_REPORTED, LAST, freq="M").astype(str)
-    duck = duck.assign(month=months[duck["k"].to_numpy()]).set_index("month")
-    kit = kit.set_index("month")
+    kit = pd.read_parquet(out / "kit.parquet").set_index("month")
+    engine = pd.read_parquet(out / "engine_kpi.parquet").set_index("month")
+    ref = pd.read_parquet(out / "ref_kpi.parquet")
+    ref.index = [str(pd.Period(year=int(k) // 12, month=int(k) % 12 + 1, freq="M")) for k in ref["k"]]
     problems = []
-    for col in ["mrr_start", "new", "reactivation", "expansion", "contraction", "churn", "mrr_end",
-                "customers_start", "churned_existing", "churned_joined", "nrr_ttm", "grr_ttm",
-                "active_accounts", "active_users", "stickiness"]:
-        if not np.allclose(kit[col].astype(float), duck.loc[kit.index, col].astype(float), rtol=1e-9, atol=1e-4):
+    if not kit.equals(engine):
+        problems.append("kit != engine")
+    for col in [c for c in ref.columns if c != "k"]:
+        if not np.allclose(kit[col].astype(float), ref.loc[kit.index, col].astype(float), rtol=1e-12, atol=1e-6,
+                           equal_nan=True):
             problems.append(col)
     ka = pd.read_parquet(out / "kit_adoption.parquet")
-    da = pd.read_parquet(out / "duck_adoption.parquet")
-    da = da.assign(month=months[da["k"].to_numpy()]).rename(columns={"event": "feature"})
-    both = ka.merge(da, on=["month", "feature"], how="outer", suffixes=("_kit", "_duck")).fillna(0)
-    if not np.allclose(both["adoption_kit"], both["adoption_duck"], atol=1e-12):
+    ra = pd.read_parquet(out / "ref_adoption.parquet")
+    ra["month"] = [str(pd.Period(year=int(k) // 12, month=int(k) % 12 + 1, freq="M")) for k in ra["k"]]
+    both = ka.merge(ra, on=["month", "feature"], how="outer", suffixes=("_kit", "_ref")).fillna(0)
+    if not (np.allclose(both["adoption_kit"], both["adoption_ref"], atol=1e-12)
+            and (both["accounts_kit"] == both["accounts_ref"]).all()):
         problems.append("feature adoption")
     return problems
 
 
+def run(n: int) -> dict:
+    data = ensure_data(n)
+    events = pd.read_parquet(data / "usage_events.parquet", columns=["quantity"]).shape[0]
+    first, last = pd.Period(FIRST, "M"), pd.Period(LAST, "M")
+    k0, k1 = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    next_day = (last.to_timestamp(how="end").normalize() + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        ref = timed([sys.executable, "-c", REFERENCE, str(data), tmp, str(HERE / "kpi_reference.sql"), str(k0),
+                     str(k1), first.to_timestamp().strftime("%Y-%m-%d"), next_day])
+        kit = timed([str(BIN / "csm-kit"), "kpis", "--data", str(data), "--start", FIRST, "--end", LAST,
+                     "--out", str(out / "kit.parquet")])
+        engine = timed([sys.executable, "-c", ENGINE, str(data), tmp, FIRST, LAST])
+        problems = compare(out)
+    split = re.search(r"load and validation ([\d.]+) s, KPIs \(duckdb\) ([\d.]+) s", kit["stderr"])
+    return {"n": n, "events": events, "ref": ref, "kit": kit, "engine": engine, "problems": problems,
+            "load": float(split.group(1)), "queries": float(split.group(2))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     args = parser.parse_args()
-    data = ensure_data(args.customers)
-    events = pd.read_parquet(data / "usage_events.parquet", columns=["quantity"]).shape[0]
-    with tempfile.TemporaryDirectory() as out:
-        duck = run(DUCK, data, out, FIRST_REPORTED, 12, HERE / "kpi_reference.sql")
-        kit = run(KIT, data, out, FIRST_REPORTED, LAST)
-        problems = compare(Path(out))
-    print(f"{args.customers:,} accounts, {MONTHS} months simulated, {events:,} usage rows; "
-          f"KPIs for {FIRST_REPORTED}..{LAST}")
-    print(f"  duckdb reference : {duck['seconds']:7.1f} s   peak {duck['peak_mb']:7,.0f} MB")
-    print(f"  csm-kit          : {kit['seconds']:7.1f} s   peak {kit['peak_mb']:7,.0f} MB"
-          f"   (of which load + validation {kit['load_seconds']:.1f} s)")
-    print("  results agree" if not problems else f"  MISMATCH in: {', '.join(problems)}")
+    print("| accounts | usage rows | reference SQL | csm-kit kpis (load + validation; queries) | kit / ref | "
+          "engine on Parquet, no validation | agree |")
+    print("|---:|---:|---:|---:|---:|---:|:--:|")
+    for n in args.sizes:
+        r = run(n)
+        ref, kit, eng = r["ref"], r["kit"], r["engine"]
+        print(f"| {n:,} | {r['events']:,} | {ref['seconds']:.1f} s, {ref['peak_mb']:,.0f} MB | "
+              f"{kit['seconds']:.1f} s ({r['load']:.1f} s; {r['queries']:.1f} s), {kit['peak_mb']:,.0f} MB | "
+              f"{kit['seconds'] / ref['seconds']:.1f}x time, {kit['peak_mb'] / ref['peak_mb']:.1f}x memory | "
+              f"{eng['seconds']:.1f} s, {eng['peak_mb']:,.0f} MB | "
+              f"{'yes' if not r['problems'] else 'NO: ' + ', '.join(r['problems'])} |", flush=True)
 
 
 if __name__ == "__main__":

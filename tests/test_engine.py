@@ -202,7 +202,9 @@ def test_simulated_companies_match_on_every_number(seed, n, start, months):
 
 
 def test_sample_data_matches():
-    ds = csm_kit.load_dataset(csm_kit.config.SAMPLE_DIR, tables=["customers", "subscriptions", "usage_events"])
+    from csm_kit.config import SAMPLE_DIR
+
+    ds = csm_kit.load_dataset(SAMPLE_DIR, tables=["customers", "subscriptions", "usage_events"])
     check(ds.subscriptions, ds.usage_events, start="2024-06", end="2026-10")
 
 
@@ -220,6 +222,13 @@ def test_files_and_catalog_tables_as_sources(tmp_path):
     pd.testing.assert_frame_equal(from_catalog.monthly.drop(columns=["active_accounts", "active_users", "stickiness"]),
                                   want.monthly.drop(columns=["active_accounts", "active_users", "stickiness"]))
     assert from_catalog.monthly["stickiness"].isna().all() and from_catalog.adoption.empty
+
+
+def test_one_micro_unit_for_the_ledger_and_the_engine():
+    from csm_kit.engine import kpis
+    from csm_kit.metrics import ledger
+
+    assert kpis.MICRO == ledger.MICRO
 
 
 def test_columns_and_errors():

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import MissingTableError
-from ..metrics.coverage import check_months
-from ..metrics.ledger import MICRO
 from ..periods import month_end, month_start, months as month_range, to_month
 from .backends import DuckDBBackend
 from .sql import month_number, revenue_steps, usage_steps
 
+#: Integer micro-units per currency unit: the ledger's (csm_kit.metrics.ledger.MICRO; a test keeps them
+#: equal). Not imported from there, so that the engine does not import every metric module.
+MICRO = 1_000_000
 #: Columns of :attr:`KpiTables.monthly`, in order.
 MONTHLY_COLUMNS = ["month", "mrr", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
                    "reactivation_mrr", "customers_start", "churned_existing", "churned_joined", "churn_rate",
@@ -157,6 +158,8 @@ def kpi_tables(data, *, start, end, backend=None, window: int = 12, progress: bo
     if not isinstance(window, (int, np.integer)) or window < 1:
         raise ValueError(f"window is a whole number of months >= 1, not {window!r}.")
     if not isinstance(data, dict):  # a Dataset: the same coverage rules as the metric functions
+        from ..metrics.coverage import check_months
+
         check_months(data, start, end, fn="kpi_tables", tables=["subscriptions"])
     tables = _tables(data)
     if "subscriptions" not in tables:

@@ -13,10 +13,17 @@ with its line number instead of turning silently into NaN. Parquet and
 database columns keep their types and are checked the same way.
 
 Conventions: identifiers are text (``"007"`` stays ``"007"``; a number from a
-database becomes its text, ``42`` -> ``"42"``); datetimes are naive UTC (a
-time with an offset, or a tz-aware column, is converted to UTC and the zone
-dropped; a time without one is taken as UTC); columns outside the contract
-are kept, after the contract's columns (as text when read from CSV).
+database becomes its text, ``42`` -> ``"42"``); ids and labels lose
+surrounding spaces (with a warning); datetimes are naive UTC (a time with an
+offset, or a tz-aware column, is converted to UTC and the zone dropped; a
+time without one is taken as UTC); a date after 2262-04-11 (``9999-12-31``)
+in a column that may be empty is "no end" (with a warning); columns outside
+the contract are kept, after the contract's columns (as text when read from
+CSV). CSV rows are numbered as a spreadsheet shows them, blank lines
+included.
+
+A mapping (:mod:`csm_kit.io.mapping`) reads files with names of their own;
+:func:`validate` lists every problem of a source at once (``csm-kit validate``).
 """
 from __future__ import annotations
 
@@ -38,8 +45,8 @@ import pyarrow.parquet as pq
 from ..contract import TABLES
 from ..dataset import Dataset
 from ..exceptions import DataValidationError, DataValidationWarning, MissingTableError
-from .mapping import (DEFAULT_FILE, FileOptions, Mapping, MappingError, apply_mapping, read_mapping,
-                      translate_error)
+from .mapping import (DEFAULT_FILE, FileOptions, Mapping, MappingError, apply_mapping, missing_markers,
+                      read_mapping, translate_error)
 from .validation import (DataValidationErrors, check_references, check_rules, collected, type_table,
                          unknown_columns)
 
@@ -306,14 +313,6 @@ def _runner_snapshot(source, mapping):
     return read_snapshot(source, mapping=mapping)
 
 
-def _missing_markers(raw: pd.DataFrame, na_values) -> pd.DataFrame:
-    out = raw.copy()
-    for c in out.columns:
-        if out[c].dtype == object:
-            out[c] = out[c].where(~out[c].isin(list(na_values)), None)
-    return out
-
-
 def _in_user_terms(err: DataValidationError, mapping, files, originals, rows) -> DataValidationError:
     if mapping is None or err.table not in originals:
         return err
@@ -419,7 +418,7 @@ def load_dataset(source, *, tables=None, strict: bool = True, mapping=None) -> D
                         raise
                 elif (mapping is not None and mapping.default_options.na_values
                       and not isinstance(kinds[name], np.ndarray)):  # CSV readers handle them themselves
-                    raw = frames[name] = _missing_markers(raw, mapping.default_options.na_values)
+                    raw = frames[name] = missing_markers(raw, mapping.default_options.na_values)
                 typed[name] = type_table(TABLES[name], raw, rows[name], errors, notes=warnings)
                 warnings += unknown_columns(TABLES[name], list(raw.columns))
                 warnings += check_rules(TABLES[name], typed[name], raw, rows[name], errors)

@@ -341,9 +341,7 @@ def apply_mapping(mapping: TableMapping, raw: pd.DataFrame, rows: np.ndarray, fi
         if c not in out.columns:
             out[c] = raw[s]
     if mapping.options.na_values:
-        for c in out.columns:
-            if out[c].dtype == object:
-                out[c] = out[c].where(~out[c].isin(mapping.options.na_values), None)
+        out = missing_markers(out, mapping.options.na_values)
     for c, translation in mapping.values.items():
         if c in out.columns:
             out[c] = out[c].map(lambda v, t=translation: t.get(str(v).strip(), v) if isinstance(v, str) else v)
@@ -355,6 +353,19 @@ def apply_mapping(mapping: TableMapping, raw: pd.DataFrame, rows: np.ndarray, fi
             raise DataValidationError(mapping.table, c, "the file has this column and the mapping gives it a constant",
                                       detail=f"{file_name} has {c!r}; drop the constant or the column")
         out[c] = value
+    return out
+
+
+def missing_markers(frame: pd.DataFrame, na_values) -> pd.DataFrame:
+    """``frame`` with the text cells equal to one of ``na_values`` (R's ``NA``...) made missing.
+
+    >>> missing_markers(pd.DataFrame({"region": ["NA", "emea"]}), ["NA"])["region"].tolist()
+    [None, 'emea']
+    """
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].where(~out[c].isin(list(na_values)), None)
     return out
 
 

@@ -4,7 +4,10 @@ Every rule raises :class:`~csm_kit.exceptions.DataValidationError` naming the
 table, the column, the rule and up to five offending rows, with their row
 numbers as in the source (CSV: the row a spreadsheet shows, header = row 1;
 other sources: 1-based row position). Nothing is coerced silently: a value
-that does not parse is an error, not a NaN.
+that does not parse is an error, not a NaN. The two documented
+normalisations each leave a warning: ids and labels lose their surrounding
+spaces, and "no end" placeholder dates (after ``LAST_DAY``) in columns that
+may be empty are read as empty.
 
 The checking functions take ``errors``: ``None`` raises at the first broken
 rule; a list collects every broken rule instead (each check that fails is

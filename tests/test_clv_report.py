@@ -97,3 +97,19 @@ def test_one_customer_every_customer_churned_and_a_snapshot():
 def test_teaching_example_by_hand():
     ex = constant_churn_example()
     assert ex["kit"].iloc[0] == pytest.approx(185.25) == ex["by_hand"].iloc[0]
+
+
+def test_survival_clv_from_the_risk_engines_hazards(sim):
+    from csm_kit.models import ChurnRisk
+
+    a = clv_analysis(sim, month="2026-04", survival_model="risk_engine")
+    scored = ChurnRisk().fit(sim, as_of="2026-04-30").predict(sim, as_of="2026-04-30").set_index("customer_id")
+    d = 1.1 ** (1 / 12) - 1
+    one = scored.index[0]
+    h, mrr = scored.loc[one, "monthly_hazard"], scored.loc[one, "mrr"]
+    by_hand = sum(0.8 * mrr * (1 - h) ** t / (1 + d) ** t for t in range(1, 37))
+    assert a.survival_clv.clv_.loc[one, "clv"] == pytest.approx(by_hand)
+    k = {n.name: n for n in clv_key_numbers(sim, month="2026-04", survival_model="risk_engine", analysis=a)}
+    assert "churn-risk engine" in k["clv_survival_mean"].label and "churn-risk engine" in str(a.survival_text())
+    with pytest.raises(ValueError, match="survival_model must be one of"):
+        clv_analysis(sim, month="2026-04", survival_model="cox")

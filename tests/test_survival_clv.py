@@ -233,3 +233,17 @@ def test_cox_predictions_feed_survival_clv():
     assert survival.shape == (int((~table["churned"]).sum()), 24)
     assert float(np.exp(cox.summary.loc["x", "coef"])) == pytest.approx(2.0, rel=0.35)
     assert low.mean() > high.mean()
+
+
+def test_matrix_from_a_constant_hazard_by_hand():
+    from csm_kit.models import survival_matrix_from_hazard
+
+    s = survival_matrix_from_hazard(pd.Series({"a": 0.1, "b": 0.5, "c": 0.0}), 3)
+    assert s.loc["a"].tolist() == pytest.approx([0.9, 0.81, 0.729])
+    assert s.loc["b"].tolist() == pytest.approx([0.5, 0.25, 0.125]) and s.loc["c"].tolist() == [1.0, 1.0, 1.0]
+    # CLV of b with MRR 100, no discounting: 100 x (0.5 + 0.25 + 0.125) = 87.5
+    m = SurvivalCLV(annual_discount_rate=0, horizon_months=3, n_bootstrap=0).fit(s, pd.Series({"a": 0.0, "b": 100.0,
+                                                                                                "c": 0.0}))
+    assert m.clv_.loc["b", "clv"] == pytest.approx(87.5)
+    with pytest.raises(ValueError, match="probability in"):
+        survival_matrix_from_hazard(pd.Series({"a": 1.5}), 3)

@@ -5,10 +5,13 @@
 - the SaaS formula ``LTV = ARPA x gross margin / monthly logo churn``
   (:func:`~csm_kit.metrics.lifetime_value.saas_ltv`), with the churn page's
   convention by default, named on the page and in the key number;
-- survival-curve CLV of the customers paying at the month's end, from each
-  segment's Kaplan-Meier curve (:class:`SurvivalCLV`, with bootstrap
-  intervals). It does not read the churn-risk engine's per-account hazard:
-  the Kaplan-Meier curve by segment and tenure is the survival model here;
+- survival-curve CLV of the customers paying at the month's end
+  (:class:`SurvivalCLV`, with bootstrap intervals), from each segment's
+  Kaplan-Meier curve read from the customer's tenure
+  (``survival_model="kaplan_meier"``, the default), or from each account's
+  own monthly churn hazard of the churn-risk engine, held constant
+  (``survival_model="risk_engine"``, :class:`~csm_kit.models.ChurnRisk`; it
+  fits the engine, some seconds more);
 - the shifted-beta-geometric projection of the first signup cohorts, tested
   on months it did not see;
 - BG/NBD + Gamma-Gamma for one-off purchases: tested on a holdout, then
@@ -37,9 +40,11 @@ from .clv_nc import BetaGeoModel, GammaGammaModel, customer_lifetime_value, hold
 from .retention_curves import RetentionCurves
 from .rfm import rfm_summary
 from .sbg import ShiftedBetaGeoModel, cohort_survivors
-from .survival_clv import SurvivalCLV, active_customers, survival_matrix_from_curve
+from .survival_clv import SurvivalCLV, active_customers, survival_matrix_from_curve, survival_matrix_from_hazard
 from .survival_table import survival_table
 
+#: Survival models of the subscription CLV.
+SURVIVAL_MODELS = ("kaplan_meier", "risk_engine")
 #: Fewest buyers and repeat buyers for the purchase models.
 MIN_BUYERS, MIN_REPEAT = 100, 20
 
@@ -62,6 +67,8 @@ class ClvAnalysis:
     segment, currency : str
     gross_margin, annual_discount_rate : float
     horizon_months, clv_months, holdout_months : int
+    survival_model : str
+        ``"kaplan_meier"`` or ``"risk_engine"`` (module docstring).
     ltv : SaasLTV or None
         The SaaS formula (``ltv.churn_convention`` names the churn used).
     survival_clv : SurvivalCLV or None
@@ -88,6 +95,7 @@ class ClvAnalysis:
     horizon_months: int
     clv_months: int
     holdout_months: int
+    survival_model: str = "kaplan_meier"
     currency: str = "USD"
     ltv: SaasLTV | None = None
     ltv_reason: str = ""
@@ -147,7 +155,12 @@ class ClvAnalysis:
     def survival_text(self) -> display.Text:
         if self.survival_clv is None:
             return display.text("{reason}", reason=self.survival_reason)
-        return display.text("{convention}", convention=self.survival_clv.convention_)
+        source = ("S(t) from each segment's Kaplan-Meier curve, read from the customer's current tenure (the "
+                  "churn-risk engine's per-account hazard is not used: set survival_model to risk_engine for it)"
+                  if self.survival_model == "kaplan_meier" else
+                  "S(t) = (1 - h)^t with h the account's own monthly churn hazard from the churn-risk engine, "
+                  "held constant")
+        return display.text("{convention}. " + source + ".", convention=self.survival_clv.convention_)
 
     def sbg_text(self) -> display.Text:
         if self.sbg is None:
@@ -220,9 +233,33 @@ def _snapshot_active(ds, as_of):
     return active, t
 
 
-def _survival_part(ds, month, as_of, snapshot, gross_margin, annual_discount_rate, horizon_months) -> dict:
+def _risk_engine_survival(ds, as_of, horizon_months):
+    """Per-account survival from the churn-risk engine's monthly hazard; the accounts' MRR and segment."""
+    from .risk import ChurnRisk
+
+    scored = ChurnRisk().fit(ds, as_of=as_of).predict(ds, as_of=as_of)
+    scored = scored[scored["monthly_hazard"].notna()].set_index("customer_id")
+    segment = scored["segment"] if "segment" in scored.columns else pd.Series("all", index=scored.index)
+    return (survival_matrix_from_hazard(scored["monthly_hazard"], horizon_months), scored["mrr"].astype(float),
+            segment.fillna("(missing)").astype(str))
+
+
+def _survival_part(ds, month, as_of, snapshot, gross_margin, annual_discount_rate, horizon_months,
+                   survival_model) -> dict:
     if not ds.has("subscriptions") or ds.subscriptions.empty:
         return {"survival_reason": "This data set has no subscriptions: there is no recurring revenue to value."}
+    if survival_model == "risk_engine":
+        if snapshot:
+            return {"survival_reason": "The churn-risk engine learns from month-end history, which a snapshot does "
+                                       "not have: use survival_model='kaplan_meier'."}
+        try:
+            survival, mrr, segment = _risk_engine_survival(ds, as_of, horizon_months)
+            by = segment if segment.nunique() > 1 else None
+            model = SurvivalCLV(gross_margin=gross_margin, annual_discount_rate=annual_discount_rate,
+                                horizon_months=horizon_months, seed=1).fit(survival, mrr, by)
+        except (ValueError, CsmKitError) as e:
+            return {"survival_reason": f"Survival CLV from the churn-risk engine could not be computed: {_why(e)}"}
+        return {"survival_clv": model}
     try:
         if snapshot:
             active, spells = _snapshot_active(ds, as_of)
@@ -335,7 +372,7 @@ def _purchase_part(ds, month, as_of, holdout_months, clv_months, gross_margin, a
 
 def clv_analysis(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: float = 0.10,
                  horizon_months: int = 36, clv_months: int = 12, holdout_months: int = 9,
-                 segment: str = "all") -> ClvAnalysis:
+                 survival_model: str = "kaplan_meier", segment: str = "all") -> ClvAnalysis:
     """The CLV page of ``month`` (module docstring): SaaS LTV, survival CLV, sBG, BG/NBD + Gamma-Gamma.
 
     Parameters
@@ -353,6 +390,8 @@ def clv_analysis(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: 
         Months ahead counted in the purchase CLV.
     holdout_months : int
         Months before the month's end held out to test the purchase model.
+    survival_model : {"kaplan_meier", "risk_engine"}
+        What S(t) of the subscription CLV comes from (module docstring).
     segment : str
         The segment the data set was restricted to, for the sentences.
 
@@ -375,11 +414,13 @@ def clv_analysis(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: 
     for name, value in (("gross_margin", gross_margin), ("annual_discount_rate", annual_discount_rate)):
         if not (isinstance(value, (int, float)) and 0 <= value <= 1):
             raise ValueError(f"{name} is a fraction between 0 and 1 (0.8 means 80%), not {value!r}.")
+    if survival_model not in SURVIVAL_MODELS:
+        raise ValueError(f"survival_model must be one of {SURVIVAL_MODELS}, not {survival_model!r}.")
     snapshot = bool(getattr(ds, "snapshot", False))
     as_of = month_end(month)
     if snapshot and ds.customers is not None and "snapshot_as_of" in ds.customers.columns:
         as_of = as_of_day(ds.customers["snapshot_as_of"].dropna().iloc[0], name="snapshot_as_of")
-    parts = dict(month=month, as_of=as_of, segment=segment, gross_margin=float(gross_margin),
+    parts = dict(survival_model=survival_model, month=month, as_of=as_of, segment=segment, gross_margin=float(gross_margin),
                  annual_discount_rate=float(annual_discount_rate), horizon_months=int(horizon_months),
                  clv_months=int(clv_months), holdout_months=int(holdout_months))
     from ..metrics.results import ledger_reason
@@ -392,15 +433,17 @@ def clv_analysis(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: 
             parts["ltv"] = saas_ltv(ds, month=month, gross_margin=gross_margin)
         except (ValueError, CsmKitError) as e:
             parts["ltv_reason"] = f"The SaaS LTV could not be computed: {_why(e)}"
-    parts.update(_survival_part(ds, month, as_of, snapshot, gross_margin, annual_discount_rate, horizon_months))
+    parts.update(_survival_part(ds, month, as_of, snapshot, gross_margin, annual_discount_rate, horizon_months,
+                                survival_model))
     parts.update(_sbg_part(ds, month, snapshot))
     parts.update(_purchase_part(ds, month, as_of, holdout_months, clv_months, gross_margin, annual_discount_rate))
     return ClvAnalysis(**parts)
 
 
 def clv_key_numbers(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: float = 0.10,
-                    horizon_months: int = 36, clv_months: int = 12, holdout_months: int = 9, segment: str = "all",
-                    teaching: bool = False, data: str = "", analysis: ClvAnalysis | None = None) -> list[KeyNumber]:
+                    horizon_months: int = 36, clv_months: int = 12, holdout_months: int = 9,
+                    survival_model: str = "kaplan_meier", segment: str = "all", teaching: bool = False,
+                    data: str = "", analysis: ClvAnalysis | None = None) -> list[KeyNumber]:
     """Key numbers of the CLV page (the names notebooks recorded before: the scorecard reads them).
 
     ``saas_ltv`` (its churn convention in the label and ``extra["convention"]``),
@@ -416,13 +459,13 @@ def clv_key_numbers(ds, *, month, gross_margin: float = 0.8, annual_discount_rat
     [('saas_ltv', None), ('clv_survival_mean', None)]
     """
     args = (to_month(month), float(gross_margin), float(annual_discount_rate), int(horizon_months), int(clv_months),
-            int(holdout_months))
+            int(holdout_months), survival_model)
     if analysis is None:
         analysis = clv_analysis(ds, month=month, gross_margin=gross_margin, annual_discount_rate=annual_discount_rate,
                                 horizon_months=horizon_months, clv_months=clv_months, holdout_months=holdout_months,
-                                segment=segment)
+                                survival_model=survival_model, segment=segment)
     elif (analysis.month, analysis.gross_margin, analysis.annual_discount_rate, analysis.horizon_months,
-          analysis.clv_months, analysis.holdout_months) != args:
+          analysis.clv_months, analysis.holdout_months, analysis.survival_model) != args:
         raise ValueError("clv_key_numbers: analysis= was computed for other parameters.")
     a = analysis
     ltv = a.ltv
@@ -430,14 +473,17 @@ def clv_key_numbers(ds, *, month, gross_margin: float = 0.8, annual_discount_rat
     ltv_value = None if ltv is None or ltv.reason or not np.isfinite(ltv.ltv) else float(ltv.ltv)
     survival = a.survival_clv.summary.loc["all"] if a.survival_clv is not None else None
     money = a.currency
+    model = {"kaplan_meier": "segment Kaplan-Meier curves", "risk_engine": "churn-risk engine hazards"}[a.survival_model]
     return [
         KeyNumber("saas_ltv", ltv_value, money,
                   f"SaaS LTV (ARPA x margin / monthly logo churn, {convention} churn convention)",
                   {"convention": convention}),
         KeyNumber("clv_survival_mean", None if survival is None else float(survival["clv_mean"]), money,
-                  f"Mean CLV of paying customers, next {a.horizon_months} months"),
+                  f"Mean CLV of paying customers, next {a.horizon_months} months ({model})",
+                  {"survival_model": a.survival_model}),
         KeyNumber("clv_survival_total", None if survival is None else float(survival["clv_total"]), money,
-                  f"CLV of the paying base, next {a.horizon_months} months", {"scorecard": False}),
+                  f"CLV of the paying base, next {a.horizon_months} months ({model})",
+                  {"scorecard": False, "survival_model": a.survival_model}),
         KeyNumber("sbg_gamma", None if a.sbg is None else float(a.sbg.params_["gamma"]), "parameter", "sBG gamma",
                   {"scorecard": False}),
         KeyNumber("sbg_delta", None if a.sbg is None else float(a.sbg.params_["delta"]), "parameter", "sBG delta",

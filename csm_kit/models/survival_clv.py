@@ -171,6 +171,48 @@ def _conditional(curve, u, steps, tail, tail_months, ids) -> np.ndarray:
     return s_ahead / s_now[:, None]
 
 
+def survival_matrix_from_hazard(hazard: pd.Series, horizon_months: int) -> pd.DataFrame:
+    """Each customer's survival t = 1..H months ahead from its own constant monthly churn hazard.
+
+    ``S(t) = (1 - h)^t``: for per-account hazards such as the churn-risk
+    engine's ``monthly_hazard`` (:meth:`csm_kit.models.ChurnRisk.predict`),
+    held constant over the horizon (a stated assumption: the engine scores
+    today's risk, not how it will change).
+
+    Parameters
+    ----------
+    hazard : Series
+        Monthly churn probability in [0, 1] by customer_id.
+    horizon_months : int
+
+    Returns
+    -------
+    DataFrame
+        Index customer_id, columns ``1..H``, the shape :class:`SurvivalCLV` takes.
+
+    Examples
+    --------
+    >>> survival_matrix_from_hazard(pd.Series({"a": 0.1, "b": 0.0}), 2)
+         1     2
+    a  0.9  0.81
+    b  1.0  1.00
+    """
+    if int(horizon_months) != horizon_months or horizon_months < 1:
+        raise ValueError(f"horizon_months must be a whole number >= 1, not {horizon_months!r}.")
+    if not isinstance(hazard, pd.Series):
+        raise TypeError("hazard must be a Series of monthly churn probabilities indexed by customer_id.")
+    h = hazard.astype(float)
+    bad = ~h.between(0, 1)
+    if bad.any():
+        raise ValueError(f"hazard must be a probability in [0, 1] for every customer; offending: "
+                         f"{h[bad].head(5).to_dict()}")
+    if h.index.has_duplicates:
+        raise ValueError(f"hazard has duplicated customer_id: {h.index[h.index.duplicated()][:5].tolist()}")
+    steps = np.arange(1, int(horizon_months) + 1)
+    return pd.DataFrame((1 - h.to_numpy())[:, None] ** steps[None, :], index=h.index,
+                        columns=pd.Index(range(1, int(horizon_months) + 1)))
+
+
 def survival_matrix_from_sbg(model, tenure: pd.Series, horizon_months: int) -> pd.DataFrame:
     """Each customer's survival t = 1..H months ahead from a fitted monthly sBG model.
 

@@ -198,3 +198,130 @@ def test_percentiles_must_be_shares(bad):
 def test_percentiles_need_tickets():
     with pytest.raises(MissingTableError, match="ticket_time_percentiles needs the 'tickets' table"):
         ticket_time_percentiles(Dataset(customers=CUSTOMERS), end="2026-01")
+
+
+# -- months after the data ------------------------------------------------------------
+def test_months_after_the_data_are_refused_naming_its_last_complete_month():
+    # DS runs to 10 February 2026 (c signs up; a table is dated by its time column): March is after it
+    for fn in (support_summary, ticket_time_percentiles):
+        with pytest.raises(ValueError, match=r"end=2026-03 is after the data, which ends on 2026-02-10 "
+                                             r"\(last complete month 2026-01\)"):
+            fn(DS, end="2026-03")
+    with pytest.raises(ValueError, match="last complete month 2026-01"):
+        ticket_times(DS, as_of="2099-01-31")
+    assert support_summary(DS, end="2026-02")["tickets_opened"].tolist() == [5, 0]  # the data's own last month
+
+
+# -- the page and its key numbers -------------------------------------------------------------
+# October 2026 (tickets of a and b, both paying): hours to first response / resolution
+#   t1 a  1h / 10h    high    email  billing   csat 5
+#   t2 a  2h / 24h    normal  chat   bug       csat 2
+#   t3 b  4h / open   normal  email  billing
+#   t4 b  -- / open   urgent  email  payload   (opened 31 Oct 12:00: censored at 12h for both)
+# September: t0 a 0.5h / 24h, csat 4.
+PAGE_TICKETS = pd.DataFrame({
+    "ticket_id": ["t0", "t1", "t2", "t3", "t4"], "customer_id": ["a", "a", "a", "b", "b"],
+    "opened_at": T(["2026-09-15 09:00", "2026-10-01 09:00", "2026-10-02 09:00", "2026-10-03 09:00",
+                    "2026-10-31 12:00"]),
+    "first_response_at": T(["2026-09-15 09:30", "2026-10-01 10:00", "2026-10-02 11:00", "2026-10-03 13:00", None]),
+    "resolved_at": T(["2026-09-16 09:00", "2026-10-01 19:00", "2026-10-03 09:00", None, None]),
+    "priority": ["normal", "high", "normal", "normal", "urgent"],
+    "channel": ["email", "email", "chat", "email", "<script>alert(1)</script>"],
+    "category": ["billing", "billing", "bug", "billing", "<script>alert(1)</script>"],
+    "csat": [4.0, 5.0, 2.0, np.nan, np.nan]})
+PAGE_DS = Dataset(tickets=PAGE_TICKETS, customers=CUSTOMERS.iloc[:2], subscriptions=pd.DataFrame({
+    "subscription_id": ["s1", "s2"], "customer_id": ["a", "b"], "plan": "pro",
+    "start_date": T(["2025-12-01", "2025-12-15"]), "end_date": pd.NaT, "billing_period": "month",
+    "amount": [100.0, 100.0]}))
+
+
+def test_support_page_by_hand():
+    from csm_kit.metrics.support import support_key_numbers, support_page
+
+    page = support_page(PAGE_DS, month="2026-10", trend_months=2)
+    assert page.volume.frame["month"].astype(str).tolist() == ["2026-09", "2026-10"]
+    # 4 tickets / 2 paying accounts; open at the end of October: t3 and t4
+    assert page.volume.values == {"tickets_opened": 4, "backlog": 2, "tickets_per_account": 2.0}
+    # first response: events at 1, 2, 4 h, t4 censored at 12 h: S(1) = 3/4, S(2) = 1/2 -> median 2 h; 90% not reached
+    # resolution: 10 h (4 waiting) -> 3/4, t4 censored at 12 h, 24 h (2 waiting) -> 3/8 -> median 24 h
+    assert page.times.values["first_response_p50"] == 2.0 and page.times.values["resolution_p50"] == 24.0
+    assert page.times.values["first_response_high"] == np.inf
+    assert page.splits["priority"].frame["priority"].tolist() == ["urgent", "high", "normal"]  # service order
+    shown = page.categories.show().html + page.splits["channel"].show().html
+    assert "&lt;script&gt;" in shown and "<script>" not in shown
+    assert page.spread.values["waiting"] == 1 and page.spread.values["mean_answered"] == pytest.approx(7 / 3)
+    assert page.csat.values["now"] == {"rate": 0.5, "n": 2, "successes": 1}  # 5 and 2
+    assert str(page.headline()) == ("4 tickets were opened in 2026-10 (2.00 per account); half had a first response "
+                                    "within 2.0 hours.")
+    numbers = {k.name: k.value for k in support_key_numbers(PAGE_DS, month="2026-10", trend_months=2)}
+    assert numbers == {"first_response_hours": 2.0, "first_response_hours_high": None, "resolution_hours": 24.0,
+                       "tickets_opened": 4, "tickets_per_account": 2.0, "support_backlog": 2,
+                       "ticket_csat_top2": 0.5}
+
+
+def test_support_page_says_why_when_it_cannot_measure():
+    from csm_kit.metrics.support import support_page
+
+    none = support_page(PAGE_DS.with_tables(tickets=None), month="2026-10")
+    assert "no tickets table" in none.volume.reason and "no tickets table" in none.splits["channel"].reason
+    assert [k.value for k in none.key_numbers()] == [None] * 7
+    bare = PAGE_DS.with_tables(tickets=PAGE_TICKETS.drop(columns=["category", "csat", "channel"]))
+    page = support_page(bare, month="2026-10")
+    assert "no category column" in page.categories.reason and "no csat column" in page.csat.reason
+    assert "no channel column" in page.splits["channel"].reason and page.splits["priority"].available
+    joined = pd.concat([PAGE_DS.customers, pd.DataFrame({"customer_id": ["c"], "signup_date": T(["2026-10-20"])})])
+    quiet = support_page(PAGE_DS.with_tables(tickets=PAGE_TICKETS.iloc[:1], customers=joined), month="2026-10")
+    # no October ticket, but the data reaches October (c signed up)
+    assert str(quiet.headline()) == "No ticket was opened in 2026-10."
+    assert "No ticket opened in 2026-10 has been answered yet" in quiet.spread.reason
+    assert {k.name: k.value for k in quiet.key_numbers()}["tickets_opened"] == 0
+    late = support_page(PAGE_DS, month="2027-01")
+    assert "ends on 2026-10-31" in late.volume.reason
+    assert str(support_page(PAGE_DS, month="2027-01", segment="<i>x</i>").headline()).startswith(
+        "Segment **&lt;i&gt;x&lt;/i&gt;**: This report&#x27;s data ends on 2026-10-31")
+
+
+def test_support_worked_example_matches_the_hand_arithmetic():
+    from csm_kit.metrics.support import support_worked_example
+
+    example = support_worked_example()
+    assert example["kit"].tolist() == example["by_hand"].tolist() == [4.0, 12.0, np.inf, 3.0]
+
+
+# -- the notebook on awkward data ------------------------------------------------------------
+SUPPORT_NUMBERS = ["first_response_hours", "first_response_hours_high", "resolution_hours", "tickets_opened",
+                   "tickets_per_account", "support_backlog", "ticket_csat_top2"]
+
+
+@pytest.fixture(scope="module")
+def support_runs(tmp_path_factory):
+    from csm_kit.config import NOTEBOOKS_DIR
+    from tests import degenerate_data
+
+    dirs = degenerate_data.build(tmp_path_factory.mktemp("awkward_support"))
+    return degenerate_data.run_all(NOTEBOOKS_DIR / "09_support.ipynb", dirs,
+                                   tmp_path_factory.mktemp("support_runs")), dirs
+
+
+@pytest.mark.parametrize("scenario", ["hostile_last_month", "hostile_first_month", "hostile_segment", "one_month",
+                                      "one_customer", "minimal", "cdnow"])
+def test_support_notebook_on_awkward_data(scenario, support_runs):
+    import csm_kit
+    from csm_kit.metrics.support import support_key_numbers
+    from tests import degenerate_data
+
+    runs, dirs = support_runs
+    page, recorded, absent = degenerate_data.check_run(runs[scenario], scenario, SUPPORT_NUMBERS)
+    text = "\n".join(page)
+    data, params, _ = degenerate_data.SCENARIOS[scenario]
+    if "tickets" in absent:
+        assert "no tickets table" in text
+        assert all(recorded[n]["value"] is None for n in SUPPORT_NUMBERS)
+        return
+    ds = csm_kit.load_dataset(dirs[data]).for_segment(params.get("segment", "all"))
+    expected = {k.name: k.value for k in support_key_numbers(ds, month=params["month"])}
+    assert {n: recorded[n]["value"] for n in SUPPORT_NUMBERS} == pytest.approx(expected)
+    if data == "hostile":
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # payload priority/channel/category, escaped
+    if scenario == "hostile_segment":
+        assert "Segment **&lt;script&gt;alert\\(1\\)&lt;/script&gt;**" in page[0]

@@ -241,6 +241,18 @@ class PagePart:
         return f"PagePart({len(self.frame):,} rows)" if self.frame is not None else "PagePart(available)"
 
 
+def reason_headline(segment: str, reason: str):
+    """A page's first sentence when it has nothing to show: the segment (escaped), then the kit's reason.
+
+    >>> str(reason_headline("<b>smb</b>", "This data set has no tickets table."))
+    'Segment **&lt;b&gt;smb&lt;/b&gt;**: This data set has no tickets table.'
+    """
+    from ..display import escape, text
+
+    prefix = "" if segment in ("", "all") else text("Segment **{segment}**: ", segment=segment).markdown
+    return Sentence(prefix + escape(reason))
+
+
 class Sentence:
     """A sentence the kit wrote (no data text in it), HTML-escaped, shown as Markdown."""
 

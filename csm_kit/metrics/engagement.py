@@ -667,7 +667,9 @@ class EngagementPage:
 
         where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
         if not self.active.available:
-            return text(where + "{reason}", segment=self.segment, reason=self.active.reason)
+            from ._areas import reason_headline
+
+            return reason_headline(self.segment, self.active.reason)
         v = self.active.values
         sticky = self.stickiness.values.get("stickiness_users")
         return text(where + "{accounts:int} accounts and {users:int} users were active in {month}; on an average "

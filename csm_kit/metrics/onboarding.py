@@ -610,7 +610,9 @@ class OnboardingPage:
 
         where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
         if not self.intro.available:
-            return text(where + "{reason}", segment=self.segment, reason=self.intro.reason)
+            from ._areas import reason_headline
+
+            return reason_headline(self.segment, self.intro.reason)
         v = self.intro.values
         return text(where + "{n:int} customers signed up from {first} to {month}; the figures below are known as "
                     "of {as_of}.", segment=self.segment, n=v["signups"], first=str(v["first_cohort"]),

@@ -443,7 +443,9 @@ class SupportPage:
 
         where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
         if not self.volume.available:
-            return text(where + "{reason}", segment=self.segment, reason=self.volume.reason)
+            from ._areas import reason_headline
+
+            return reason_headline(self.segment, self.volume.reason)
         v = self.volume.values
         t = self.times.values
         if not v["tickets_opened"]:

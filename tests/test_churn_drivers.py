@@ -258,3 +258,22 @@ def test_ph_test_uses_efron_residuals_identical_to_lifelines():
     # Event at 1: risk set all three, E = (2 e^b) / (2 e^b + 1); event at 2: rows 2, 3, E = e^b / (1 + e^b).
     expected = [1 - 2 * np.exp(b) / (2 * np.exp(b) + 1), 0 - np.exp(b) / (1 + np.exp(b))]
     assert r[:, 0] == pytest.approx(expected)
+
+
+def test_a_merged_weekly_table_predicts_the_same_churners_as_a_monthly_one():
+    # Issue 9: a weekly table merged with one column (the merge drops attrs) was read as months: 7 churners, not 59.
+    from csm_kit.datasets import load_sample
+    from csm_kit.models import at_risk
+
+    ds = load_sample()
+    extra = pd.DataFrame({"customer_id": ds.customers["customer_id"], "flag": 1.0})
+    expected = {}
+    for unit in ("month", "week"):
+        train = survival_table(ds, as_of="2026-10", covariates_at="2025-10", spells=True, unit=unit)
+        now = survival_table(ds, as_of="2026-10", covariates_at="2026-10", spells=True, unit=unit)
+        train, now = (t.merge(extra, on="customer_id", how="left") for t in (train, now))
+        assert train.attrs == {}
+        m = ChurnDrivers(strata=["billing_period"]).fit(train)
+        assert m.unit_ == unit
+        expected[unit] = at_risk(m, now, horizon_days=90)["p_churn"].sum()
+    assert 50 < expected["month"] < 70 and abs(expected["week"] / expected["month"] - 1) < 0.1

@@ -53,7 +53,7 @@ def synthetic_table(n: int, seed: int = 0) -> pd.DataFrame:
                          "tenure_days": days.astype(np.int64), "tenure": days / 30.4375, "entry": 0.0,
                          "churned": life_days <= censor_days, "usage_share": usage, "tickets": tickets,
                          "onboarded": onboarded, "nps": nps, "segment": segment, "billing_period": billing,
-                         "mrr": rng.gamma(2, 100, n)})
+                         "mrr": rng.gamma(2, 100, n), "time_unit": "month"})
 
 
 def timed(f):

@@ -517,3 +517,10 @@ def test_far_future_placeholders_from_parquet_timestamps_and_duckdb(tmp_path):
         con.execute("create table customers as select 'c1' as customer_id, date '9999-12-31' as signup_date")
     err = error(tmp_path / "cs.duckdb")
     assert (err.column, err.rule) == ("signup_date", "a date after 2262-04-11, the last day the kit can hold")
+
+
+def test_a_header_with_spaces_or_capitals_is_named_as_the_missing_column(folder):
+    edit(folder, "customers", 1, "signup_date", "Signup_Date ")
+    err = error(folder)
+    assert (err.column, err.rule) == ("signup_date", "required column is missing")
+    assert "'Signup_Date ' looks like 'signup_date'" in err.detail

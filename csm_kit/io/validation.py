@@ -340,8 +340,12 @@ def type_table(spec: Table, raw: pd.DataFrame, rows: np.ndarray, errors: list | 
                                   detail=f"the header names {doubled} more than once; keep one of each")
     missing = [c for c in spec.required_columns if c not in raw.columns]
     if missing:
+        # A header written "Customer_ID " is the column, misspelt: say so rather than only "missing".
+        near = [f"{h!r} looks like {c!r}" for c in missing for h in raw.columns if str(h).strip().lower() == c]
         raise DataValidationError(spec.name, missing[0], "required column is missing",
-                                  detail=f"missing {missing}; the table has {list(raw.columns)}")
+                                  detail=f"missing {missing}; the table has {list(raw.columns)}"
+                                         + (f"; {', '.join(near)} (rename it, or map it in a mapping file)"
+                                            if near else ""))
     out = {}
     for col in spec.columns:
         if col.name in raw.columns:

@@ -648,10 +648,11 @@ def fit_health(data, *, as_of, horizon_days: int = 90, snapshots: int = 6) -> Fi
     ends = [e.normalize() for e in pd.period_range(first.to_period("M"), last_start.to_period("M"), freq="M")
             .to_timestamp(how="end") if first < e.normalize() <= last_start][-int(snapshots):]
     frames = []
+    spells = paid_spells(known.subscriptions)
     for t in ends:
-        m = fitted_measures(known, as_of=t, horizon_days=horizon_days)
+        m = fitted_measures(known, as_of=t, horizon_days=horizon_days, spells=spells, known=True)
         if len(m):
-            frames.append(m.assign(churned=churned_within(known, t, horizon_days, m.index).to_numpy()))
+            frames.append(m.assign(churned=churned_within(known, t, horizon_days, m.index, spells).to_numpy()))
     hist = pd.concat(frames) if frames else pd.DataFrame(columns=list(FITTED_MEASURES) + ["churned"])
     y = hist["churned"].to_numpy(dtype=bool)
     if not len(y) or y.all() or not y.any():

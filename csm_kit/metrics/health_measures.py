@@ -177,7 +177,7 @@ FITTED_MEASURES = ("usage", "usage_trend", "satisfaction", "support", "onboardin
 NEW_ACCOUNT_DAYS = 90
 
 
-def fitted_measures(data, *, as_of, horizon_days: int = 90) -> pd.DataFrame:
+def fitted_measures(data, *, as_of, horizon_days: int = 90, spells=None, known: bool = False) -> pd.DataFrame:
     """Raw values of the fitted health score's measures, per account paying on ``as_of``, from data up to it.
 
     The five measures of :func:`health_measures` (``usage, satisfaction,
@@ -197,6 +197,11 @@ def fitted_measures(data, *, as_of, horizon_days: int = 90) -> pd.DataFrame:
     under 90 days (the window for the required milestones), so the score rests
     on the other measures and its coverage says so.
 
+    ``spells`` (:func:`~csm_kit.metrics.ledger.paid_spells` of the data) and
+    ``known=True`` (the data is already cut back to ``as_of`` or earlier by
+    :func:`csm_kit.models.risk_features.known_at`) save work when one data set
+    is measured at many days.
+
     Returns
     -------
     DataFrame
@@ -212,9 +217,9 @@ def fitted_measures(data, *, as_of, horizon_days: int = 90) -> pd.DataFrame:
     from ..models.risk_features import known_at, snapshot_features
 
     day = _day(as_of)
-    known = known_at(data, day)
-    f = snapshot_features(known, day, horizon_days=horizon_days)
-    base = health_measures(known, as_of=day, accounts=f.index)
+    cut = data if known else known_at(data, day)
+    f = snapshot_features(cut, day, horizon_days=horizon_days, spells=spells)
+    base = health_measures(cut, as_of=day, accounts=f.index)
     out = base.reindex(f.index)
     tenure = f["tenure_days"].to_numpy()
     out.loc[tenure < 30, "usage"] = np.nan

@@ -127,10 +127,13 @@ def _fit_logistic(z: np.ndarray, y: np.ndarray, penalty: float) -> tuple[float, 
     return float(result.x[0]), result.x[1:]
 
 
-def churned_within(data, day, horizon_days: int, accounts) -> pd.Series:
-    """True for each of ``accounts`` paying on ``day`` whose paid spell ends in ``(day, day + horizon_days]``."""
+def churned_within(data, day, horizon_days: int, accounts, spells=None) -> pd.Series:
+    """True for each of ``accounts`` paying on ``day`` whose paid spell ends in ``(day, day + horizon_days]``.
+
+    ``spells``: :func:`~csm_kit.metrics.ledger.paid_spells` of ``data`` when the caller already has it.
+    """
     day = as_of_day(day)
-    spells = paid_spells(data)
+    spells = paid_spells(data) if spells is None else spells
     live = spells[(spells["start"] <= day) & (spells["end"].isna() | (spells["end"] > day))]
     gone = live.loc[live["end"] <= day + pd.Timedelta(days=int(horizon_days)), "customer_id"]
     return pd.Series(pd.Index(accounts).isin(gone), index=pd.Index(accounts, name="customer_id"))
@@ -278,13 +281,14 @@ class ChurnRisk:
         ends = pd.period_range(first.to_period("M"), last_label_start.to_period("M"), freq="M").to_timestamp(how="end")
         ends = [e.normalize() for e in ends if first < e.normalize() <= last_label_start][-self.history_months:]
         segments = self._segments(known)
+        spells = paid_spells(subs)
         frames, labels = [], []
         for t in ends:
-            f = snapshot_features(known, t, horizon_days=horizon, segments=segments)
+            f = snapshot_features(known, t, horizon_days=horizon, segments=segments, spells=spells)
             if f.empty:
                 continue
             frames.append(f)
-            labels.append(churned_within(known, t, horizon, f.index).to_numpy())
+            labels.append(churned_within(known, t, horizon, f.index, spells).to_numpy())
         y = np.concatenate(labels) if labels else np.zeros(0, dtype=bool)
         if not len(y) or y.all() or not y.any():
             raise NotEnoughHistoryError(f"ChurnRisk.fit: too little history before {day.date()} to learn from: it needs a "

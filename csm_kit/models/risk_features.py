@@ -160,13 +160,15 @@ def renewal_schedule(anchor, billing_period, day, horizon_days: int) -> pd.DataF
                          "exposure_months": count * term_months})
 
 
-def current_terms(subs: pd.DataFrame, day) -> pd.DataFrame:
+def current_terms(subs: pd.DataFrame, day, spells: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per customer paying on ``day``: its main subscription (largest MRR) and the paid spell it is in.
 
     Returns a DataFrame indexed by ``customer_id`` with ``billing_period``,
     ``anchor`` (see the module docstring), ``spell_start``, ``spell`` (1 for
     the first paid spell), ``mrr`` (all subscriptions covering the day) and,
-    where the data has it, ``commitment_end``.
+    where the data has it, ``commitment_end``. ``spells`` is
+    :func:`~csm_kit.metrics.ledger.paid_spells` of ``subs`` when the caller
+    already has it (it is computed otherwise).
     """
     day = as_of_day(day)
     covers = subs[(subs["start_date"] <= day) & (subs["end_date"].isna() | (subs["end_date"] > day))]
@@ -176,7 +178,7 @@ def current_terms(subs: pd.DataFrame, day) -> pd.DataFrame:
     total = covers.groupby("customer_id")["_mrr"].sum()
     main = (covers.sort_values(["customer_id", "_mrr", "start_date"], ascending=[True, False, True], kind="mergesort")
             .drop_duplicates("customer_id").set_index("customer_id"))
-    spells = paid_spells(subs)
+    spells = paid_spells(subs) if spells is None else spells
     live = spells[(spells["start"] <= day) & (spells["end"].isna() | (spells["end"] > day))].set_index("customer_id")
     out = pd.DataFrame({"billing_period": main["billing_period"], "start_date": main["start_date"]})
     out["spell_start"] = live["start"].reindex(out.index)
@@ -205,7 +207,7 @@ def _window_sum(frame: pd.DataFrame, time: str, day: pd.Timestamp, lo: int, hi: 
     return sub.groupby("customer_id")[value].sum()
 
 
-def snapshot_features(data, day, *, horizon_days: int = 90, segments=None) -> pd.DataFrame:
+def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spells=None) -> pd.DataFrame:
     """The engine's features for every account paying on ``day``, from rows dated on or before it.
 
     ======================  ==================================================================
@@ -231,6 +233,8 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None) -> pd
     ======================  ==================================================================
 
     Missing tables give 0 for their features (and 1 for the ``_missing`` flags).
+    ``spells``: :func:`~csm_kit.metrics.ledger.paid_spells` of the data's
+    subscriptions, when the caller computes many snapshots of one data set.
 
     Returns
     -------
@@ -243,7 +247,8 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None) -> pd
     """
     day = as_of_day(day)
     subs = data.subscriptions
-    terms = current_terms(subs, day)
+    spells = paid_spells(subs) if spells is None else spells
+    terms = current_terms(subs, day, spells)
     ids = terms.index
     out = pd.DataFrame(index=ids)
     tenure = (day - terms["spell_start"]).dt.days.to_numpy() + 1
@@ -334,7 +339,7 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None) -> pd
     out["onboarding_share"] = share.to_numpy()
 
     before = day - pd.Timedelta(days=90)
-    then = current_terms(subs, before)["mrr"].reindex(ids)
+    then = current_terms(subs, before, spells)["mrr"].reindex(ids)
     out["mrr_change"] = np.where(then.notna() & (then > 0), np.log(out["mrr"] / then.where(then > 0)), 0.0)
     out["log_mrr"] = np.log1p(out["mrr"])
     out["reactivated"] = (terms["spell"] > 1).astype(float).to_numpy()

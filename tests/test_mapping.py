@@ -309,3 +309,12 @@ def test_a_script_in_every_text_column_stays_inert_text(simulated, tmp_path):
     back = csm_kit.load_dataset(tmp_path)
     assert back.customers["segment"].dropna().str.startswith(payload).all()
     assert validate(tmp_path).ok
+
+
+def test_an_unreadable_mapped_file_names_the_table_and_the_file(tmp_path):
+    (tmp_path / "accounts.csv").write_bytes("Id,Created\nA1,2026-01-05\nA2,Sé\n".encode("latin-1"))
+    with pytest.raises(DataValidationError) as exc:
+        csm_kit.load_dataset(tmp_path, mapping={"customers": {"file": "accounts.csv", "columns": {
+            "customer_id": "Id", "signup_date": "Created"}}})
+    assert (exc.value.table, exc.value.rule, exc.value.source) == ("customers", "text is not UTF-8", "accounts.csv")
+    assert str(exc.value).startswith("customers (accounts.csv): text is not UTF-8 (first bad byte on line 3")

@@ -207,10 +207,14 @@ def _folder_frames(folder: Path, tables, errors, mapping: Mapping | None = None)
                     raise DataValidationError(name, None, "the file named in the mapping is not there",
                                               detail=f"{table_mapping.file} not found in {folder}",
                                               source=mapping.origin)
-                if path.suffix.lower() == ".parquet":
-                    frames[name], kinds[name] = _read_parquet(path), "parquet"
-                else:
-                    frames[name], kinds[name] = _read_csv(path, options)
+                try:
+                    if path.suffix.lower() == ".parquet":
+                        frames[name], kinds[name] = _read_parquet(path), "parquet"
+                    else:
+                        frames[name], kinds[name] = _read_csv(path, options)
+                except DataValidationError as exc:  # named by the file's stem: name the table and the file
+                    raise DataValidationError(name, exc.column, exc.rule, rows=exc.rows, detail=exc.detail,
+                                              source=table_mapping.file) from None
                 continue
             csv, parquet = folder / f"{name}.csv", folder / f"{name}.parquet"
             if csv.exists() and parquet.exists():

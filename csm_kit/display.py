@@ -114,13 +114,29 @@ def format_number(value, kind: str | None = None, *, currency: str = "USD") -> s
     return f"{v:.3g}" if abs(v) < 1 else f"{v:,.2f}"
 
 
-def _cell(value, kind, currency) -> str:
+#: Longest text shown in a table cell; longer text (a pasted e-mail in a comment) is cut with an ellipsis.
+MAX_TEXT = 300
+
+
+def shorten(value: str, limit: int = MAX_TEXT) -> str:
+    """``value`` cut to at most ``limit`` characters at a word boundary, with an ellipsis when cut.
+
+    >>> shorten("short"), shorten("one two three four", limit=10)
+    ('short', 'one two…')
+    """
+    if len(value) <= limit:
+        return value
+    cut = value[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut) + "…"
+
+
+def _cell(value, kind, currency, max_text: int = MAX_TEXT) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (int, float, np.number, pd.Timestamp, pd.Period)) or value is None or value is pd.NA \
             or value is pd.NaT:
         return escape(format_number(value, kind, currency=currency))
-    return escape(value)
+    return escape(shorten(str(value), max_text))
 
 
 class Table:

@@ -42,8 +42,9 @@ def _pages(kit_report):
 def test_pdf_has_one_section_per_page_in_full(pdf, kit_report, tmp_path):
     total = page_count(pdf)
     alone = []
-    for page in _pages(kit_report):
-        single = write_pdf([page], tmp_path / f"{page.stem}.pdf", title="one page")
+    pages = _pages(kit_report)
+    for page in pages:  # laid out with the same styles as in the whole report
+        single = write_pdf([page], tmp_path / f"{page.stem}.pdf", title="one page", styles_from=pages)
         alone.append(page_count(single))
     assert all(n >= 1 for n in alone)
     assert total == sum(alone), f"report.pdf has {total} pages; its pages printed one by one have {alone}"

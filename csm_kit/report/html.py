@@ -92,13 +92,13 @@ table.csm-table caption { caption-side: top; text-align: left; font-weight: 600;
 table.csm-table th, table.csm-table td { padding: .3rem .6rem; border-bottom: 1px solid #e3e3e3;
   vertical-align: top; text-align: left; }
 table.csm-table th { background: #f4f6f8; font-weight: 600; }
-table.csm-table td.text { max-width: 28rem; white-space: normal; overflow-wrap: anywhere; }
+table.csm-table td.text { max-width: 28rem; white-space: normal; overflow-wrap: break-word; }
 table.csm-table th.num, table.csm-table td.num { text-align: right; white-space: nowrap;
   font-variant-numeric: tabular-nums; }
 .csm-more { color: #666; font-size: 13px; margin: .2rem 0 0; }
 .jp-RenderedHTMLCommon table { max-width: 100%; }
 .jp-OutputArea-output { overflow-x: auto; }
-.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { overflow-wrap: anywhere; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { overflow-wrap: break-word; }
 """
 
 _TEMPLATE_NAME = "csm_kit_report.html.j2"
@@ -193,7 +193,7 @@ INDEX_CSS = """
        vertical-align: top; }
 .csm-index th { background: #f4f6f8; white-space: nowrap; } .csm-index th.num, .csm-index td.num { text-align: right; }
 .csm-index td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
-.csm-index td:first-child { overflow-wrap: anywhere; }
+.csm-index td:first-child { overflow-wrap: break-word; }
 .csm-index .status { display: inline-block; width: .8rem; height: .8rem; border-radius: 50%; vertical-align: -1px;
           margin-right: .3rem; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 .csm-index .green { background: #3A9D6B; } .csm-index .yellow { background: #E3B23C; }
@@ -203,7 +203,7 @@ INDEX_CSS = """
 .csm-index .noise.beyond { background: #fdebd0; color: #7a4a00; }
 .csm-index .legend { color: #555; font-size: .85rem; margin: 0 0 2rem; }
 .csm-index .areas li { margin: .35rem 0; } .csm-index .areas .blurb { color: #555; font-size: .9rem; }
-.csm-index .warn { color: #8a5a00; overflow-wrap: anywhere; }
+.csm-index .warn { color: #8a5a00; overflow-wrap: break-word; }
 @media print { .csm-index .pdf-link { display: none; } }
 """
 _STYLE = INDEX_CSS

@@ -24,10 +24,11 @@ from pathlib import Path
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-#: Sheet size and margins of report.pdf.
-PAPER = {"format": "A4", "margin": {"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"}}
-#: Each section of the PDF is laid out at this CSS width (px), as on a laptop screen.
-LAYOUT_WIDTH = 1100
+#: Sheet and margins of report.pdf: A4 landscape at 85%, so a page is laid out about 1,200 CSS px wide,
+#: as on a laptop screen (the pages' tables and charts are made for that width).
+PAPER = {"format": "A4", "landscape": True, "scale": 0.85,
+         "margin": {"top": "12mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}}
+LAYOUT_WIDTH = 1200
 
 _SECTION_CSS = """
 section.csm-pdf-section { break-before: page; }
@@ -75,22 +76,23 @@ def _body(page: str) -> str:
     return found.group(2) if found else page
 
 
-def combined_html(pages: list[Path], *, title: str) -> str:
+def combined_html(pages: list[Path], *, title: str, styles_from: list[Path] | None = None) -> str:
     """One HTML document holding every page as a section, in order, for printing.
 
-    The styles of every page's head are kept once each (the area pages share
-    nbconvert's; the index has its own, scoped to ``.csm-index``). A link to
-    another page of the report becomes a link to its section.
+    The styles of every page's head (or of ``styles_from``) are kept once
+    each (the area pages share nbconvert's; the index has its own, scoped to
+    ``.csm-index``). A link to another page of the report becomes a link to its section.
     """
     styles, sections, seen = [], [], set()
     stems = {Path(p).stem for p in pages}
-    for path in pages:
-        text = Path(path).read_text(encoding="utf-8")
-        head = text.split("<body", 1)[0]
+    for path in styles_from or pages:
+        head = Path(path).read_text(encoding="utf-8").split("<body", 1)[0]
         for style in _HEAD_STYLES.findall(head):
             if style not in seen:
                 seen.add(style)
                 styles.append(style)
+    for path in pages:
+        text = Path(path).read_text(encoding="utf-8")
         body_tag = _BODY.search(text)
         classes = re.search(r'class=["\']([^"\']*)["\']', body_tag.group(1)) if body_tag else None
         body = _body(text)
@@ -127,7 +129,7 @@ def _print(document: Path, output: Path, title: str) -> None:
             browser.close()
 
 
-def write_pdf(pages: list[Path], output: Path, *, title: str) -> Path:
+def write_pdf(pages: list[Path], output: Path, *, title: str, styles_from: list[Path] | None = None) -> Path:
     """Print ``pages`` (the index, then every area page) into one PDF at ``output``.
 
     Parameters
@@ -138,6 +140,9 @@ def write_pdf(pages: list[Path], output: Path, *, title: str) -> Path:
         The PDF to write (``report.pdf`` beside ``index.html``).
     title : str
         The report's title, in the PDF's metadata and in every page's footer.
+    styles_from : list of Path, optional
+        Pages whose styles the document carries (default: ``pages``'); to
+        print one page exactly as it is laid out in the whole report.
 
     Returns
     -------
@@ -156,7 +161,8 @@ def write_pdf(pages: list[Path], output: Path, *, title: str) -> Path:
         raise ReportError(f"Cannot write report.pdf: {reason}.")
     output = Path(output)
     document = output.with_name(f".{output.stem}-print.html")
-    document.write_text(combined_html([Path(p) for p in pages], title=title), encoding="utf-8")
+    document.write_text(combined_html([Path(p) for p in pages], title=title, styles_from=styles_from),
+                        encoding="utf-8")
     failure = []
 
     def run():  # its own thread: Playwright's sync API refuses a thread that already runs an event loop

@@ -1,4 +1,6 @@
 """Engagement metrics on tiny hand-built event logs; every expected value is worked by hand."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -305,7 +307,7 @@ def test_engagement_page_says_why_when_it_cannot_measure():
     from csm_kit.metrics.engagement import engagement_key_numbers, engagement_page
 
     ds = _page_data()
-    none = engagement_page(ds.with_tables(usage_events=None), month="2026-10")
+    none = engagement_page(dataclasses.replace(ds, usage_events=None, snapshot=True), month="2026-10")
     for part in (none.active, none.stickiness, none.adoption, none.depth, none.trend, none.watch):
         assert not part.available and "no usage_events table" in part.reason
     assert "no usage_events table" in str(none.active.show())

@@ -326,3 +326,20 @@ def test_onboarding_notebook_on_awkward_data(scenario, onboarding_runs):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # the payload milestone, escaped
     if scenario == "hostile_segment":
         assert "Segment **&lt;script&gt;alert\\(1\\)&lt;/script&gt;**" in page[0]
+
+
+def test_time_to_value_chart_gives_nine_segments_nine_colours_and_draws_nothing_when_unavailable():
+    import matplotlib.pyplot as plt
+
+    from csm_kit.metrics._areas import PagePart
+    from csm_kit.plotting.onboarding import plot_milestone_funnel, plot_time_to_value
+
+    groups = [f"segment {i}" for i in range(8)] + ["<script>alert(1)</script>"]
+    curve = pd.concat([pd.DataFrame({"group": g, "days": [0, 5], "share_reached": [0.0, 0.1 * (i + 1)],
+                                     "ci_lower": [1.0, 0.5], "ci_upper": [1.0, 0.95]}) for i, g in enumerate(groups)])
+    ax = plot_time_to_value(PagePart(frame=curve, values={"median_days": None, "by": "segment", "within_days": 90}))
+    colours = [line.get_color() for line in ax.get_lines() if line.get_label() in groups]
+    assert len(colours) == 9 and len(set(colours)) == 9
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == groups
+    plt.close("all")
+    assert plot_milestone_funnel(PagePart(reason="no onboarding")) is None

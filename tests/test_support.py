@@ -1,4 +1,6 @@
 """Support metrics on a hand-built ticket log; censored medians worked out by hand."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -277,6 +279,8 @@ def test_support_page_says_why_when_it_cannot_measure():
     assert {k.name: k.value for k in quiet.key_numbers()}["tickets_opened"] == 0
     late = support_page(PAGE_DS, month="2027-01")
     assert "ends on 2026-10-31" in late.volume.reason
+    snapshot = support_page(dataclasses.replace(PAGE_DS, snapshot=True, tickets=None), month="2026-10")
+    assert "no tickets table" in snapshot.volume.reason  # a snapshot without tickets: said, not computed
     assert str(support_page(PAGE_DS, month="2027-01", segment="<i>x</i>").headline()).startswith(
         "Segment **&lt;i&gt;x&lt;/i&gt;**: This report&#x27;s data ends on 2026-10-31")
 

@@ -133,7 +133,7 @@ def plot_first_response_by(part, ax=None):
     ax.set_yticks(y, [f"{g} ({n:,})" for g, n in zip(rows[column], rows["tickets"])])
     ax.invert_yaxis()
     ax.set(title=f"First response by {column}", xlabel="Hours to first response", ylabel="Group (tickets)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     return ax
 
 

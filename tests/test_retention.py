@@ -153,3 +153,19 @@ def test_rates_in_range_identity_holds_and_row_order_does_not_matter(rows, rnd):
     a = churn_rates(frame, start="2026-01", end="2026-08")
     assert (a["customers_end"] == a["customers_start"] + a["joined"] - a["churned"]).all()
     assert (a["customers_start"].iloc[1:].to_numpy() == a["customers_end"].iloc[:-1].to_numpy()).all()
+
+
+def test_month_churn_headline_and_its_reasons():
+    from csm_kit.metrics.retention import DEFAULT_CONVENTION, month_churn
+
+    ds = Dataset(subscriptions=worked_example())
+    h = month_churn(ds, month="2026-02")
+    assert DEFAULT_CONVENTION == "seeds" and (h.numerator, h.denominator) == (13, 203)
+    assert h.rate == pytest.approx(13 / 203) and h.churned == 13 and h.customers_start == 200
+    assert h.reactivated == 2 and h.previous_churned == 0
+    assert h.previous_rate is None  # nobody was paying at the start of January: undefined, not 0%
+    assert month_churn(ds, month="2026-02", convention="start").rate == pytest.approx(10 / 200)
+    assert "ends on 2026-02-20" in month_churn(ds, month="2026-05").reason
+    assert month_churn(Dataset(subscriptions=worked_example(), snapshot=True), month="2026-02").rate is None
+    with pytest.raises(ValueError, match="convention"):
+        month_churn(ds, month="2026-02", convention="stripe")

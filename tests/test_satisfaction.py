@@ -407,3 +407,45 @@ def test_survey_summary_any_row_order(order):
     expected = survey_summary(ds, end="2026-02", by=("segment",))
     got = survey_summary(ds.with_tables(surveys=ds.surveys.iloc[order]), end="2026-02", by=("segment",))
     pd.testing.assert_frame_equal(expected, got)
+
+
+# -- survey waves: the previous value is the previous distinct wave ------------------------------------------
+
+def _waves_data():
+    from csm_kit import Dataset
+
+    rows = [("2026-01-10", 10), ("2026-01-11", 9), ("2026-01-12", 3),        # January: +33.3
+            ("2026-07-02", 6), ("2026-07-03", 10), ("2026-07-04", 8)]        # July: 0
+    surveys = pd.DataFrame({"response_id": [f"r{i}" for i in range(len(rows) + 1)],
+                            "customer_id": [f"c{i}" for i in range(len(rows) + 1)],
+                            "survey": ["nps"] * len(rows) + ["csat"], "score": [float(s) for _, s in rows] + [4.0],
+                            "touchpoint": ["relationship"] * len(rows) + ["support"],
+                            "responded_at": pd.to_datetime([d for d, _ in rows] + ["2026-10-31"])})
+    return Dataset(surveys=surveys)
+
+
+def test_nps_waves_compare_distinct_waves_in_every_month_after_them():
+    from csm_kit.metrics.satisfaction import nps_waves
+
+    for month in ("2026-07", "2026-08", "2026-10"):  # the month of the wave and the quiet months after it
+        w = nps_waves(_waves_data(), month=month)
+        assert str(w.latest["month"]) == "2026-07" and str(w.previous["month"]) == "2026-01"
+        assert w.latest["score"] == 0.0 and w.previous["score"] == pytest.approx(100 / 3)
+        assert w.change.change == pytest.approx(-100 / 3) and w.change.n_before == 3 and w.change.n_after == 3
+        assert w.new_this_month == (month == "2026-07")
+
+
+def test_nps_waves_with_one_wave_or_none():
+    from csm_kit import Dataset
+    from csm_kit.metrics.satisfaction import nps_waves
+
+    w = nps_waves(_waves_data(), month="2026-03")
+    assert str(w.latest["month"]) == "2026-01" and w.previous is None and w.change is None
+    before = nps_waves(_waves_data().with_tables(surveys=_waves_data().surveys.iloc[3:]), month="2026-06")
+    assert not before.available and "first survey was sent or answered in 2026-07, after 2026-06" in before.reason
+    support_first = _waves_data().surveys.iloc[3:].assign(
+        responded_at=lambda d: d["responded_at"].where(d["survey"] == "nps", pd.Timestamp("2026-02-01")))
+    early = nps_waves(_waves_data().with_tables(surveys=support_first), month="2026-06")
+    assert "No relationship NPS answers up to 2026-06" in early.reason
+    assert "no surveys table" in nps_waves(Dataset(), month="2026-06").reason
+    assert "ends on 2026-10-31" in nps_waves(_waves_data(), month="2027-01").reason

@@ -32,7 +32,7 @@ from ..key_numbers import KeyNumber
 from ..periods import to_month
 from .churn_reasons import NOT_RECORDED, cancel_reasons, churn_events, feedback_left_vs_stayed
 from .cohorts import cohort_retention
-from .results import Section, ledger_reason, trend_start
+from .results import Section, ledger_reason, segment_lead, trend_start
 from .retention import CONVENTIONS, DEFAULT_CONVENTION, MonthChurn, churn_rates, month_churn, retention_rates
 from .revenue import mrr_movement_log
 
@@ -162,12 +162,12 @@ class ChurnPage:
     # -- sentences --------------------------------------------------------------------------------------
     def headline_text(self):
         """The page's first sentence: who, which month, the churn rate and its convention."""
-        who = "All customers" if self.segment in ("", "all") else f"Segment {self.segment}"
+        lead, who = segment_lead(self.segment)
         if not self.headline.available:
-            return display.text("**{who}**, {month}: {reason}", who=who, month=str(self.month),
+            return display.text(lead + ", {month}: {reason}", who=who, month=str(self.month),
                                 reason=self.headline.reason)
         h = self.headline
-        return display.text("**{who}**, {month}: logo churn **{rate:share}** ({churned} of {denominator} customers, "
+        return display.text(lead + ", {month}: logo churn **{rate:share}** ({churned} of {denominator} customers, "
                             "{convention} convention); {previous}.", who=who, month=str(self.month), rate=h.rate,
                             churned=f"{h.churned:,}", denominator=f"{h.denominator:,.0f}", convention=h.convention,
                             previous=("the month before: " + display.format_number(h.previous_rate, "share"))

@@ -15,7 +15,7 @@ from .. import display
 from ..key_numbers import KeyNumber
 from ..periods import months as month_range, to_month
 from .coverage import data_coverage
-from .results import Section
+from .results import Section, segment_lead
 
 __all__ = ["DataOverview", "data_overview", "overview_key_numbers", "source_name"]
 
@@ -62,7 +62,7 @@ class DataOverview:
 
     def headline_text(self):
         """The page's first sentence: who, which data, how many customers, and the data's dates."""
-        who = "All customers" if self.segment in ("", "all") else f"Segment {self.segment}"
+        lead, who = segment_lead(self.segment)
         cov = self.coverage.dropna(subset=["first"])
         span = (f"dated rows from {pd.Timestamp(cov['first'].min()).date()} to "
                 f"{pd.Timestamp(cov['last'].max()).date()}" if len(cov)
@@ -70,7 +70,7 @@ class DataOverview:
         n = int(self.coverage.loc[self.coverage["table"] == "customers", "rows"].sum())
         kind = " It is a snapshot (one row per customer at one day): calendar metrics are not available." \
             if self.snapshot else ""
-        return display.text("**{who}**, report month {month}: {n} customers from {source}, {span}.{kind}", who=who,
+        return display.text(lead + ", report month {month}: {n} customers from {source}, {span}.{kind}", who=who,
                             month=str(self.month), n=f"{n:,}", source=self.source, span=span, kind=kind)
 
     def loaded_text(self):

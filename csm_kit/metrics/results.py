@@ -17,7 +17,7 @@ from .. import display
 from ..periods import to_month
 from .coverage import data_coverage
 
-__all__ = ["Section", "ledger_reason", "survey_reason", "trend_start"]
+__all__ = ["Section", "ledger_reason", "survey_reason", "trend_start", "segment_lead"]
 
 
 @dataclass(frozen=True)
@@ -140,3 +140,18 @@ def trend_start(ds, month, trend_months: int, table: str = "subscriptions", colu
     if df is not None and len(df) and df[column].notna().any():
         first = max(first, df[column].min().to_period("M"))
     return min(first, month)
+
+
+def segment_lead(segment: str) -> tuple[str, str]:
+    """The opening of a page's first sentence, naming the segment: ``(template, value)`` for :func:`display.text`.
+
+    The template holds a ``{who}`` field, so the segment name is escaped like any data text.
+
+    >>> segment_lead("all")
+    ('**{who}**', 'All customers')
+    >>> segment_lead("smb")
+    ('Segment **{who}**', 'smb')
+    """
+    if segment in (None, "", "all"):
+        return "**{who}**", "All customers"
+    return "Segment **{who}**", str(segment)

@@ -15,7 +15,7 @@ import pandas as pd
 from .. import display
 from ..key_numbers import KeyNumber
 from ..periods import to_month
-from .results import Section, ledger_reason, trend_start
+from .results import Section, ledger_reason, segment_lead, trend_start
 from .revenue import MOVEMENTS, mrr, mrr_movements, quick_ratio, revenue_retention
 
 __all__ = ["RevenuePage", "revenue_page", "revenue_key_numbers", "movements_worked_example"]
@@ -65,13 +65,13 @@ class RevenuePage:
 
     def headline_text(self):
         """The page's first sentence: who, which month, MRR and its change."""
-        who = "All customers" if self.segment in ("", "all") else f"Segment {self.segment}"
+        lead, who = segment_lead(self.segment)
         if not self.available:
-            return display.text("**{who}**, {month}: {reason}", who=who, month=str(self.month), reason=self.reason)
+            return display.text(lead + ", {month}: {reason}", who=who, month=str(self.month), reason=self.reason)
         t, now = self.this, self.balances[self.balances["month"] == self.month].iloc[0]
         growth = ("no MRR at the start of the month to compare with" if pd.isna(t["mrr_growth"]) else
                   display.format_number(t["mrr_growth"], "{:+.1%}") + " on last month")
-        return display.text("**{who}**, {month}: MRR **{mrr:money}** (ARR {arr:money}) from {paying} paying "
+        return display.text(lead + ", {month}: MRR **{mrr:money}** (ARR {arr:money}) from {paying} paying "
                             "customers, {growth}.", who=who, month=str(self.month), mrr=float(t["mrr_end"]),
                             arr=float(now["arr"]), paying=f"{int(now['paying_customers']):,}", growth=growth)
 

@@ -20,7 +20,7 @@ from ..key_numbers import KeyNumber
 from ..periods import to_month
 from .feedback import OTHER, feedback_themes, referral_candidates, theme_frequency
 from .intervals import proportion_change
-from .results import Section, survey_reason
+from .results import Section, segment_lead, survey_reason
 from .satisfaction import NPSWaves, ces, csat, nps, nps_category, nps_waves, survey_summary
 
 __all__ = ["SatisfactionPage", "satisfaction_page", "satisfaction_key_numbers", "nps_worked_examples",
@@ -72,10 +72,10 @@ class SatisfactionPage:
     # -- sentences --------------------------------------------------------------------------------------
     def headline_text(self):
         """The page's first sentence: who, the latest NPS wave, and the previous distinct one."""
-        who = "All customers" if self.segment in ("", "all") else f"Segment {self.segment}"
+        lead, who = segment_lead(self.segment)
         w = self.waves
         if not self.available or not w.available:
-            return display.text("**{who}**, {month}: {reason}", who=who, month=str(self.month),
+            return display.text(lead + ", {month}: {reason}", who=who, month=str(self.month),
                                 reason=self.reason or w.reason)
         latest = w.latest
         wave = "this month's" if w.new_this_month else f"the latest ({latest['month']})"
@@ -85,7 +85,7 @@ class SatisfactionPage:
             noise = "within sampling noise" if w.change.within_noise else "larger than sampling noise"
             before = (f"{display.format_number(w.previous['score'], '{:+.1f}')} in the {w.previous['month']} wave "
                       f"before it, a change of {w.change.change:+.1f} points, {noise}")
-        return display.text("**{who}**, {month}: relationship NPS **{score}** in {wave} wave ({n} answers); "
+        return display.text(lead + ", {month}: relationship NPS **{score}** in {wave} wave ({n} answers); "
                             "{before}.", who=who, month=str(self.month), score=f"{latest['score']:+.1f}", wave=wave,
                             n=f"{int(latest['n']):,}", before=before)
 

@@ -211,14 +211,14 @@ class ClvAnalysis:
 
     def bgnbd_section(self) -> Section:
         if self.bgnbd_test is None:
-            return Section(None, reason=self.test_reason)
+            return Section(None, reason="")  # test_text() said why
         return Section(self.bgnbd_test.summary.reset_index(names="parameter"),
                        formats={c: "{:.3f}" for c in ("estimate", "std_error", "ci_low", "ci_high")},
                        labels={"ci_low": "95% low (log scale)", "ci_high": "95% high (log scale)"})
 
     def top_buyers_section(self, rows: int = 10) -> Section:
         if self.purchase_clv is None:
-            return Section(None, reason=self.spend_reason or self.purchase_reason)
+            return Section(None, reason="")  # purchase_text() said why
         top = self.purchase_clv.sort_values("clv", ascending=False).head(rows).reset_index()
         return Section(top, formats={"expected_purchases": "{:.2f}", "expected_spend": "money", "clv": "money"})
 

@@ -139,7 +139,7 @@ class SurvivalAnalysis:
     def logrank_text(self) -> display.Text:
         """The log-rank test that all segments share one curve, or why there is none."""
         if self.by_segment is None:
-            return display.text("{reason}", reason=self.segment_reason)
+            return display.text("")  # segment_section() said why
         lr = self.by_segment.logrank_.iloc[0]
         return display.text("Log-rank test, all segments alike: chi-squared {stat:.1f} on {df:int} degrees of "
                             "freedom, p = {p:.2g}.", stat=float(lr["test_statistic"]), df=int(lr["df"]),
@@ -151,8 +151,9 @@ class SurvivalAnalysis:
             return display.text("{reason}", reason=self.drivers_reason)
         d = self.drivers
         when = (f"observed on {self.observed_at.date()}" if self.observed_at is not None
-                else "in the snapshot")
-        return display.text("Cox model fitted on {rows:int} customers {when} ({churned:int} churned since), "
+                else "of the snapshot, with its attributes")
+        since = " since" if self.observed_at is not None else ""
+        return display.text("Cox model fitted on {rows:int} customers {when} ({churned:int} churned" + since + "), "
                             "{k:int} covariates, tenure in whole {unit}s; proportional-hazards test with Efron "
                             "ties, as the fit.", rows=d.n_rows_, when=when, churned=d.n_churned_,
                             k=len(d.design_columns_), unit=d.unit_)
@@ -194,7 +195,7 @@ class SurvivalAnalysis:
     def pairwise_section(self) -> Section:
         """Pairwise log-rank tests between segments."""
         if self.by_segment is None:
-            return Section(None, reason=self.segment_reason)
+            return Section(None, reason="")  # segment_section() said why
         return Section(self.by_segment.pairwise_logrank_, formats={"test_statistic": "{:.1f}", "p_value": "{:.2g}"},
                        labels={"group_a": "Segment", "group_b": "Against"})
 

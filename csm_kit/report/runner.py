@@ -161,7 +161,7 @@ def report_name(month, segment=None) -> str:
     >>> report_name("2026-10", "Mid Market") == report_name("2026-10", "mid market")
     False
     >>> report_name("2026-10", "Mid Market")
-    '2026-10_mid-market-2bd2ea3d'
+    '2026-10_mid-market-97c9e313'
     >>> report_name("2026-10", "日本") != report_name("2026-10", "中国")
     True
     """

@@ -222,3 +222,9 @@ def test_exported_from_the_package():
     import csm_kit
 
     assert csm_kit.from_snapshot is from_snapshot
+
+
+def test_owner_column_becomes_customers_owner():
+    frame = pd.DataFrame({"id": ["a", "b"], "t": [3, 4], "c": [0, 1], "csm": ["Ann", None]})
+    ds = from_snapshot(frame, customer_id="id", tenure="t", churned="c", as_of="2026-10-31", owner="csm")
+    assert ds.customers["owner"].tolist() == ["Ann", None]

@@ -31,7 +31,7 @@ Conventions
 Layout of the Dataset
 ---------------------
 - ``customers``: ``customer_id``, ``signup_date`` (= the subscription's
-  start), ``segment`` and ``plan`` when given, the ``attributes`` with their
+  start), ``segment``, ``plan`` and ``owner`` when given, the ``attributes`` with their
   types (whole numbers ``Int64``, numbers ``float64``, booleans, text), and
   ``snapshot_as_of`` (the snapshot day, on every row).
 - ``subscriptions``: one per customer, ``subscription_id`` =
@@ -208,7 +208,7 @@ def _attribute(s: pd.Series, kind: str) -> pd.Series:
 
 def from_snapshot(frame: pd.DataFrame, *, customer_id: str, tenure: str, churned: str, as_of,
                   tenure_unit: str = "month", mrr: str | None = None, plan: str | None = None,
-                  segment: str | None = None, attributes=()):
+                  segment: str | None = None, owner: str | None = None, attributes=()):
     """A Dataset from one row per customer: tenure, churned flag and attributes (``snapshot=True``).
 
     Conventions (module docstring): one subscription per customer starting
@@ -235,8 +235,9 @@ def from_snapshot(frame: pd.DataFrame, *, customer_id: str, tenure: str, churned
         Column of monthly recurring revenue (Telco's ``MonthlyCharges``),
         the amount of each customer's monthly subscription. Without it the
         amounts are 0 and ``Dataset.warnings`` says revenue is unknown.
-    plan, segment : str, optional
-        Columns giving each customer's plan and segment.
+    plan, segment, owner : str, optional
+        Columns giving each customer's plan, segment and owner (the CSM:
+        ``customers.owner``, for books of business).
     attributes : sequence of str
         Other columns to keep on ``customers`` with their types (a number
         column stays numeric; a text column stays text, even if it holds
@@ -289,7 +290,7 @@ def from_snapshot(frame: pd.DataFrame, *, customer_id: str, tenure: str, churned
         attributes = [attributes]
     attributes = list(attributes)
     named = {"customer_id": customer_id, "tenure": tenure, "churned": churned, "mrr": mrr, "plan": plan,
-             "segment": segment}
+             "segment": segment, "owner": owner}
     for arg, col in [*named.items(), *(("attributes", a) for a in attributes)]:
         if col is not None and col not in frame.columns:
             raise ValueError(f"from_snapshot: {arg}={col!r} is not a column of the frame; it has {list(frame.columns)}.")
@@ -314,7 +315,7 @@ def from_snapshot(frame: pd.DataFrame, *, customer_id: str, tenure: str, churned
     start = start_dates(day, t, tenure_unit)
 
     customers = pd.DataFrame({"customer_id": ids, "signup_date": start.to_numpy()})
-    for name, col in (("segment", segment), ("plan", plan)):
+    for name, col in (("segment", segment), ("plan", plan), ("owner", owner)):
         if col is not None:
             customers[name] = _attribute(frame[col], "text").to_numpy()
     for a in attributes:

@@ -318,3 +318,30 @@ def test_an_unreadable_mapped_file_names_the_table_and_the_file(tmp_path):
             "customer_id": "Id", "signup_date": "Created"}}})
     assert (exc.value.table, exc.value.rule, exc.value.source) == ("customers", "text is not UTF-8", "accounts.csv")
     assert str(exc.value).startswith("customers (accounts.csv): text is not UTF-8 (first bad byte on line 3")
+
+
+def test_values_map_numbers_from_a_parquet_file_by_their_text(tmp_path):
+    pd.DataFrame({"customer_id": ["a", "b", "c"], "signup_date": pd.to_datetime(["2026-01-05"] * 3),
+                  "segment": [1, 2, 3]}).to_parquet(tmp_path / "customers.parquet")
+    ds = csm_kit.load_dataset(tmp_path, mapping={"customers": {"values": {"segment": {"1": "smb", "2": "mid_market"}}}})
+    assert ds.customers["segment"].tolist() == ["smb", "mid_market", "3"]  # unmapped values kept, as text
+
+
+def test_the_report_runners_snapshot_is_used_only_for_the_same_mapping(export, monkeypatch, tmp_path):
+    import inspect
+
+    from csm_kit.report import snapshot
+
+    if "mapping" not in inspect.signature(snapshot.write_snapshot).parameters:
+        pytest.skip("the report runner's snapshot does not key mappings yet")
+    mapping = export / "mapping.yaml"
+    ds = load(export)
+    marked = csm_kit.Dataset(**{n: df for n, df in ds}, source="the runner's copy", warnings=ds.warnings)
+    folder = tmp_path / "private"
+    folder.mkdir()
+    monkeypatch.setenv(snapshot.ENV, str(snapshot.write_snapshot(marked, export, folder, mapping=mapping)))
+    assert csm_kit.load_dataset(export, mapping=mapping).source == "the runner's copy"
+    assert csm_kit.load_dataset(export).source == "the runner's copy"  # a notebook asks without the mapping
+    other = tmp_path / "other.yaml"
+    other.write_text(MAPPING.replace("Small: smb", "Small: mid_market"))
+    assert csm_kit.load_dataset(export, mapping=other).source == str(export)  # another mapping: a fresh load

@@ -344,7 +344,7 @@ def apply_mapping(mapping: TableMapping, raw: pd.DataFrame, rows: np.ndarray, fi
         out = missing_markers(out, mapping.options.na_values)
     for c, translation in mapping.values.items():
         if c in out.columns:
-            out[c] = out[c].map(lambda v, t=translation: t.get(str(v).strip(), v) if isinstance(v, str) else v)
+            out[c] = _translate(out[c], translation)
     for c, fmt in mapping.formats.items():
         if c in out.columns:
             out[c] = _parse_format(mapping, table[c], out[c], fmt, raw, rows, file_name, notes)
@@ -354,6 +354,37 @@ def apply_mapping(mapping: TableMapping, raw: pd.DataFrame, rows: np.ndarray, fi
                                       detail=f"{file_name} has {c!r}; drop the constant or the column")
         out[c] = value
     return out
+
+
+def _as_key(value) -> str | None:
+    """How a cell is looked up in a ``values`` map: its text, stripped (a whole float 1.0 as "1")."""
+    if isinstance(value, str):
+        return value.strip()
+    if value is None or (not isinstance(value, bool) and pd.isna(value)):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _translate(series: pd.Series, translation: dict) -> pd.Series:
+    """``series`` with each value found in ``translation`` replaced; others unchanged (each distinct value looked up once).
+
+    >>> _translate(pd.Series(["Small", "Large ", None, "Huge"]), {"Small": "smb", "Large": "enterprise"}).tolist()
+    ['smb', 'enterprise', None, 'Huge']
+    >>> _translate(pd.Series([1, 2, 3]), {"1": "smb", "2": "mid_market"}).tolist()
+    ['smb', 'mid_market', 3]
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if not len(uniques):
+        return series
+    found = [translation.get(_as_key(u)) for u in uniques]
+    if not any(v is not None for v in found):
+        return series
+    replaced = np.array([v if v is not None else u for u, v in zip(uniques, found)], dtype=object)
+    values = np.where(codes >= 0, replaced[np.maximum(codes, 0)], None)
+    out = pd.Series(values, index=series.index, dtype=object)
+    return out.where(codes >= 0, series.astype(object))
 
 
 def missing_markers(frame: pd.DataFrame, na_values) -> pd.DataFrame:

@@ -113,3 +113,22 @@ def test_survival_clv_from_the_risk_engines_hazards(sim):
     assert "churn-risk engine" in k["clv_survival_mean"].label and "churn-risk engine" in str(a.survival_text())
     with pytest.raises(ValueError, match="survival_model must be one of"):
         clv_analysis(sim, month="2026-04", survival_model="cox")
+
+
+@pytest.mark.parametrize("segment", ["smb", "mid_market", "enterprise"])
+def test_every_sample_segment_in_the_first_month_of_data(segment):
+    ds = csm_kit.load_sample().for_segment(segment)
+    a = clv_analysis(ds, month="2023-11", segment=segment)
+    assert a.survival_clv is not None and a.sbg is None and "too little history" in a.sbg_reason
+    assert a.purchase_clv is None and a.purchase_reason
+    assert [k.name for k in clv_key_numbers(ds, month="2023-11", segment=segment, analysis=a)] == NAMES
+
+
+def test_text_from_the_data_is_escaped_on_the_page(sim):
+    payload = "<script>alert(1)</script>"
+    cust = sim.customers.assign(segment=np.where(np.arange(len(sim.customers)) % 2, payload, "smb"))
+    ds = Dataset(customers=cust, subscriptions=sim.subscriptions, transactions=sim.transactions)
+    a = clv_analysis(ds, month="2026-04", segment=payload)
+    html = a.survival_section().show().html
+    assert payload not in html and "&lt;script&gt;" in html
+    assert "<script>" not in str(a.headline())

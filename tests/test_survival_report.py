@@ -113,3 +113,12 @@ def test_snapshot_survival_drivers_and_at_risk():
 def test_teaching_example_by_hand():
     ex = censoring_example()
     assert ex["kit"].to_numpy() == pytest.approx(ex["by_hand"].to_numpy())
+
+
+@pytest.mark.parametrize("segment", ["smb", "mid_market", "enterprise"])
+def test_every_sample_segment_in_the_first_month_of_data(segment):
+    ds = csm_kit.load_sample().for_segment(segment)
+    a = survival_analysis(ds, month="2023-11", segment=segment)
+    assert a.available and a.drivers is None and "after the drivers' observation date" in a.drivers_reason
+    k = {n.name: n.value for n in survival_key_numbers(ds, month="2023-11", segment=segment, analysis=a)}
+    assert k["retention_3m"] is None and k["mrr_at_risk_90d"] is None   # a month of history: nothing at 3 months

@@ -303,3 +303,27 @@ def test_owner_and_terms_in_a_database(tmp_path):
     ds = csm_kit.load_dataset(valid_tables_with_terms())
     write_duckdb(ds, tmp_path / "cs.duckdb")
     assert_same(ds, csm_kit.load_dataset(tmp_path / "cs.duckdb"))
+
+
+pad = st.sampled_from(["", " ", "  ", "\t", "\u00a0", " \u00a0"])  # spaces, tabs, no-break spaces
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(pad, pad, st.sampled_from(["smb", "mid market", "enterprise"]), pad, pad),
+                min_size=1, max_size=8))
+def test_padded_ids_and_labels_load_as_their_stripped_selves(cells):
+    n = len(cells)
+    ids = [f"C{i}" for i in range(n)]
+    customers = pd.DataFrame({"customer_id": [a + i + b for i, (a, b, _, _, _) in zip(ids, cells)],
+                              "signup_date": ["2026-01-05"] * n,
+                              "segment": [c + s + d for _, _, s, c, d in cells]})
+    subscriptions = pd.DataFrame({"subscription_id": [f"s{i}" for i in range(n)], "customer_id": ids,
+                                  "plan": ["p"] * n, "start_date": ["2026-01-05"] * n, "end_date": [None] * n,
+                                  "billing_period": ["month"] * n, "amount": ["10"] * n})
+    ds = csm_kit.load_dataset({"customers": customers, "subscriptions": subscriptions})  # references match
+    assert ds.customers["customer_id"].tolist() == ids
+    assert ds.customers["segment"].tolist() == [s for _, _, s, _, _ in cells]
+    padded = sum(a + b != "" for a, b, _, _, _ in cells), sum(c + d != "" for _, _, _, c, d in cells)
+    expected = [f"customers.customer_id: {padded[0]} value(s)"] * bool(padded[0]) + \
+        [f"customers.segment: {padded[1]} value(s)"] * bool(padded[1])
+    assert [w.split(" had spaces")[0] for w in ds.warnings if "had spaces" in w] == expected

@@ -86,3 +86,24 @@ def test_expected_months_exact_sum_matches_a_fine_numerical_integral(fitted):
     u = (np.arange(6000) + 0.5) / 1000  # 1/1000-month midpoints over 6 months
     fine = m.conditional_survival(alive, u).sum(axis=1) / 1000
     assert r["expected_months"].reindex(alive["customer_id"]).to_numpy() == pytest.approx(fine, abs=2e-3)
+
+
+def test_at_risk_on_a_dataset_keeps_the_columns_and_reads_the_engine():
+    ds = load_sample()
+    r = at_risk(ds, as_of="2026-10", horizon_days=90)
+    # the same accounts as the Cox list: everyone paying on 2026-10-31
+    now = survival_table(ds, as_of="2026-10-31", covariates_at="2026-10-31", spells=True)
+    assert sorted(r["customer_id"]) == sorted(now.loc[~now["churned"], "customer_id"].unique())
+    for column in ("customer_id", "segment", "tenure_months", "mrr", "p_churn", "mrr_at_risk", "expected_months",
+                   "risk_multiplier", "drivers", "driver_1", "driver_2", "driver_3", "monthly_hazard",
+                   "next_renewal", "status"):
+        assert column in r.columns, column
+    assert r["mrr_at_risk"].is_monotonic_decreasing and r.attrs["horizon_days"] == 90
+    assert r["mrr_at_risk"].to_numpy() == pytest.approx((r["mrr"] * r["p_churn"]).to_numpy())
+    # the first driver is the first phrase of the drivers text
+    named = r[r["drivers"] != ""]
+    assert (named["drivers"].str.split("; ").str[0] == named["driver_1"]).all()
+    with pytest.raises(TypeError, match="takes the Dataset only"):
+        at_risk(ds, now, as_of="2026-10-31")
+    with pytest.raises(ValueError, match="as_of is required"):
+        at_risk(ds)

@@ -277,3 +277,14 @@ def test_a_merged_weekly_table_predicts_the_same_churners_as_a_monthly_one():
         assert m.unit_ == unit
         expected[unit] = at_risk(m, now, horizon_days=90)["p_churn"].sum()
     assert 50 < expected["month"] < 70 and abs(expected["week"] / expected["month"] - 1) < 0.1
+
+
+def test_predict_survival_is_in_months_whatever_the_unit():
+    t = exponential_table(n=800, seed=4)
+    weekly = t.assign(tenure=t["tenure"] * 52 / 12, time_unit="week")
+    monthly = ChurnDrivers(covariates=["x1", "x2"], discrete=False).fit(t)
+    by_week = ChurnDrivers(covariates=["x1", "x2"], discrete=False).fit(weekly)
+    m = monthly.predict_survival(t, 6)
+    w = by_week.predict_survival(weekly, 6)
+    assert list(w.columns) == list(range(1, 7))
+    assert w.to_numpy() == pytest.approx(m.to_numpy(), abs=1e-9)   # the same model, tenures rescaled

@@ -558,7 +558,11 @@ class ChurnDrivers:
         return np.exp(-(H[:, 1:] - H[:, [0]]) * self._risk(table)[:, None])
 
     def predict_survival(self, table: pd.DataFrame, months: int = 12) -> pd.DataFrame:
-        """Probability of still being a customer 1..``months`` units after ``as_of``, given paying at ``as_of``.
+        """Probability of still being a customer 1..``months`` months after ``as_of``, given paying at ``as_of``.
+
+        Months whatever the table's unit: a weekly or daily model is read
+        ``12 / 52`` or ``12 / 365`` of a year per unit (``PER_YEAR``), so the
+        columns are months for :class:`SurvivalCLV`.
 
         For each censored row (a customer paying on ``as_of``; churned rows
         have no future and are left out) with tenure ``tau``:
@@ -583,7 +587,8 @@ class ChurnDrivers:
         if "spell" in alive.columns:
             alive = alive.sort_values(["customer_id", "spell"], kind="mergesort")
         alive = alive.drop_duplicates("customer_id", keep="last")
-        p = self.conditional_survival(alive, np.arange(1, months + 1))
+        per_month = PER_YEAR[self.unit_] / 12  # model units in a month
+        p = self.conditional_survival(alive, np.arange(1, months + 1) * per_month)
         return pd.DataFrame(p, index=pd.Index(alive["customer_id"].to_numpy(), name="customer_id"),
                             columns=pd.RangeIndex(1, months + 1, name="months_ahead"))
 

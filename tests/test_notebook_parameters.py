@@ -8,6 +8,12 @@ are found by ``report_notebooks()``, so a new one is tested without editing
 this file. One small simulated data set is shared by the whole session, and
 the runs go two at a time, as in the report.
 
+Degenerate data never stops a notebook (the notebook rule): a snapshot data
+set (one row per customer, ``csm_kit.from_snapshot``), one customer, nine
+segments, every customer churned before the month, a single month of data.
+The notebook says what it could not compute, records None for it, and runs
+to its end.
+
 A run passes when it finishes without an error, the parameters reached the
 notebook (papermill injects them), it records its key numbers, and each table
 the notebook reads but the data lacks is named in its output in plain words.
@@ -39,6 +45,43 @@ def minimal_data_dir(small_data_dir, tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module")
+def degenerate_dirs(small_data_dir, tmp_path_factory):
+    """Folders of degenerate data sets made from the small simulated one (see the module docstring)."""
+    import pandas as pd
+
+    import csm_kit
+
+    ds = csm_kit.load_dataset(small_data_dir)
+    dirs = {}
+
+    paying = ds.subscriptions.loc[ds.subscriptions["amount"] > 0, "customer_id"].iloc[0]
+    one = ds.for_customers([paying])
+    one = one.with_tables(**{t: None for t, frame in one if frame.empty})  # tables the customer has no rows in
+    dirs["one_customer"] = one.to_dir(tmp_path_factory.mktemp("one_customer"))
+
+    segments = [f"segment {i}" for i in range(1, 10)]
+    customers = ds.customers.assign(segment=[segments[i % 9] for i in range(len(ds.customers))])
+    dirs["nine_segments"] = ds.with_tables(customers=customers).to_dir(tmp_path_factory.mktemp("nine_segments"))
+
+    cut = pd.Timestamp("2026-09-15")  # every subscription over by then: nobody pays in October
+    subs = ds.subscriptions[ds.subscriptions["start_date"] < cut].copy()
+    subs["end_date"] = subs["end_date"].where(subs["end_date"] <= cut, cut)
+    dirs["all_churned"] = ds.with_tables(subscriptions=subs).to_dir(tmp_path_factory.mktemp("all_churned"))
+
+    one_month = csm_kit.simulate(n_customers=60, start="2026-10", months=1, seed=5)
+    dirs["one_month"] = one_month.to_dir(tmp_path_factory.mktemp("one_month"))
+
+    frame = pd.DataFrame({"customerID": [f"K{i:03d}" for i in range(80)], "tenure": [i % 30 for i in range(80)],
+                          "Churn": ["Yes" if i % 4 == 0 else "No" for i in range(80)],
+                          "MonthlyCharges": [20.0 + i for i in range(80)],
+                          "Contract": ["Month-to-month" if i % 2 else "One year" for i in range(80)]})
+    snap = csm_kit.from_snapshot(frame, customer_id="customerID", tenure="tenure", churned="Churn",
+                                 as_of="2026-10", mrr="MonthlyCharges", segment="Contract")
+    dirs["snapshot"] = snap.to_dir(tmp_path_factory.mktemp("snapshot"))
+    return dirs
+
+
 SCENARIOS = {
     # another month, one small segment (17 enterprise customers in the small data set)
     "2026-08_enterprise": lambda dirs: ({"data": str(dirs["small"]), "month": "2026-08", "segment": "enterprise"},
@@ -47,6 +90,12 @@ SCENARIOS = {
                                               tuple(t for t in OPTIONAL_TABLES if t != "subscriptions")),
     "cdnow": lambda dirs: ({"data": str(CDNOW_DIR), "month": "1998-06"},
                            tuple(t for t in OPTIONAL_TABLES if t != "transactions")),
+    "one_customer": lambda dirs: ({"data": str(dirs["one_customer"]), "month": "2026-10"}, ()),
+    "nine_segments": lambda dirs: ({"data": str(dirs["nine_segments"]), "month": "2026-10"}, ()),
+    "all_churned": lambda dirs: ({"data": str(dirs["all_churned"]), "month": "2026-10"}, ()),
+    "one_month": lambda dirs: ({"data": str(dirs["one_month"]), "month": "2026-10"}, ()),
+    "snapshot": lambda dirs: ({"data": str(dirs["snapshot"]), "month": "2026-10"},
+                              tuple(t for t in OPTIONAL_TABLES if t != "subscriptions")),
 }
 
 
@@ -69,9 +118,9 @@ def _tables_read(nb) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def runs(small_data_dir, minimal_data_dir, tmp_path_factory):
+def runs(small_data_dir, minimal_data_dir, degenerate_dirs, tmp_path_factory):
     """Every (notebook, scenario) run, two kernels at a time as the report runs them; exceptions kept."""
-    dirs = {"small": small_data_dir, "minimal": minimal_data_dir}
+    dirs = {"small": small_data_dir, "minimal": minimal_data_dir, **degenerate_dirs}
     out = tmp_path_factory.mktemp("notebook_runs")
 
     def run(key):
@@ -95,6 +144,9 @@ def test_notebook_runs_with_other_parameters(notebook, scenario, runs):
     results, dirs = runs
     parameters, absent = SCENARIOS[scenario](dirs)
     nb = results[(notebook, scenario)]
+    if isinstance(nb, papermill.PapermillExecutionError):
+        pytest.fail(f"{notebook.name} stopped on the {scenario} data: cell {nb.cell_index}: {nb.ename}: {nb.evalue}",
+                    pytrace=False)
     if isinstance(nb, Exception):
         raise nb
 

@@ -345,3 +345,14 @@ def test_the_report_runners_snapshot_is_used_only_for_the_same_mapping(export, m
     other = tmp_path / "other.yaml"
     other.write_text(MAPPING.replace("Small: smb", "Small: mid_market"))
     assert csm_kit.load_dataset(export, mapping=other).source == str(export)  # another mapping: a fresh load
+
+
+def test_guess_columns_of_a_stripe_subscriptions_export_header():
+    # The header of Stripe's dashboard export of subscriptions (times carry a "(UTC)" note).
+    header = ("id,Customer ID,Customer Description,Customer Email,Plan,Product,Quantity,Interval,Amount,Status,"
+              "Created (UTC),Start (UTC),Current Period Start (UTC),Current Period End (UTC),Trial Start (UTC),"
+              "Trial End (UTC),Application Fee Percent,Coupon,Tax Percent,Canceled At (UTC),Cancel At Period End,"
+              "Ended At (UTC)").split(",")
+    assert guess_columns("subscriptions", header) == {
+        "subscription_id": "id", "customer_id": "Customer ID", "plan": "Plan", "start_date": "Start (UTC)",
+        "end_date": "Ended At (UTC)", "billing_period": "Interval", "amount": "Amount", "quantity": "Quantity"}

@@ -522,7 +522,9 @@ _TABLE_SYNONYMS = {
 
 
 def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name)).lower())
+    """A header reduced for matching: no case, spaces, punctuation or note in brackets ("Created (UTC)" -> "created")."""
+    name = re.sub(r"\(.*?\)|\[.*?\]", "", str(name))
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def guess_table(file_name: str) -> str | None:

@@ -238,7 +238,8 @@ def test_errors_name_the_problem():
 def test_months_after_the_data_are_refused_naming_its_last_complete_month():
     # DAU_EVENTS runs to 30 April 2026: May is after it; a month of zeros would be a wrong answer
     for fn in (active_accounts, stickiness, feature_adoption, account_usage):
-        with pytest.raises(ValueError, match=r"after the data, which ends on 2026-04-30 \(last complete month 2026-04\)"):
+        with pytest.raises(ValueError,
+                           match=r"after the data, which ends on 2026-04-30 \(last complete month 2026-04\)"):
             fn(DAU_EVENTS, end="2026-05")
     with pytest.raises(ValueError, match="last complete month 2026-04"):
         usage_trend(DAU_EVENTS, as_of="2099-12-31")
@@ -377,3 +378,15 @@ def test_engagement_notebook_on_awkward_data(scenario, engagement_runs):
         assert text.count("feature_") >= 30  # 30+ event names listed in the adoption table
     if scenario == "hostile_segment":
         assert "Segment **&lt;script&gt;alert\\(1\\)&lt;/script&gt;**" in page[0]
+
+
+def test_the_notebook_and_its_key_numbers_share_one_computation_of_the_page():
+    from csm_kit.metrics import engagement
+
+    ds = _page_data()
+    before = engagement._engagement_page.cache_info()
+    page = engagement.engagement_page(ds, month="2026-10", segment="smb")
+    numbers = engagement.engagement_key_numbers(ds, month="2026-10", segment="smb")
+    after = engagement._engagement_page.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 1)
+    assert page.segment == "smb" and [k.value for k in numbers] == [k.value for k in page.key_numbers()]

@@ -30,6 +30,7 @@ encoding, so the kit keeps one pandas path. Categorical or Arrow-string id colum
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -758,14 +759,13 @@ def engagement_page(ds, *, month, trend_months: int = 12, window_months: int = 3
         raise ValueError(f"trend_months must be a whole number >= 1, not {trend_months!r}.")
     if not 0 <= decline_ratio < 1:
         raise ValueError(f"decline_ratio must be at least 0 and below 1, not {decline_ratio!r}.")
-    return _engagement_page(ds, str(to_month(month)), int(trend_months), window_months, float(decline_ratio),
-                            str(segment))
+    page = _engagement_page(ds, str(to_month(month)), int(trend_months), window_months, float(decline_ratio))
+    return dataclasses.replace(page, segment=str(segment))
 
 
 @functools.lru_cache(maxsize=2)
-def _engagement_page(ds, month: str, trend_months: int, window_months: int, decline_ratio: float,
-                     segment: str) -> EngagementPage:
-    period = to_month(month)
+def _engagement_page(ds, month: str, trend_months: int, window_months: int, decline_ratio: float) -> EngagementPage:
+    period, segment = to_month(month), "all"  # the segment only names the page: set by engagement_page
     parts = dict.fromkeys(("active", "stickiness", "adoption", "depth", "trend", "watch"))
     if not ds.has("usage_events"):
         for name, what in (("active", "active accounts"), ("stickiness", "stickiness"),

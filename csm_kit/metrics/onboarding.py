@@ -16,6 +16,7 @@ Conventions
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -710,15 +711,16 @@ def onboarding_page(ds, *, month, within_days: int = 90, value_within_days: int 
                              f"not {value!r}.")
     from ..periods import to_month
 
-    return _onboarding_page(ds, str(to_month(month)), int(within_days), int(value_within_days), int(cohort_months),
-                            str(segment))
+    page = _onboarding_page(ds, str(to_month(month)), int(within_days), int(value_within_days), int(cohort_months))
+    return dataclasses.replace(page, segment=str(segment))
 
 
 @functools.lru_cache(maxsize=2)
-def _onboarding_page(ds, month: str, within_days: int, value_within_days: int, cohort_months: int,
-                     segment: str) -> OnboardingPage:
+def _onboarding_page(ds, month: str, within_days: int, value_within_days: int, cohort_months: int) -> OnboardingPage:
     from ..periods import month_end, month_start, to_month
     from ._areas import PagePart, after_data_reason, missing_reason, snapshot_reason, tables_missing, unavailable
+
+    segment = "all"  # the segment only names the page: set by onboarding_page
 
     period = to_month(month)
     head = (period, segment, within_days, value_within_days)
@@ -831,7 +833,8 @@ def _ttv_parts(recent, known, within_days: int) -> dict:
     days = {c: "{:.0f}" for c in ("median_days", "median_ci_lower", "median_ci_upper")}
     ttv = PagePart(frame=rows[columns], values=values,
                    formats=days | {f"reached_by_{d}d": "share" for d in _REACHED_BY_DAYS},
-                   labels={"group": by.capitalize() if by else "Customers", "n": "Customers", "median_days": "Median days",
+                   labels={"group": by.capitalize() if by else "Customers", "n": "Customers",
+                           "median_days": "Median days",
                            "median_ci_lower": "Median 95% low", "median_ci_upper": "Median 95% high",
                            "reached_by_30d": "Reached by day 30", "reached_by_60d": "Reached by day 60",
                            "reached_by_90d": "Reached by day 90"})

@@ -13,6 +13,7 @@ Conventions
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -547,11 +548,13 @@ def support_page(ds, *, month, trend_months: int = 12, high_percentile: float = 
         raise ValueError(f"trend_months must be a whole number >= 1, not {trend_months!r}.")
     if not (isinstance(high_percentile, (int, float, np.floating)) and 0.5 < high_percentile < 1):
         raise ValueError(f"high_percentile must be a share between 0.5 and 1, not {high_percentile!r}.")
-    return _support_page(ds, str(to_month(month)), int(trend_months), float(high_percentile), str(segment))
+    page = _support_page(ds, str(to_month(month)), int(trend_months), float(high_percentile))
+    return dataclasses.replace(page, segment=str(segment))
 
 
 @functools.lru_cache(maxsize=2)
-def _support_page(ds, month: str, trend_months: int, high_percentile: float, segment: str) -> SupportPage:
+def _support_page(ds, month: str, trend_months: int, high_percentile: float) -> SupportPage:
+    segment = "all"  # the segment only names the page: set by support_page
     from ._areas import after_data_reason, missing_reason, tables_missing, unavailable
 
     period = to_month(month)

@@ -88,7 +88,8 @@ def plot_time_to_value(part, ax=None):
     >>> from csm_kit.metrics._areas import PagePart
     >>> curve = pd.DataFrame({"group": "all", "days": [0, 4, 10], "share_reached": [0.0, 0.5, 0.5],
     ...                       "ci_lower": [1.0, 0.2, 0.2], "ci_upper": [1.0, 0.9, 0.9]})
-    >>> plot_time_to_value(PagePart(frame=curve, values={"median_days": 4.0, "by": None, "within_days": 90})).get_title()
+    >>> part = PagePart(frame=curve, values={"median_days": 4.0, "by": None, "within_days": 90})
+    >>> plot_time_to_value(part).get_title()
     'Half of new customers reach first value within 4 days'
     >>> plt.close("all")
     """

@@ -21,17 +21,19 @@ $(STAMP): pyproject.toml
 report: venv
 	$(BIN)/csm-kit report --data data/sample --out reports
 
-# The browser check (tests/test_report_browser.py) opens the report in Debian's headless Chromium;
-# CI runs as root on Debian, so apt-get installs it when missing. Under `make test` the check must run.
+# The browser check (tests/test_report_browser.py) and report.pdf use Debian's headless Chromium; the PDF
+# test reads report.pdf back with poppler's pdfinfo/pdftoppm. CI runs as root on Debian, so apt-get
+# installs them when missing. Under `make test` these checks must run, and so do the full reports
+# (every segment of the sample, a second simulated company: tests/test_report_full.py).
 CHROMIUM := /usr/bin/chromium
 APT_LOG  := /tmp/csm-kit-apt-chromium.log
 
 browser:
-	@test -x $(CHROMIUM) || { \
-	  echo "Installing Debian's chromium for the report's browser check (log: $(APT_LOG))"; \
+	@{ test -x $(CHROMIUM) && test -x /usr/bin/pdfinfo; } || { \
+	  echo "Installing Debian's chromium and poppler-utils for the browser and PDF checks (log: $(APT_LOG))"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } \
-	    > $(APT_LOG) 2>&1 || { tail -20 $(APT_LOG); echo "Could not install chromium"; exit 1; }; }
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium poppler-utils; } \
+	    > $(APT_LOG) 2>&1 || { tail -20 $(APT_LOG); echo "Could not install chromium and poppler-utils"; exit 1; }; }
 
 # The engine's Spark test needs Java (Debian 12: default-jre-headless is Java 17) and the PostgreSQL
 # round trip needs Debian's postgresql server binaries (the test starts its own throwaway cluster).
@@ -46,8 +48,9 @@ services:
 	    > $(SERVICES_LOG) 2>&1 || { tail -20 $(SERVICES_LOG); echo "Could not install Java and PostgreSQL"; exit 1; }; }
 
 test: venv browser services
-	CSM_KIT_REQUIRE_BROWSER=1 CSM_KIT_REQUIRE_SPARK=1 CSM_KIT_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest tests csm_kit
+	CSM_KIT_REQUIRE_BROWSER=1 CSM_KIT_REQUIRE_SPARK=1 CSM_KIT_REQUIRE_POSTGRES=1 CSM_KIT_FULL_REPORTS=1 \
+	  $(BIN)/python -m pytest tests csm_kit
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks  # each kernel starts in notebooks/
 
 clean:
-	rm -rf $(VENV) reports/[0-9]* reports/.failed reports/.*.building-* reports/.*.previous .pytest_cache
+	rm -rf $(VENV) reports/[0-9]* reports/.failed reports/.*.building-* reports/.*.previous-* .pytest_cache

@@ -180,7 +180,11 @@ class SurvivalAnalysis:
     def _retention(self, curves, reason: str, caption: str) -> Section:
         if curves is None:
             return Section(None, reason=reason)
-        frame = curves.summary.drop(columns=["median_reached"])
+        frame = curves.summary
+        # "not reached" while more than half are still paying: a fact, not a missing value
+        frame = frame.assign(median=[f"{m:.1f}" if ok else "not reached"
+                                     for m, ok in zip(frame["median"], frame["median_reached"])])
+        frame = frame.drop(columns=["median_reached"])
         if curves.by is None:
             frame = frame.drop(columns=["group"])
         return Section(frame, formats=_RETENTION_FORMATS, labels=_RETENTION_LABELS, caption=caption)

@@ -130,6 +130,42 @@ def shorten(value: str, limit: int = MAX_TEXT) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut) + "…"
 
 
+def format_value(value, unit=None, *, change: bool = False) -> str:
+    """A recorded number as a reader expects it, by its unit (the index, the scorecard, a notebook's key numbers).
+
+    Shares as percentages (their changes in points), money with a currency sign
+    in whole units from 100 up, ratios with two decimals and no unit word,
+    whole numbers without decimals, other measures with one decimal.
+
+    >>> [format_value(0.0321, "share"), format_value(-0.015, "share", change=True), format_value(1707535.5, "USD"),
+    ...  format_value(145932.75, "USD", change=True), format_value(49.612, "USD"), format_value(7.642, "ratio"),
+    ...  format_value(28.32, "hours"), format_value(2000, "customers"), format_value(-5, "customers", change=True), format_value(None, "days")]
+    ['3.2%', '-1.5 pts', '$1,707,536', '+$145,933', '$49.61', '7.64', '28.3 hours', '2,000 customers', '-5', '—']
+    """
+    if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and not math.isfinite(value)):
+        return MISSING
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    sign = "+" if change and value > 0 else "-" if value < 0 else ""
+    size = abs(value)
+    if unit == "share":
+        return f"{sign}{100 * size:.1f} pts" if change else f"{sign}{100 * size:.1f}%"
+    if unit in _UNIT_SIGNS:
+        return f"{sign}{_UNIT_SIGNS[unit]}{size:,.0f}" if size >= 100 else f"{sign}{_UNIT_SIGNS[unit]}{size:,.2f}"
+    if unit == "ratio":
+        return f"{sign}{size:,.2f}"
+    if float(size).is_integer():
+        text = f"{sign}{size:,.0f}"
+    else:
+        text = f"{sign}{size:.3g}" if size < 1 else f"{sign}{size:,.1f}"  # 0.0512, not 0.1
+    return f"{text} {unit}" if unit and not change else text
+
+
+_UNIT_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
 def _cell(value, kind, currency, max_text: int = MAX_TEXT) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"

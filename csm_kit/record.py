@@ -50,7 +50,8 @@ def record(name: str, value, unit: str | None = None, label: str | None = None, 
 
     In a notebook the output carries two representations: :data:`MIME_TYPE` with the JSON
     payload (what :func:`read_recorded` and the report read) and ``text/plain``
-    (``"Label: value unit"``, what a reader of the notebook or its HTML sees).
+    (``"Label: value"``, formatted by its unit as the index shows it,
+    :func:`csm_kit.display.format_value`: what a reader of the notebook or its HTML sees).
 
     Parameters
     ----------
@@ -73,13 +74,16 @@ def record(name: str, value, unit: str | None = None, label: str | None = None, 
     Customers: 150 customers
     >>> record("nps", float("nan"))
     nps: —
+    >>> record("stickiness", 0.05098414434117004, "share", label="Stickiness (DAU/MAU)")
+    Stickiness (DAU/MAU): 5.1%
     """
     from IPython import get_ipython
     from IPython.display import display
 
+    from .display import format_value
+
     payload = json_safe({"name": name, "value": value, "unit": unit, "label": label or name, **extra})
-    shown = "—" if payload["value"] is None else payload["value"]
-    text = f"{payload['label']}: {shown}{' ' + unit if unit else ''}"
+    text = f"{payload['label']}: {format_value(payload['value'], unit)}"  # as the index shows it
     if get_ipython() is None:  # plain Python (a script, a doctest): nothing to keep it, so just show it
         print(text)
     else:

@@ -152,34 +152,16 @@ def notebook_html(notebook: Path, *, teaching: bool = False, index_href: str | N
 
 
 def _fmt(value, unit, *, change: bool = False) -> str:
-    """A number as a reader expects it, by unit.
+    """A number as the index shows it: :func:`csm_kit.display.format_value` (one formatting everywhere).
 
-    Shares as percentages (their changes in points), money with a currency sign
-    in whole units from 100 up, ratios with two decimals and no unit word,
-    whole numbers without decimals, other measures with one decimal.
-
-    >>> [_fmt(0.0321, "share"), _fmt(-0.015, "share", change=True), _fmt(1707535.5, "USD"),
-    ...  _fmt(145932.75, "USD", change=True), _fmt(49.612, "USD"), _fmt(7.642, "ratio"),
-    ...  _fmt(28.32, "hours"), _fmt(2000, "customers"), _fmt(-5, "customers", change=True), _fmt(None, "days")]
-    ['3.2%', '-1.5 pts', '$1,707,536', '+$145,933', '$49.61', '7.64', '28.3 hours', '2,000 customers', '-5', '—']
+    >>> _fmt(0.0321, "share"), _fmt(-0.015, "share", change=True)
+    ('3.2%', '-1.5 pts')
     """
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
-    if isinstance(value, str):
-        return value
-    sign = "+" if change and value > 0 else "-" if value < 0 else ""
-    size = abs(value)
-    if unit == "share":
-        return f"{sign}{100 * size:.1f} pts" if change else f"{sign}{100 * size:.1f}%"
-    if unit in _MONEY:
-        return f"{sign}{_MONEY[unit]}{size:,.0f}" if size >= 100 else f"{sign}{_MONEY[unit]}{size:,.2f}"
-    if unit == "ratio":
-        return f"{sign}{size:,.2f}"
-    text = f"{sign}{size:,.0f}" if float(size).is_integer() else f"{sign}{size:,.1f}"
-    return f"{text} {unit}" if unit and not change else text
+    from ..display import format_value
+
+    return format_value(value, unit, change=change)
 
 
-_MONEY = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
 #: The index's style, scoped to ``.csm-index`` so the same rules serve the page and its section of report.pdf.

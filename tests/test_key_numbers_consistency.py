@@ -22,7 +22,7 @@ import csm_kit
 from csm_kit.key_numbers import AREAS, key_numbers_function
 from csm_kit.record import json_safe
 from csm_kit.report import report_notebooks
-from csm_kit.report.html import _fmt
+from csm_kit.display import format_value as _fmt
 from csm_kit.report.parameters import notebook_parameters
 
 NOTEBOOKS = report_notebooks()

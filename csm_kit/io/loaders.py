@@ -447,6 +447,8 @@ class ValidationReport:
 
     Attributes
     ----------
+    source : str
+        The source checked (a URL's password masked).
     errors : tuple of DataValidationError
         Every broken rule of every table (each names table, column, rule and rows).
     warnings : tuple of str

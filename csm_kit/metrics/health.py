@@ -633,14 +633,14 @@ def fit_health(data, *, as_of, horizon_days: int = 90, snapshots: int = 6) -> Fi
     (['usage', 'usage_trend'], True)
     """
     from ..models.risk import NotEnoughHistoryError, churned_within, logistic_weights
-    from ..models.risk_features import known_at
+    from ..models.risk_features import compact_usage, known_at
     from .health_measures import FITTED_MEASURES, fitted_measures
 
     if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
         raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")
     day = _day(as_of)
     data.require("subscriptions", by="fit_health")
-    known = known_at(data, day)
+    known = compact_usage(known_at(data, day))
     if known.subscriptions.empty:
         raise NotEnoughHistoryError(f"fit_health: no subscription started on or before {day.date()}.")
     first = known.subscriptions["start_date"].min()

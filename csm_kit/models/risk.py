@@ -50,7 +50,7 @@ from scipy import optimize, stats
 from ..metrics.ledger import paid_spells
 from ..periods import as_of_day
 from .base import check_is_fitted
-from .risk_features import DAYS_PER_MONTH, FEATURES, known_at, snapshot_features
+from .risk_features import FEATURES, compact_usage, known_at, snapshot_features
 
 DAY = pd.Timedelta(days=1)
 NEW_ACCOUNT_DAYS = 90
@@ -288,7 +288,7 @@ class ChurnRisk:
             raise ValueError(f"penalty must be a number >= 0, not {self.penalty!r}.")
         data.require("subscriptions", by="ChurnRisk.fit")
         day = as_of_day(as_of)
-        known = known_at(data, day)
+        known = compact_usage(known_at(data, day))
         subs = known.subscriptions
         if subs.empty:
             raise ValueError(f"ChurnRisk.fit: no subscription started on or before {day.date()}.")

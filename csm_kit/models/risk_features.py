@@ -77,6 +77,34 @@ def known_at(data, as_of):
     return data.with_tables(**tables)
 
 
+def compact_usage(data):
+    """The Dataset with ``usage_events`` summed per customer, user and day (timestamps at midnight).
+
+    Every usage feature of :func:`snapshot_features` and
+    :func:`~csm_kit.metrics.health_measures.health_measures` counts whole days
+    (windows run from midnight to midnight), events (quantity summed) or
+    distinct users, so they are the same on the compact table, which is much
+    smaller: fitting reads it at every snapshot.
+
+    >>> from csm_kit import Dataset
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "a"], "user_id": ["u", "u", "v"], "event": ["x", "y", "x"],
+    ...                    "timestamp": pd.to_datetime(["2026-01-02 09:00", "2026-01-02 17:00", "2026-01-02 10:00"]),
+    ...                    "quantity": pd.array([2, 1, 0], dtype="Int64")})
+    >>> compact_usage(Dataset(usage_events=ev)).usage_events
+      customer_id user_id  timestamp  quantity
+    0           a       u 2026-01-02         3
+    1           a       v 2026-01-02         0
+    """
+    ev = data.usage_events
+    if ev is None or ev.empty:
+        return data
+    q = ev["quantity"].fillna(1).astype(np.int64) if "quantity" in ev.columns else pd.Series(1, index=ev.index)
+    frame = pd.DataFrame({"customer_id": ev["customer_id"].to_numpy(), "user_id": ev["user_id"].to_numpy(),
+                          "timestamp": ev["timestamp"].dt.normalize().to_numpy(), "quantity": q.to_numpy()})
+    out = frame.groupby(["customer_id", "user_id", "timestamp"], sort=True, observed=True)["quantity"].sum().reset_index()
+    return data.with_tables(usage_events=out)
+
+
 def add_months(days, months) -> np.ndarray:
     """``days`` (datetime64) moved ``months`` calendar months, the day of the month clipped to the month's end.
 

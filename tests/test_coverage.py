@@ -76,3 +76,11 @@ def test_snapshot_refused_by_ledger_metrics_not_by_surveys():
             call(snap, end="2026-03")
     assert survey_summary(snap, "nps", end="2026-03")["n"].sum() == 2
     check_months(snap, None, "2026-03", fn="x", ledger=False)
+
+
+def test_referral_candidates_refuse_a_day_after_the_data():
+    from csm_kit.metrics import referral_candidates
+
+    with pytest.raises(OutsideDataError, match="referral_candidates: end=2099-01 is after the data"):
+        referral_candidates(dataset(), as_of="2099-01-15")
+    assert referral_candidates(dataset(), as_of="2026-04-20")["customer_id"].tolist() == ["a"]

@@ -538,6 +538,7 @@ def referral_candidates(data, *, as_of, min_score: int = 9, within_days: int = 1
     if not (isinstance(within_days, (int, np.integer)) and within_days > 0):
         raise ValueError(f"within_days must be a whole number of days > 0, not {within_days!r}.")
     day = as_of_day(as_of)
+    check_months(data, None, day.to_period("M"), fn="referral_candidates", tables=["surveys"], ledger=False)
     surveys = _surveys(data, "referral_candidates")
     resp = _nps_with_comments(surveys.assign(_row=np.arange(1, len(surveys) + 1)), "referral_candidates", touchpoint)
     _check_nps_rows(resp, ["responded_at", "score"])

@@ -1,0 +1,111 @@
+"""Notebooks 00-03 under papermill on awkward data: they run, say what they cannot compute, escape every
+payload, and record exactly what the areas' key-number functions compute (one number, one place).
+
+Scenarios come from tests/degenerate_data.py (another simulator seed with 9 segments, one of them named
+``<script>alert(1)</script>``, at the first and the last month of its range and as a segment report;
+one month of data; one customer; customers and subscriptions only; CDNOW).
+"""
+import pytest
+
+NUMBERS = {
+    "00_data_overview": None,  # rows_<table> depend on the tables present
+    "01_satisfaction": ["nps_relationship", "csat_support", "ces_support", "csat_onboarding", "ces_support_mean",
+                        "referral_candidates"],
+    "02_churn_retention": ["logo_churn", "logo_retention", "churned_customers", "reactivated_customers",
+                           "logo_retention_12m", "churn_top_reason", "churn_top_reason_mrr_lost"],
+    "03_revenue": ["mrr", "mrr_growth", "nrr", "grr", "nrr_ttm", "grr_ttm", "quick_ratio", "arpa",
+                   "paying_customers", "arr", "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction",
+                   "mrr_churn"],
+}
+SCENARIOS = ["hostile_last_month", "hostile_first_month", "hostile_segment", "one_month", "one_customer", "minimal",
+             "cdnow"]
+
+
+@pytest.fixture(scope="module")
+def awkward_runs(tmp_path_factory):
+    from csm_kit.config import NOTEBOOKS_DIR
+    from tests import degenerate_data
+
+    dirs = degenerate_data.build(tmp_path_factory.mktemp("awkward_areas"))
+    out = tmp_path_factory.mktemp("area_runs")
+    return {stem: degenerate_data.run_all(NOTEBOOKS_DIR / f"{stem}.ipynb", dirs, out) for stem in NUMBERS}, dirs
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("stem", list(NUMBERS))
+def test_area_notebook_on_awkward_data(stem, scenario, awkward_runs):
+    import csm_kit
+    from csm_kit.key_numbers import key_numbers_function
+    from csm_kit.record import read_recorded
+    from tests import degenerate_data
+
+    runs, dirs = awkward_runs
+    data, params, absent = degenerate_data.SCENARIOS[scenario]
+    ds = csm_kit.load_dataset(dirs[data]).for_segment(params.get("segment", "all"))
+    expected = key_numbers_function(stem)(ds, **params)
+    names = NUMBERS[stem] or [k.name for k in expected]
+    page, recorded, _ = degenerate_data.check_run(runs[stem][scenario], scenario, names)
+    text = "\n".join(page)
+    # one number, one place: the notebook recorded what the library computes
+    got = {n: recorded[n]["value"] for n in names}
+    want = {k.name: k.value for k in expected}
+    assert got.keys() == want.keys()
+    for name in names:
+        if isinstance(want[name], (int, float)) and want[name] is not None:
+            assert got[name] == pytest.approx(want[name]), name
+        else:
+            assert got[name] == (str(want[name]) if want[name] is not None and not isinstance(want[name], str)
+                                 else want[name]), name
+    if data == "hostile" and stem in ("02_churn_retention", "03_revenue") and scenario != "hostile_segment":
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # the payload segment, escaped in the tables
+    if scenario == "hostile_segment":
+        assert "Segment **&lt;script&gt;alert\\(1\\)&lt;/script&gt;**" in page[0]
+    if "subscriptions" in absent and stem in ("02_churn_retention", "03_revenue"):
+        assert "no subscriptions" in text and all(v is None for v in got.values())
+    if "surveys" in absent and stem == "01_satisfaction":
+        assert "no surveys table" in text and all(v is None for v in got.values())
+    if stem == "02_churn_retention" and "subscriptions" not in absent and scenario != "one_month":
+        assert "Why customers leave" not in text  # headings are markdown cells, not outputs
+        assert "cohort" in text.lower()
+
+
+@pytest.fixture(scope="module")
+def hostile_runs(hostile_data_dir, tmp_path_factory):
+    """Notebooks 00-03 on the data set with a script or formula payload in every text value (tests/hostile.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import papermill
+
+    from csm_kit.config import NOTEBOOKS_DIR
+
+    out = tmp_path_factory.mktemp("area_hostile")
+
+    def run(stem):
+        return papermill.execute_notebook(str(NOTEBOOKS_DIR / f"{stem}.ipynb"), str(out / f"{stem}.ipynb"),
+                                          parameters={"data": str(hostile_data_dir), "month": "2026-10"},
+                                          kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
+                                          start_timeout=120)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(NUMBERS, pool.map(run, NUMBERS)))
+
+
+@pytest.mark.parametrize("stem", list(NUMBERS))
+def test_area_notebook_escapes_a_payload_in_every_text_column(stem, hostile_runs):
+    import re
+
+    from tests import degenerate_data
+
+    nb = hostile_runs[stem]
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
+    text = "\n".join(degenerate_data.page_outputs(nb))
+    assert "<script" not in text.lower() and "<iframe" not in text.lower()
+    assert not re.search(r"<(img|svg|b)\b[^>]*\bon\w+=", text, flags=re.I), "an injected element"
+    markdown = [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+                if "text/markdown" in o.get("data", {})]
+    assert not any(re.search(r"\]\(javascript:", m) for m in markdown), "a live Markdown link"
+    if stem == "02_churn_retention":
+        assert "&lt;script&gt;alert(" in text  # payload segments and cancel reasons shown, escaped
+    if stem == "01_satisfaction":
+        assert "&lt;" in text  # payload comments, segments and customer ids shown, escaped

@@ -281,6 +281,8 @@ def test_onboarding_page_says_why_when_it_cannot_measure():
     # d has not reached value after 10 days: fewer than half -> no median, None with a note
     ttv = numbers["time_to_value_days"]
     assert ttv.value is None and "median not reached" in ttv.extra["note"]
+    # twelve cohort months asked for, but the data's first sign-up is in January: the cohorts start there
+    assert onboarding_page(PAGE, month="2026-06").intro.values["first_cohort"] == pd.Period("2026-01", "M")
     late = onboarding_page(PAGE, month="2026-09")
     assert "ends on 2026-06-30" in late.ttv.reason
 

@@ -739,8 +739,10 @@ def _onboarding_page(ds, month: str, within_days: int, value_within_days: int, c
     if late:
         return OnboardingPage(*head, **{k: unavailable(late) for k in whats} | {"plan": _plan_part(ds.milestones)})
     as_of = month_end(period)
-    first_cohort = period - (cohort_months - 1)
     signup = ds.customers["signup_date"]
+    first_cohort = period - (cohort_months - 1)
+    if signup.notna().any():  # the cohorts shown start with the data's first sign-ups
+        first_cohort = min(max(first_cohort, signup.min().to_period("M")), period)
     recent = ds.for_customers(ds.customers.loc[(signup >= month_start(first_cohort)) & (signup <= as_of),
                                                "customer_id"])
     known = _CheckedDay(as_of)

@@ -263,3 +263,21 @@ def test_edges_of_the_sample_range():
     assert k["logo_churn"] == churn_rates(ds, start=last, end=last)["churn_rate"].item()
     assert values(revenue_key_numbers(ds, month=last))["nrr_ttm"] is not None
     assert cohort_retention_12m(ds, month=last, cohort_months=14).first_cohort == pd.Period("2025-01", "M")
+
+
+def test_the_scorecard_never_compares_a_survey_wave_with_itself(tmp_path):
+    """Last month's report showed the same July wave: the index uses the previous distinct wave instead."""
+    import json
+
+    from csm_kit.report.runner import _scorecard
+
+    numbers = {k.name: {"name": k.name, "value": k.value, "unit": k.unit, "label": k.label, **k.extra}
+               for k in satisfaction_key_numbers(hand_dataset(), month="2026-10")}
+    shown_last_month = {k.name: {"name": k.name, "value": k.value, "unit": k.unit, "label": k.label, **k.extra}
+                        for k in satisfaction_key_numbers(hand_dataset(), month="2026-09")}
+    assert shown_last_month["nps_relationship"]["wave"] == "2026-07"
+    (tmp_path / "metrics.json").write_text(json.dumps({"notebooks": {"01_satisfaction": shown_last_month}}))
+    card = _scorecard({"01_satisfaction": numbers}, pd.Period("2026-10", "M"), tmp_path).set_index("metric")
+    assert card.loc["nps_relationship", "value"] == 0.0
+    assert card.loc["nps_relationship", "previous"] == pytest.approx(100 / 3)  # January, not July again
+    assert card.loc["nps_relationship", "change"] == pytest.approx(-100 / 3)

@@ -273,6 +273,12 @@ def _scorecard(metrics: dict, month, previous_report: Path):
     if previous.exists():
         for recorded in json.loads(previous.read_text()).get("notebooks", {}).values():
             earlier.update(recorded)
+    # A survey wave last month's report showed again is no previous value: the notebook's previous= (the
+    # previous distinct wave) is used instead, so a wave is never compared with itself.
+    for recorded in metrics.values():
+        for name, p in recorded.items():
+            if p.get("wave") is not None and earlier.get(name, {}).get("wave") == p.get("wave"):
+                earlier.pop(name)
     fallback = {name: p for recorded in recorded_previous(metrics).values() for name, p in recorded.items()
                 if name not in earlier}
     docs = [{"month": str(month - 1), "notebooks": {"earlier report": earlier, "recorded": fallback}},

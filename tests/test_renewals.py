@@ -220,3 +220,80 @@ def test_script_in_ids_and_owner_stays_data():
                  owners={"<b>a</b>": "<script>alert(1)</script>"})
     r = renewals(ds, as_of="2026-10-31", health=False, risk=False)
     assert r["owner"].tolist() == ["<script>alert(1)</script>"] and r["subscription_id"].iloc[0] == "<script>s</script>"
+
+
+# -- the report page ------------------------------------------------------------------------------------------
+from csm_kit.metrics.renewals import renewals_key_numbers, renewals_page  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    from csm_kit import simulate
+
+    ds = simulate(n_customers=300, start="2024-01", months=30, seed=11)
+    owners = [None if i % 5 == 0 else f"csm_{i % 9}" for i in range(len(ds.customers))]
+    return ds.with_tables(customers=ds.customers.assign(owner=owners))
+
+
+def test_page_and_key_numbers_agree_with_the_functions(simulated):
+    from csm_kit.models.risk import ChurnRisk
+
+    month = "2026-05"
+    page = renewals_page(simulated, month=month, within_days=90)
+    due = renewals(simulated, as_of="2026-05-31", within_days=90, health=False, risk=False)
+    numbers = {k.name: k.value for k in renewals_key_numbers(simulated, month=month, within_days=90)}
+    assert numbers["renewals_due"] == len(due) == page.upcoming.values["renewals"] > 0
+    assert numbers["renewal_arr_due"] == pytest.approx(due["arr"].sum())
+    p = ChurnRisk(horizon_days=90).fit(simulated, as_of="2026-05-31").predict(simulated, as_of="2026-05-31")
+    expected = (due["customer_id"].map(p.set_index("customer_id")["p_churn"]) * due["arr"]).sum()
+    assert numbers["renewal_arr_at_risk"] == pytest.approx(expected)
+    pipe = renewal_pipeline(simulated, as_of="2026-05-31", months=12)
+    assert numbers["renewal_pipeline_arr"] == pytest.approx(pipe["arr"].sum())
+    book = page.book.frame
+    assert numbers["accounts_without_owner"] == int(book.loc[book["owner"] == "(no owner)", "accounts"].iloc[0])
+    assert len(book) == 10 and book["owner"].iloc[-1] == "(no owner)"  # 9 CSMs and the unowned
+    shown = page.upcoming.shown
+    assert shown["arr_at_risk"].is_monotonic_decreasing  # at-risk renewals first
+    assert "Segment" not in page.headline().markdown
+    seg = renewals_page(simulated.for_segment("smb"), month=month, segment="smb")
+    assert seg.headline().markdown.startswith("Segment **smb**")
+
+
+def test_page_without_subscriptions_snapshot_and_after_the_data(simulated):
+    from csm_kit.datasets import load_cdnow
+
+    for ds in (Dataset(customers=pd.DataFrame({"customer_id": ["a"]})), load_cdnow()):
+        page = renewals_page(ds, month="1998-06")
+        assert not page.upcoming.available and "no subscriptions table" in page.upcoming.reason
+        assert [k.value for k in page.key_numbers()] == [None] * 5
+    late = renewals_page(simulated, month="2027-12")
+    assert not late.upcoming.available and "ends on" in late.upcoming.reason
+    from csm_kit.io.snapshot_import import from_snapshot
+
+    snap = from_snapshot(pd.DataFrame({"id": ["a", "b", "c"], "t": [3, 14, 2], "c": ["No", "No", "Yes"],
+                                       "m": [10.0, 20.0, 5.0]}), customer_id="id", tenure="t", churned="c",
+                         as_of="2026-10-31", mrr="m")
+    page = renewals_page(snap, month="2026-10")
+    assert not page.upcoming.available and "snapshot" in page.upcoming.reason
+    assert page.book.available and page.book.values["no_owner_accounts"] == 2
+    numbers = {k.name: k.value for k in page.key_numbers()}
+    assert numbers["renewals_due"] is None and numbers["accounts_without_owner"] == 2
+
+
+def test_plots_draw_or_step_aside(simulated):
+    import matplotlib.pyplot as plt
+
+    from csm_kit.plotting.renewals import plot_book, plot_pipeline
+
+    page = renewals_page(simulated, month="2026-05", within_days=90)
+    assert plot_pipeline(page.pipeline).get_title().startswith("Renewal pipeline")
+    ax = plot_book(page.book)
+    assert len(ax.get_yticklabels()) == 10
+    empty = renewals_page(Dataset(customers=pd.DataFrame({"customer_id": ["a"]})), month="2026-05")
+    assert plot_pipeline(empty.pipeline) is None and plot_book(empty.book) is None
+    plt.close("all")
+
+
+def test_key_numbers_refuse_unknown_parameters(simulated):
+    with pytest.raises(TypeError, match="within_day"):
+        renewals_key_numbers(simulated, month="2026-05", within_day=30)

@@ -230,7 +230,7 @@ def account_health(ds, *, as_of, health=True, risk=True, horizon_days: int = 90)
 
         try:
             h = health_scores(ds, as_of=day)
-        except (ValueError, LookupError, KeyError) as exc:
+        except (ValueError, LookupError, RuntimeError) as exc:  # too little data to fit or score
             notes.append(f"Health bands are not available: {exc}")
             h = None
     else:
@@ -247,7 +247,7 @@ def account_health(ds, *, as_of, health=True, risk=True, horizon_days: int = 90)
         try:
             model = ChurnRisk(horizon_days=horizon_days).fit(ds, as_of=day)
             r = model.predict(ds, as_of=day)
-        except (ValueError, LookupError, KeyError) as exc:
+        except (ValueError, LookupError, RuntimeError) as exc:  # too little data to fit or score
             notes.append(f"Churn risk is not available: {exc}")
             r = None
     else:
@@ -586,17 +586,19 @@ def _renewals_page(ds, month: str, within: int, pipeline_months: int, include_mo
         missing = [t for t in ("customers", "subscriptions") if not ds.has(t)]
         why = unavailable(missing_reason(missing, "renewals"))
         return RenewalsPage(as_of=month_end_day(period), upcoming=why, pipeline=why, book=why, **common)
-    late = after_data_reason(ds, period)
-    if late:
-        why = unavailable(late)
-        return RenewalsPage(as_of=month_end_day(period), upcoming=why, pipeline=why, book=why, **common)
     snapshot = bool(getattr(ds, "snapshot", False))
-    if snapshot:
+    if snapshot:  # known up to its own day, whatever its latest (counted back) start date
         from ..io.snapshot_import import snapshot_as_of
 
         day = snapshot_as_of(ds)
+        late = (f"This snapshot was taken on {day.date()}, before {period}: nothing to measure for {period}."
+                if period.start_time > day else None)
     else:
         day = month_end_day(period)
+        late = after_data_reason(ds, period)
+    if late:
+        why = unavailable(late)
+        return RenewalsPage(as_of=month_end_day(period), upcoming=why, pipeline=why, book=why, **common)
     scores, notes = account_health(ds, as_of=day, health=True, risk=True, horizon_days=within)
     health = (scores.rename(columns={"health_band": "band", "health_score": "score"}).reset_index()
               if "health_band" in scores.columns else False)

@@ -13,7 +13,13 @@ Conventions
   it. Periods are calendar days or calendar months, in the timestamp's own
   clock (naive UTC).
 - Reporting months are explicit: ``start`` and ``end`` are ``"YYYY-MM"``
-  (inclusive). ``start=None`` begins at the first month with activity.
+  (inclusive). ``start=None`` begins at the first month with activity. A
+  month after the data (:func:`~csm_kit.metrics._areas.data_last_day`) is
+  refused with an error naming the data's last complete month: it would
+  otherwise read as a month of zeros.
+- The report page (:func:`engagement_page`) and its key numbers
+  (:func:`engagement_key_numbers`) are built from these functions; charts
+  are in :mod:`csm_kit.plotting.engagement`.
 
 Why the code is fast
 --------------------

@@ -13,6 +13,11 @@ Conventions
 - Cohorts: ``by="signup_month"`` (default for rates), any ``customers``
   column (``"segment"``, ``"plan"``...), a list of those, or ``None`` (all).
   Empty values form the group ``"(missing)"``.
+- An ``as_of`` in a month after the data is refused (every window would
+  look closed), naming the data's last complete month.
+- The report page (:func:`onboarding_page`) and its key numbers
+  (:func:`onboarding_key_numbers`) are built from these functions; charts
+  are in :mod:`csm_kit.plotting.onboarding`.
 """
 from __future__ import annotations
 

@@ -10,6 +10,11 @@ Conventions
   (lifelines), because open tickets are exactly the slow ones: a plain
   median over answered tickets only is biased low. The plain median is
   given beside it, labelled, for comparison.
+- A month (or ``as_of``) after the data is refused, naming the data's last
+  complete month: it would otherwise read as a month without tickets.
+- The report page (:func:`support_page`) and its key numbers
+  (:func:`support_key_numbers`) are built from these functions; charts are
+  in :mod:`csm_kit.plotting.support`.
 """
 from __future__ import annotations
 

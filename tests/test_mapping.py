@@ -356,3 +356,21 @@ def test_guess_columns_of_a_stripe_subscriptions_export_header():
     assert guess_columns("subscriptions", header) == {
         "subscription_id": "id", "customer_id": "Customer ID", "plan": "Plan", "start_date": "Start (UTC)",
         "end_date": "Ended At (UTC)", "billing_period": "Interval", "amount": "Amount", "quantity": "Quantity"}
+
+
+def test_datetime_formats_and_a_time_of_day_in_a_date_column(tmp_path):
+    (tmp_path / "customers.csv").write_text("customer_id,signup_date\nc1,05/01/2026 00:00\nc2,06/01/2026 13:30\n")
+    (tmp_path / "tickets.csv").write_text("ticket_id,customer_id,opened_at,first_response_at,resolved_at,priority,"
+                                          "channel\nk1,c1,05/01/2026 09:15,05/01/2026 10:00,,high,email\n")
+    fmt = "%d/%m/%Y %H:%M"
+    mapping = {"customers": {"formats": {"signup_date": fmt}},
+               "tickets": {"formats": {"opened_at": fmt, "first_response_at": fmt, "resolved_at": fmt}}}
+    with pytest.raises(DataValidationError) as exc:
+        csm_kit.load_dataset(tmp_path, mapping=mapping)
+    assert (exc.value.column, exc.value.rule) == ("signup_date", "a date column holds a time of day")
+    assert list(exc.value.rows.index) == [3] and exc.value.source == "customers.csv"
+    (tmp_path / "customers.csv").write_text("customer_id,signup_date\nc1,05/01/2026 00:00\n")
+    ds = csm_kit.load_dataset(tmp_path, mapping=mapping)
+    assert ds.tickets[["opened_at", "first_response_at"]].iloc[0].tolist() == [
+        pd.Timestamp("2026-01-05 09:15"), pd.Timestamp("2026-01-05 10:00")]
+    assert ds.tickets["resolved_at"].isna().all()

@@ -346,9 +346,9 @@ def test_default_score_is_fitted_on_history_and_its_bands_rank_churn(company):
     assert fit.snapshots[-1] + pd.Timedelta(days=90) <= pd.Timestamp("2025-12-31")
     assert fit.table["weight"].sum() == pytest.approx(1.0) and (fit.table["weight"] > 0).all()
     assert {"usage", "renewal"} <= set(fit.table["measure"])
-    # the history's bands: red 15% of the scores, yellow 35%; their churn rates fall red > yellow > green
+    # the history's bands: red 20% of the scores, yellow 30%; their churn rates fall red > yellow > green
     hist = fit.history.set_index("band")
-    assert hist.loc["red", "accounts"] / hist["accounts"].sum() == pytest.approx(0.15, abs=0.03)
+    assert hist.loc["red", "accounts"] / hist["accounts"].sum() == pytest.approx(0.20, abs=0.04)
     assert hist.loc["red", "churn_rate"] > hist.loc["yellow", "churn_rate"] > hist.loc["green", "churn_rate"]
     bt = health_backtest(company, as_of="2025-12-31")
     assert bt.fitted is not None and bt.bands_rank_churn and bt.auc > 0.75

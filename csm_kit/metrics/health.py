@@ -519,7 +519,7 @@ FITTED_DESCRIPTIONS = {
 FITTED_DIRECTIONS = {"usage": True, "usage_trend": True, "satisfaction": True, "support": False,
                      "onboarding": True, "billing": True, "renewal": False}
 #: Shares of the history's scores in the red and yellow bands of a fitted score (the rest is green).
-FITTED_BAND_SHARES = (0.15, 0.35)
+FITTED_BAND_SHARES = (0.20, 0.30)
 
 
 @dataclass(frozen=True)
@@ -548,7 +548,7 @@ class FittedHealth:
       negative gets no weight and is left out.
 
     The bands cut the history's scores at their ``FITTED_BAND_SHARES``
-    quantiles (red: the lowest 15%, yellow the next 35%, green the rest);
+    quantiles (red: the lowest 20%, yellow the next 30%, green the rest: half);
     ``history`` holds the churn rate each band had then.
 
     Attributes

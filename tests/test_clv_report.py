@@ -26,7 +26,7 @@ def page(sim):
 
 def test_registered_names_kept_and_numbers_are_the_pages(sim, page):
     assert key_numbers_function("05_clv") is clv_key_numbers
-    k = {n.name: n for n in clv_key_numbers(sim, month="2026-04", analysis=page)}
+    k = {n.name: n for n in clv_key_numbers(sim, month="2026-04")}
     assert list(k) == NAMES
     ltv = saas_ltv(sim, month="2026-04", gross_margin=0.8)
     assert k["saas_ltv"].value == pytest.approx(ltv.ltv)
@@ -38,8 +38,9 @@ def test_registered_names_kept_and_numbers_are_the_pages(sim, page):
     bg, gg = BetaGeoModel().fit(full), GammaGammaModel().fit(full[~((full["frequency"] > 0) & (full["monetary_value"] <= 0))])
     v = customer_lifetime_value(bg, gg, full, months=12, annual_discount_rate=0.10, gross_margin=0.8)
     assert k["clv_purchases_mean"].value == pytest.approx(v["clv"].mean())
-    with pytest.raises(ValueError, match="other parameters"):
-        clv_key_numbers(sim, month="2026-04", gross_margin=0.5, analysis=page)
+    assert clv_analysis(sim, month="2026-04").survival_clv is page.survival_clv   # one computation, cached
+    assert clv_key_numbers(sim, month="2026-04", gross_margin=0.5)[1].value == pytest.approx(
+        k["clv_survival_mean"].value * 0.5 / 0.8)
 
 
 def test_business_parameters_change_the_numbers(sim, page):
@@ -53,7 +54,7 @@ def test_enterprise_without_a_gamma_gamma_maximum_still_gives_a_page():
     ds = csm_kit.report_data("", segment="enterprise")
     a = clv_analysis(ds, month="2026-10", segment="enterprise")
     assert a.bgnbd is not None and a.purchase_clv is None and "no finite maximum" in a.spend_reason
-    k = {n.name: n.value for n in clv_key_numbers(ds, month="2026-10", segment="enterprise", analysis=a)}
+    k = {n.name: n.value for n in clv_key_numbers(ds, month="2026-10", segment="enterprise")}
     assert k["clv_purchases_mean"] is None and k["bgnbd_expected_purchases_12m"] > 0
     assert str(a.headline()).startswith("Segment **enterprise**")
     assert "{" not in str(a.purchase_text())      # no Python dict in the sentence
@@ -109,7 +110,7 @@ def test_survival_clv_from_the_risk_engines_hazards(sim):
     h, mrr = scored.loc[one, "monthly_hazard"], scored.loc[one, "mrr"]
     by_hand = sum(0.8 * mrr * (1 - h) ** t / (1 + d) ** t for t in range(1, 37))
     assert a.survival_clv.clv_.loc[one, "clv"] == pytest.approx(by_hand)
-    k = {n.name: n for n in clv_key_numbers(sim, month="2026-04", survival_model="risk_engine", analysis=a)}
+    k = {n.name: n for n in clv_key_numbers(sim, month="2026-04", survival_model="risk_engine")}
     assert "churn-risk engine" in k["clv_survival_mean"].label and "churn-risk engine" in str(a.survival_text())
     with pytest.raises(ValueError, match="survival_model must be one of"):
         clv_analysis(sim, month="2026-04", survival_model="cox")
@@ -121,7 +122,7 @@ def test_every_sample_segment_in_the_first_month_of_data(segment):
     a = clv_analysis(ds, month="2023-11", segment=segment)
     assert a.survival_clv is not None and a.sbg is None and "too little history" in a.sbg_reason
     assert a.purchase_clv is None and a.purchase_reason
-    assert [k.name for k in clv_key_numbers(ds, month="2023-11", segment=segment, analysis=a)] == NAMES
+    assert [k.name for k in clv_key_numbers(ds, month="2023-11", segment=segment)] == NAMES
 
 
 def test_text_from_the_data_is_escaped_on_the_page(sim):

@@ -27,7 +27,7 @@ def test_registered_and_names_kept(small):
 
 def test_key_numbers_are_the_pages_numbers(small):
     a = survival_analysis(small, month="2025-10")
-    k = {n.name: n for n in survival_key_numbers(small, month="2025-10", analysis=a)}
+    k = {n.name: n for n in survival_key_numbers(small, month="2025-10")}
     t = survival_table(small, as_of="2025-10-31")
     km = RetentionCurves(times=[12]).fit(t).retention_["retention"].iloc[0]
     assert k["retention_12m"].value == pytest.approx(km)
@@ -36,8 +36,8 @@ def test_key_numbers_are_the_pages_numbers(small):
     assert k["cox_concordance_holdout"].value == pytest.approx(a.validation.concordance)
     # the model used is fitted on every customer observed; the holdout copy on three quarters
     assert a.drivers.n_rows_ == len(survival_table(small, as_of="2025-10-31", covariates_at="2024-10-31", spells=True))
-    with pytest.raises(ValueError, match="other parameters"):
-        survival_key_numbers(small, month="2025-10", horizon_days=30, analysis=a)
+    # the page and its key numbers share one computation (cached), so they cannot disagree
+    assert survival_analysis(small, month="2025-10", segment="x").drivers is a.drivers
 
 
 def test_no_subscriptions_and_a_month_before_the_data():
@@ -54,7 +54,7 @@ def test_single_month_of_data_says_why_there_are_no_drivers():
     ds = csm_kit.simulate(n_customers=120, months=1, seed=5, start="2026-10")
     a = survival_analysis(ds, month="2026-10")
     assert a.available and a.drivers is None and "after the drivers' observation date" in a.drivers_reason
-    k = {n.name: n.value for n in survival_key_numbers(ds, month="2026-10", analysis=a)}
+    k = {n.name: n.value for n in survival_key_numbers(ds, month="2026-10")}
     assert k["cox_concordance_holdout"] is None and k["mrr_at_risk_90d"] is None
     assert k["retention_3m"] is None   # nobody observed 3 months yet: unknown, not 0
 
@@ -69,7 +69,7 @@ def test_one_customer_and_everyone_churned():
     one = Dataset(subscriptions=subs_rows([("a", "2026-01-05", "2026-04-05")]))
     a = survival_analysis(one, month="2026-10", lookback_months=8)
     # One churn at 3 months: S(3) = 0 by hand, median 3.
-    k = {n.name: n.value for n in survival_key_numbers(one, month="2026-10", lookback_months=8, analysis=a)}
+    k = {n.name: n.value for n in survival_key_numbers(one, month="2026-10", lookback_months=8)}
     assert k["retention_3m"] == 0.0 and k["median_lifetime_months"] == 3.0
     assert a.drivers is None and "Only 1 churned among 1 customers" in a.drivers_reason
     gone = Dataset(subscriptions=subs_rows([(f"c{i}", "2025-01-01", f"2025-{1 + i % 11 + 1:02d}-01")
@@ -120,5 +120,5 @@ def test_every_sample_segment_in_the_first_month_of_data(segment):
     ds = csm_kit.load_sample().for_segment(segment)
     a = survival_analysis(ds, month="2023-11", segment=segment)
     assert a.available and a.drivers is None and "after the drivers' observation date" in a.drivers_reason
-    k = {n.name: n.value for n in survival_key_numbers(ds, month="2023-11", segment=segment, analysis=a)}
+    k = {n.name: n.value for n in survival_key_numbers(ds, month="2023-11", segment=segment)}
     assert k["retention_3m"] is None and k["mrr_at_risk_90d"] is None   # a month of history: nothing at 3 months

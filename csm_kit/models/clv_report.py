@@ -24,6 +24,8 @@ currencies...), so the notebook never needs an ``if`` and never stops;
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -406,7 +408,6 @@ def clv_analysis(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: 
     >>> a.survival_clv is None, a.survival_reason
     (True, 'This data set has no subscriptions: there is no recurring revenue to value.')
     """
-    month = to_month(month)
     for name, value in (("horizon_months", horizon_months), ("clv_months", clv_months),
                         ("holdout_months", holdout_months)):
         if not (isinstance(value, (int, np.integer)) and value >= 1):
@@ -414,14 +415,25 @@ def clv_analysis(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: 
     for name, value in (("gross_margin", gross_margin), ("annual_discount_rate", annual_discount_rate)):
         if not (isinstance(value, (int, float)) and 0 <= value <= 1):
             raise ValueError(f"{name} is a fraction between 0 and 1 (0.8 means 80%), not {value!r}.")
+    # The page and its key numbers share one computation; the segment only names the page.
+    page = _clv_analysis(ds, str(to_month(month)), float(gross_margin), float(annual_discount_rate),
+                         int(horizon_months), int(clv_months), int(holdout_months), str(survival_model))
+    return dataclasses.replace(page, segment=str(segment))
+
+
+@functools.lru_cache(maxsize=2)
+def _clv_analysis(ds, month: str, gross_margin: float, annual_discount_rate: float, horizon_months: int,
+                  clv_months: int, holdout_months: int, survival_model: str) -> ClvAnalysis:
+    segment = "all"  # set by clv_analysis
+    month = to_month(month)
     if survival_model not in SURVIVAL_MODELS:
         raise ValueError(f"survival_model must be one of {SURVIVAL_MODELS}, not {survival_model!r}.")
     snapshot = bool(getattr(ds, "snapshot", False))
     as_of = month_end(month)
     if snapshot and ds.customers is not None and "snapshot_as_of" in ds.customers.columns:
         as_of = as_of_day(ds.customers["snapshot_as_of"].dropna().iloc[0], name="snapshot_as_of")
-    parts = dict(survival_model=survival_model, month=month, as_of=as_of, segment=segment, gross_margin=float(gross_margin),
-                 annual_discount_rate=float(annual_discount_rate), horizon_months=int(horizon_months),
+    parts = dict(survival_model=survival_model, month=month, as_of=as_of, segment=segment,
+                 gross_margin=float(gross_margin), annual_discount_rate=float(annual_discount_rate), horizon_months=int(horizon_months),
                  clv_months=int(clv_months), holdout_months=int(holdout_months))
     from ..metrics.results import ledger_reason
 
@@ -443,30 +455,25 @@ def clv_analysis(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: 
 def clv_key_numbers(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: float = 0.10,
                     horizon_months: int = 36, clv_months: int = 12, holdout_months: int = 9,
                     survival_model: str = "kaplan_meier", segment: str = "all", teaching: bool = False,
-                    data: str = "", analysis: ClvAnalysis | None = None) -> list[KeyNumber]:
+                    data: str = "") -> list[KeyNumber]:
     """Key numbers of the CLV page (the names notebooks recorded before: the scorecard reads them).
 
     ``saas_ltv`` (its churn convention in the label and ``extra["convention"]``),
     ``clv_survival_mean``, ``clv_survival_total``, ``sbg_gamma``, ``sbg_delta``,
     ``bgnbd_expected_purchases_12m`` (over ``clv_months``, 12 by default) and
     ``clv_purchases_mean``; None for what could not be computed. The business
-    parameters are the notebook's own; ``analysis``: the page's
-    :func:`clv_analysis` result for the same arguments (checked), to avoid
-    fitting twice. ``teaching`` and ``data`` change no number.
+    parameters are the notebook's own; the page's :func:`clv_analysis` for the
+    same data and parameters is computed once and shared (cached), so the page
+    and its key numbers cannot disagree. ``teaching`` and ``data`` change no
+    number.
 
     >>> from csm_kit import Dataset
     >>> [(k.name, k.value) for k in clv_key_numbers(Dataset(), month="2026-10")][:2]
     [('saas_ltv', None), ('clv_survival_mean', None)]
     """
-    args = (to_month(month), float(gross_margin), float(annual_discount_rate), int(horizon_months), int(clv_months),
-            int(holdout_months), survival_model)
-    if analysis is None:
-        analysis = clv_analysis(ds, month=month, gross_margin=gross_margin, annual_discount_rate=annual_discount_rate,
-                                horizon_months=horizon_months, clv_months=clv_months, holdout_months=holdout_months,
-                                survival_model=survival_model, segment=segment)
-    elif (analysis.month, analysis.gross_margin, analysis.annual_discount_rate, analysis.horizon_months,
-          analysis.clv_months, analysis.holdout_months, analysis.survival_model) != args:
-        raise ValueError("clv_key_numbers: analysis= was computed for other parameters.")
+    analysis = clv_analysis(ds, month=month, gross_margin=gross_margin, annual_discount_rate=annual_discount_rate,
+                            horizon_months=horizon_months, clv_months=clv_months, holdout_months=holdout_months,
+                            survival_model=survival_model, segment=segment)
     a = analysis
     ltv = a.ltv
     convention = ltv.churn_convention if ltv is not None else default_churn_convention()

@@ -21,6 +21,8 @@ returning customers included), which is why the two 12-month figures differ.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -300,6 +302,19 @@ def survival_analysis(ds, *, month, horizon_days: int = 90, lookback_months: int
         raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")
     if not (isinstance(lookback_months, int) and lookback_months >= 1):
         raise ValueError(f"lookback_months must be a whole number of months >= 1, not {lookback_months!r}.")
+    # The page and its key numbers share one computation; the segment only names the page.
+    page = _survival_analysis(ds, str(month), int(horizon_days), int(lookback_months))
+    if segment == "all":
+        return page
+    return dataclasses.replace(page, segment=str(segment), by_segment=None,
+                               segment_reason=f"This report is on the {segment} segment alone: no comparison "
+                                              "between segments.")
+
+
+@functools.lru_cache(maxsize=2)
+def _survival_analysis(ds, month: str, horizon_days: int, lookback_months: int) -> SurvivalAnalysis:
+    segment = "all"  # set by survival_analysis
+    month = to_month(month)
     snapshot = bool(getattr(ds, "snapshot", False))
     as_of = month_end(month)
     if snapshot and ds.customers is not None and "snapshot_as_of" in ds.customers.columns:
@@ -322,9 +337,7 @@ def survival_analysis(ds, *, month, horizon_days: int = 90, lookback_months: int
     parts = {"table": table, "notes": tuple(table.attrs.get("notes", ()))}
     parts["overall"] = RetentionCurves(times=TIMES).fit(table)
 
-    if segment != "all":
-        parts["segment_reason"] = f"This report is on the {segment} segment alone: no comparison between segments."
-    elif "segment" not in table.columns or table["segment"].nunique() < 2:
+    if "segment" not in table.columns or table["segment"].nunique() < 2:
         parts["segment_reason"] = "One segment in the data (or no segment column): no comparison between segments."
     else:
         parts["by_segment"] = RetentionCurves(by="segment", times=TIMES).fit(table)
@@ -409,30 +422,25 @@ def censoring_example() -> pd.DataFrame:
 
 
 def survival_key_numbers(ds, *, month, horizon_days: int = 90, lookback_months: int = 12, segment: str = "all",
-                         top_n: int = 15, teaching: bool = False, data: str = "",
-                         analysis: SurvivalAnalysis | None = None) -> list[KeyNumber]:
+                         top_n: int = 15, teaching: bool = False, data: str = "") -> list[KeyNumber]:
     """Key numbers of the survival page (the names notebooks recorded before: the scorecard reads them).
 
     ``median_lifetime_months``, ``retention_3m/6m/12m/24m`` (what they count:
     :data:`RETENTION_DEFINITION`, in the label and ``extra["definition"]``),
     ``cox_concordance_holdout``, ``mrr_at_risk_{h}d`` and
     ``customers_expected_to_churn_{h}d``. A number that cannot be computed is
-    None. ``analysis``: the page's own :func:`survival_analysis` result for the
-    same arguments, to avoid fitting twice (checked to match). ``top_n``,
-    ``teaching`` and ``data`` are the notebook's other parameters, accepted so
-    they can be passed as they are; they change no number.
+    None. The page's :func:`survival_analysis` for the same data and
+    parameters is computed once and shared (cached), so the page and its key
+    numbers cannot disagree. ``top_n``, ``teaching`` and ``data`` are the
+    notebook's other parameters, accepted so they can be passed as they are;
+    they change no number.
 
     >>> from csm_kit import Dataset
     >>> [(k.name, k.value) for k in survival_key_numbers(Dataset(), month="2026-10")][:2]
     [('median_lifetime_months', None), ('retention_3m', None)]
     """
-    if analysis is None:
-        analysis = survival_analysis(ds, month=month, horizon_days=horizon_days, lookback_months=lookback_months,
-                                     segment=segment)
-    elif (analysis.month, analysis.horizon_days, analysis.lookback_months) != (to_month(month), horizon_days,
-                                                                                lookback_months):
-        raise ValueError("survival_key_numbers: analysis= was computed for other parameters "
-                         f"({analysis.month}, {analysis.horizon_days} days, {analysis.lookback_months} months).")
+    analysis = survival_analysis(ds, month=month, horizon_days=horizon_days, lookback_months=lookback_months,
+                                 segment=segment)
     a = analysis
     median = retention = None
     if a.overall is not None:

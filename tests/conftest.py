@@ -22,7 +22,7 @@ def kit_report(small_data_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def hostile_data_dir(tmp_path_factory):
-    """120 simulated customers over 8 months with a script or formula payload in every text value (tests/hostile.py)."""
+    """The small data set's company (seed 7) with a script or formula payload in every text value (tests/hostile.py)."""
     from tests.hostile import write_hostile
 
     return write_hostile(tmp_path_factory.mktemp("hostile_data"))

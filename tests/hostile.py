@@ -78,7 +78,7 @@ def hostile_dataset(ds):
     return ds.with_tables(**tables)
 
 
-def write_hostile(folder, *, seed: int = 11, n_customers: int = 120, months: int = 8, start: str = "2026-03"):
+def write_hostile(folder, *, seed: int = 7, n_customers: int = 150, months: int = 8, start: str = "2026-03"):
     """Simulate, poison and write a hostile data set as CSV files into ``folder``; returns the folder."""
     import csm_kit
 

@@ -93,8 +93,9 @@ table.csm-table th, table.csm-table td { padding: .3rem .6rem; border-bottom: 1p
   vertical-align: top; text-align: left; }
 table.csm-table th { background: #f4f6f8; font-weight: 600; }
 table.csm-table td.text { max-width: 28rem; white-space: normal; overflow-wrap: break-word; }
-table.csm-table th.num, table.csm-table td.num { text-align: right; white-space: nowrap;
-  font-variant-numeric: tabular-nums; }
+table.csm-table th { white-space: normal; min-width: 3.5rem; }
+table.csm-table th.num { text-align: right; }
+table.csm-table td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .csm-more { color: #666; font-size: 13px; margin: .2rem 0 0; }
 .jp-RenderedHTMLCommon table { max-width: 100%; }
 .jp-OutputArea-output { overflow-x: auto; }

@@ -109,3 +109,28 @@ def test_area_notebook_escapes_a_payload_in_every_text_column(stem, hostile_runs
         assert "&lt;script&gt;alert(" in text  # payload segments and cancel reasons shown, escaped
     if stem == "01_satisfaction":
         assert "&lt;" in text  # payload comments, segments and customer ids shown, escaped
+
+
+def test_churn_and_revenue_notebooks_when_every_customer_churned(tmp_path):
+    """Every subscription ends by 20 October: churn 100%, MRR 0, no division by zero on the page."""
+    import pandas as pd
+    import papermill
+
+    import csm_kit
+    from csm_kit.config import NOTEBOOKS_DIR
+    from csm_kit.record import read_recorded
+    from tests import degenerate_data
+
+    ds = csm_kit.simulate(n_customers=40, start="2026-01", months=10, seed=42)
+    subs = ds.subscriptions.assign(end_date=ds.subscriptions["end_date"].fillna(pd.Timestamp("2026-10-20")))
+    subs["end_date"] = subs["end_date"].where(subs["end_date"] > subs["start_date"],
+                                              subs["start_date"] + pd.Timedelta(days=1))
+    folder = ds.with_tables(subscriptions=subs).to_dir(tmp_path / "all_churned")
+    for stem, expected in (("02_churn_retention", {"logo_churn": 1.0}), ("03_revenue", {"mrr": 0.0, "nrr": 0.0})):
+        nb = papermill.execute_notebook(str(NOTEBOOKS_DIR / f"{stem}.ipynb"), str(tmp_path / f"{stem}.ipynb"),
+                                        parameters={"data": str(folder), "month": "2026-10"}, kernel_name="python3",
+                                        cwd=str(NOTEBOOKS_DIR), progress_bar=False, start_timeout=120)
+        recorded = read_recorded(nb)
+        assert {n: recorded[n]["value"] for n in expected} == expected
+        text = "\n".join(degenerate_data.page_outputs(nb))
+        assert "nan" not in text.lower().split() and "None" not in text

@@ -581,7 +581,8 @@ def _support_page(ds, month: str, trend_months: int, high_percentile: float) -> 
                                                     "backlog", "unanswered", "unresolved"]].tail(6),
                       formats={"tickets_opened": "int", "accounts": "int", "tickets_per_account": "{:.3f}",
                                "backlog": "int", "unanswered": "int", "unresolved": "int"},
-                      labels={"accounts": f"Accounts ({now['accounts_basis']})", "backlog": "Open at month end",
+                      labels={"accounts": "Paying accounts" if now["accounts_basis"] == "paying at month end"
+                              else "Accounts signed up", "backlog": "Open at month end",
                               "unanswered": "Still unanswered", "unresolved": "Still unresolved"},
                       values={"tickets_opened": int(now["tickets_opened"]), "backlog": int(now["backlog"]),
                               "tickets_per_account": _finite_or_none(now["tickets_per_account"])})

@@ -405,3 +405,41 @@ def test_scorecard_csv_never_starts_a_cell_with_a_formula(tmp_path, small_data_d
     assert [c for c in cells if c[:1] in ("=", "+", "-", "@")] == []
     assert "'=HYPERLINK(\"http://evil.invalid\")" in set(card["label"])  # kept, as text
     assert card.set_index("metric").loc["b", "value"] == "-2.0"  # numbers untouched
+
+
+# --- the HTML export is a second defence: raw HTML, Markdown or JavaScript outputs stay inert -----------
+
+def test_raw_html_markdown_and_javascript_outputs_are_sanitized(tmp_path, small_data_dir):
+    from html.parser import HTMLParser
+
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    # a notebook that bypasses csm_kit.display: each payload goes out as raw HTML, Markdown and JavaScript
+    _notebook(notebooks / "00_raw.ipynb",
+              "from IPython.display import HTML, Javascript, Markdown, display\n"
+              "payloads = ['<script>alert(1)</script>', '<img src=x onerror=alert(2)>', '<svg onload=alert(3)>',\n"
+              "            '<iframe src=\"javascript:alert(4)\"></iframe>', '<a href=\"javascript:alert(5)\">x</a>',\n"
+              "            '<style>body{display:none}</style>', '<b onmouseover=alert(6)>bold</b>', '[m](javascript:alert(7))']\n"
+              "for p in payloads:\n    display(HTML(p))\n    display(Markdown(p))\n"
+              "display(Javascript('alert(8)'))\n"
+              "display(HTML('<table class=\"csm-table\"><tr><th>kept</th></tr><tr><td>cell</td></tr></table>'))")
+    folder = run_report("2026-09", data=small_data_dir, out=tmp_path / "r", notebooks_dir=notebooks,
+                        progress=False, pdf=False)
+
+    class Live(HTMLParser):
+        found = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "iframe", "svg", "object", "embed"):
+                self.found.append(tag)
+            for name, value in attrs:
+                if name.startswith("on") or (value or "").strip().lower().startswith("javascript:"):
+                    self.found.append(f"{tag} {name}={value}")
+
+    page = (folder / "00_raw.html").read_text()
+    body = page[page.index("<body"):]
+    parser = Live()
+    parser.feed(body)
+    assert parser.found == []
+    assert "display:none" not in body and "alert(8)" not in body
+    assert "<th>kept</th>" in body and "<td>cell</td>" in body  # ordinary tables survive the sanitizer

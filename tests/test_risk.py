@@ -289,3 +289,19 @@ def test_no_metric_or_model_reads_the_truth():
     offenders = [str(p.relative_to(ROOT)) for folder in ("csm_kit/metrics", "csm_kit/models")
                  for p in sorted((ROOT / folder).rglob("*.py")) if "truth" in p.read_text().lower()]
     assert offenders == []
+
+
+def test_a_commitment_end_is_the_next_renewal():
+    from csm_kit.models.risk_features import snapshot_features
+
+    s = subs(("a", "2026-01-01", None, "month", 100), ("b", "2026-01-01", None, "month", 100),
+             ("c", "2026-01-01", None, "month", 100))
+    # a: committed for a year (to 2027-01-01): cannot leave in (06-30, 09-28]; b: its commitment ends on 09-15,
+    # inside the window; c: no commitment, a monthly account renewing on the 1st (Jul, Aug, Sep)
+    s["commitment_end"] = pd.to_datetime(["2027-01-01", "2026-09-15", None])
+    f = snapshot_features(Dataset(subscriptions=s), "2026-06-30", horizon_days=90)
+    assert f.loc["a", "next_renewal"] == pd.Timestamp("2027-01-01") and f.loc["a", "exposure_months"] == 0
+    # b's commitment ends inside the window: 8.5 months of contract (01-01 to 09-15) come up, rounded to 8
+    assert f.loc["b", "next_renewal"] == pd.Timestamp("2026-09-15") and f.loc["b", "exposure_months"] == 8
+    assert f.loc["c", "next_renewal"] == pd.Timestamp("2026-07-01") and f.loc["c", "exposure_months"] == 3
+    assert f.loc["a", "no_renewal"] == 1 and f.loc["c", "no_renewal"] == 0

@@ -277,6 +277,11 @@ def test_support_page_says_why_when_it_cannot_measure():
     assert str(quiet.headline()) == "No ticket was opened in 2026-10."
     assert "No ticket opened in 2026-10 has been answered yet" in quiet.spread.reason
     assert {k.name: k.value for k in quiet.key_numbers()}["tickets_opened"] == 0
+    # every customer churned before the month: tickets still count, per paying account is not a number
+    gone = PAGE_DS.with_tables(subscriptions=PAGE_DS.subscriptions.assign(end_date=T(["2026-09-30"] * 2)))
+    churned = support_page(gone, month="2026-10")
+    assert "(no paying account at the month end)" in str(churned.headline())
+    assert {k.name: k.value for k in churned.key_numbers()}["tickets_per_account"] is None
     late = support_page(PAGE_DS, month="2027-01")
     assert "ends on 2026-10-31" in late.volume.reason
     snapshot = support_page(dataclasses.replace(PAGE_DS, snapshot=True, tickets=None), month="2026-10")

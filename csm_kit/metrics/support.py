@@ -456,9 +456,11 @@ class SupportPage:
         t = self.times.values
         if not v["tickets_opened"]:
             return text(where + "No ticket was opened in {month}.", segment=self.segment, month=str(self.month))
-        return text(where + "{tickets:int} tickets were opened in {month} ({per:ratio} per account); half had a first "
-                    "response within {median} hours.", segment=self.segment, tickets=v["tickets_opened"],
-                    month=str(self.month), per=v["tickets_per_account"], median=_hours(t.get("first_response_p50")))
+        per = ("no paying account at the month end" if v["tickets_per_account"] is None
+               else f"{v['tickets_per_account']:.2f} per account")
+        return text(where + "{tickets:int} tickets were opened in {month} ({per}); half had a first response within "
+                    "{median} hours.", segment=self.segment, tickets=v["tickets_opened"], month=str(self.month),
+                    per=per, median=_hours(t.get("first_response_p50")))
 
     def key_numbers(self) -> list:
         """The page's recorded numbers (see :func:`support_key_numbers`)."""

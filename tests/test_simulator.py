@@ -260,3 +260,21 @@ def test_cli_writes_the_truth_beside_the_data_never_inside(tmp_path, capsys):
         assert main(base + ["--truth", str(inside)]) == 1
         assert "inside the data folder" in capsys.readouterr().err
     assert not (tmp_path / "data" / "truth.csv").exists()
+
+
+def test_oracle_probability_by_hand():
+    from csm_kit import Dataset
+    from csm_kit.simulator.oracle import oracle_churn_probability
+
+    subs = pd.DataFrame({"subscription_id": ["s1", "s2", "s3", "s4"], "customer_id": ["m", "y", "r", "d"],
+                         "plan": "p", "start_date": pd.to_datetime(["2026-01-15", "2026-01-10", "2025-08-20",
+                                                                    "2026-06-20"]),
+                         "end_date": pd.NaT, "billing_period": ["month", "year", "year", "month"], "amount": 100.0})
+    truth = pd.DataFrame({"customer_id": ["m", "y", "r", "d"], "monthly_hazard": [0.1, 0.1, 0.05, 0.02],
+                          "early_dropout": [False, False, False, True]})
+    o = oracle_churn_probability(Dataset(subscriptions=subs, truth=truth), as_of="2026-06-30").set_index("customer_id")
+    # m: monthly, renewals 15 Jul, Aug, Sep inside (06-30, 09-28]: 1 - 0.9^3; y: annual mid-term: 0
+    # r: annual renewing 2026-08-20: 1 - 0.95^12; d: gave up in its first weeks (10 days in): 1
+    assert o["p_churn"].to_dict() == pytest.approx({"m": 1 - 0.9 ** 3, "y": 0.0, "r": 1 - 0.95 ** 12, "d": 1.0})
+    with pytest.raises(ValueError, match="truth"):
+        oracle_churn_probability(Dataset(subscriptions=subs), as_of="2026-06-30")

@@ -134,3 +134,33 @@ def test_churn_and_revenue_notebooks_when_every_customer_churned(tmp_path):
         assert {n: recorded[n]["value"] for n in expected} == expected
         text = "\n".join(degenerate_data.page_outputs(nb))
         assert "nan" not in text.lower().split() and "None" not in text
+
+
+def test_area_notebooks_on_a_snapshot_data_set(tmp_path):
+    """One row per customer (csm_kit.from_snapshot): calendar metrics say they are not available, record None."""
+    import pandas as pd
+    import papermill
+
+    import csm_kit
+    from csm_kit.config import NOTEBOOKS_DIR
+    from csm_kit.record import read_recorded
+    from tests import degenerate_data
+
+    frame = pd.DataFrame({"customerID": [f"K{i:03d}" for i in range(60)], "tenure": [i % 30 for i in range(60)],
+                          "Churn": ["Yes" if i % 4 == 0 else "No" for i in range(60)],
+                          "MonthlyCharges": [20.0 + i for i in range(60)],
+                          "Contract": ["Month-to-month" if i % 2 else "One year" for i in range(60)]})
+    snap = csm_kit.from_snapshot(frame, customer_id="customerID", tenure="tenure", churned="Churn",
+                                 as_of="2026-10", mrr="MonthlyCharges", segment="Contract")
+    folder = snap.to_dir(tmp_path / "snapshot")
+    assert csm_kit.load_dataset(folder).snapshot
+    for stem in NUMBERS:
+        nb = papermill.execute_notebook(str(NOTEBOOKS_DIR / f"{stem}.ipynb"), str(tmp_path / f"{stem}.ipynb"),
+                                        parameters={"data": str(folder), "month": "2026-10"}, kernel_name="python3",
+                                        cwd=str(NOTEBOOKS_DIR), progress_bar=False, start_timeout=120)
+        recorded = read_recorded(nb)
+        text = "\n".join(degenerate_data.page_outputs(nb))
+        if stem in ("02_churn_retention", "03_revenue"):
+            assert "snapshot" in text and all(recorded[n]["value"] is None for n in NUMBERS[stem])
+        if stem == "00_data_overview":
+            assert "It is a snapshot" in text and recorded["customers_total"]["value"] == 60

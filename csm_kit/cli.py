@@ -172,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("csm-kit: interrupted; an earlier report (if any) is untouched.", file=sys.stderr)
+        if args.command == "report":  # its build folder is removed; don't wait for kernels still running
+            sys.stderr.flush()
+            sys.stdout.flush()
+            os._exit(130)
         return 130
     except Terminated as exc:
         # the run's build folder and data snapshot are already removed; leave at once rather than wait

@@ -443,3 +443,24 @@ def test_raw_html_markdown_and_javascript_outputs_are_sanitized(tmp_path, small_
     assert parser.found == []
     assert "display:none" not in body and "alert(8)" not in body
     assert "<th>kept</th>" in body and "<td>cell</td>" in body  # ordinary tables survive the sanitizer
+
+
+def test_a_pdf_failure_publishes_the_pages_without_it_unless_the_pdf_was_asked_for(tmp_path, small_data_dir,
+                                                                                   monkeypatch):
+    import csm_kit.report.pdf as pdf
+
+    def broken(*args, **kwargs):
+        raise ReportError("Chromium could not print report.pdf: crashed")
+
+    monkeypatch.setattr(pdf, "unavailable", lambda: None)
+    monkeypatch.setattr(pdf, "write_pdf", broken)
+    notebooks = _marker_notebooks(tmp_path / "nbs", tmp_path / "ran")
+    with pytest.warns(UserWarning, match="published without report.pdf"):
+        folder = run_report("2026-09", data=small_data_dir, out=tmp_path / "a", notebooks_dir=notebooks,
+                            progress=False)
+    assert not (folder / "report.pdf").exists() and "report.pdf" not in (folder / "index.html").read_text()
+    assert "crashed" in json.loads((folder / "manifest.json").read_text())["pdf"]["reason"]
+    with pytest.raises(ReportError, match="crashed"):
+        run_report("2026-09", data=small_data_dir, out=tmp_path / "b", notebooks_dir=notebooks, progress=False,
+                   pdf=True)
+    assert not (tmp_path / "b" / "2026-09").exists()

@@ -17,6 +17,7 @@ import re
 import shutil
 import time
 import unicodedata
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -446,7 +447,17 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
             if not pdf_missing:
                 pdf_started = time.perf_counter()
                 pages = [build / "index.html"] + [build / a["href"] for a in areas]
-                pdf_module.write_pdf(pages, build / "report.pdf", title=title)
+                try:
+                    pdf_module.write_pdf(pages, build / "report.pdf", title=title)
+                except ReportError as exc:  # asked for: the run fails; by default the pages are published without
+                    if pdf is True:
+                        raise
+                    pdf_note = str(exc)
+                    warnings.warn(f"{pdf_note} The report is published without report.pdf.", stacklevel=2)
+                    (build / "report.pdf").unlink(missing_ok=True)
+                    (build / "index.html").write_text(index_html(title=title, meta=meta, areas=areas,
+                                                                 scorecard_rows=rows, warnings=list(dataset.warnings)),
+                                                      encoding="utf-8")  # no link to a PDF that isn't there
                 pdf_seconds = time.perf_counter() - pdf_started
             manifest = {
                 "report": name, "parameters": wanted | user_parameters,
@@ -456,7 +467,7 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
                 "environment": environment(),
                 "notebooks": [{"notebook": o.notebook.name, "seconds": round(o.seconds, 2),
                                "html_seconds": round(o.html_seconds, 2)} for o in outcomes],
-                "pdf": {"file": "report.pdf", "seconds": round(pdf_seconds, 2)} if not pdf_missing
+                "pdf": {"file": "report.pdf", "seconds": round(pdf_seconds, 2)} if (build / "report.pdf").exists()
                 else {"file": None, "reason": pdf_note},
                 "started": started_at, "finished": utc_now(),
                 "wall_seconds": round(time.perf_counter() - clock, 2),

@@ -131,6 +131,9 @@ def check_run(nb, scenario: str, expected_numbers: list[str]) -> tuple:
         raise nb
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == [], f"{scenario}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    warned = [o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+              if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert warned == [], f"{scenario}: a warning reached the page: {warned[0][:300]}"
     recorded = read_recorded(nb)
     assert list(recorded) == expected_numbers, f"{scenario}: recorded {list(recorded)}"
     for payload in recorded.values():

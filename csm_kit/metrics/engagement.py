@@ -815,7 +815,9 @@ def _stickiness_part(ds, period, first):
 
 
 def _adoption_part(ds, period):
-    adoption = feature_adoption(ds, start=period - 2, end=period)
+    first = ds.usage_events["timestamp"].min()
+    start = period - 2 if pd.isna(first) else min(max(period - 2, first.to_period("M")), period)
+    adoption = feature_adoption(ds, start=start, end=period)  # the last three months, none before the data
     now = adoption[(adoption["month"] == period) & (adoption["denominator"] > 0)]
     if now.empty:
         return unavailable(f"No account was active in {period}, so no feature adoption can be measured.")

@@ -620,9 +620,10 @@ class OnboardingPage:
 
             return reason_headline(self.segment, self.intro.reason)
         v = self.intro.values
-        return text(where + "{n:int} customers signed up from {first} to {month}; the figures below are known as "
-                    "of {as_of}.", segment=self.segment, n=v["signups"], first=str(v["first_cohort"]),
-                    month=str(self.month), as_of=str(v["as_of"].date()))
+        when = "in {month}" if v["first_cohort"] == self.month else "from {first} to {month}"
+        return text(where + "{n:int} customers signed up " + when + "; the figures below are known as of {as_of}.",
+                    segment=self.segment, n=v["signups"], first=str(v["first_cohort"]), month=str(self.month),
+                    as_of=str(v["as_of"].date()))
 
     def key_numbers(self) -> list:
         """The page's recorded numbers (see :func:`onboarding_key_numbers`)."""

@@ -133,14 +133,15 @@ def plot_time_to_value_by_cohort(part, ax=None):
     ax = axes(ax)
     frame, v = part.frame, part.values
     x = frame["signup_month"].dt.to_timestamp()
-    upper = frame["median_ci_upper"].clip(upper=v["within_days"])
+    median = frame["median_days"].to_numpy(dtype=float)
+    upper = frame["median_ci_upper"].clip(upper=v["within_days"]).to_numpy(dtype=float)
+    lower = frame["median_ci_lower"].to_numpy(dtype=float)
     c = colours(8)
-    ax.errorbar(x, frame["median_days"], yerr=[frame["median_days"] - frame["median_ci_lower"],
-                                               upper - frame["median_days"]],
+    ax.errorbar(x, median, yerr=np.vstack([median - lower, upper - median]),
                 marker="o", color=c[0], ecolor=c[7], capsize=4, label="median (Kaplan-Meier) with 95% interval")
     ax.set(title="Median days to first value by signup cohort", xlabel="Signup month (cohort)",
            ylabel="Days from signup to first value")
-    ax.set_ylim(0, max(float(np.nanmax(upper.to_numpy(dtype=float), initial=0.0)), 1.0) * 1.25)
+    ax.set_ylim(0, max(float(np.nanmax(upper, initial=0.0)), 1.0) * 1.25)
     month_axis(ax)
     ax.legend(loc="upper left")
     return ax

@@ -109,7 +109,12 @@ class Dataset:
             first = df[col].min() if col and len(df) else pd.NaT
             last = df[col].max() if col and len(df) else pd.NaT
             rows.append({"table": name, "rows": len(df), "time_column": col, "first": first, "last": last})
-        return pd.DataFrame(rows, columns=["table", "rows", "time_column", "first", "last"])
+        out = pd.DataFrame(rows, columns=["table", "rows", "time_column", "first", "last"])
+        if self.snapshot and self.customers is not None and "snapshot_as_of" in self.customers.columns and len(out):
+            # A snapshot is observed up to its own day, whatever its latest (counted back) start date.
+            out["last"] = out["last"].where(out["last"] >= self.customers["snapshot_as_of"].max(),
+                                            self.customers["snapshot_as_of"].max())
+        return out
 
     def monthly_row_counts(self) -> pd.DataFrame:
         """Rows per table per calendar month of its time column (tidy: table, month, rows).

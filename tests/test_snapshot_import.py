@@ -228,3 +228,15 @@ def test_owner_column_becomes_customers_owner():
     frame = pd.DataFrame({"id": ["a", "b"], "t": [3, 4], "c": [0, 1], "csm": ["Ann", None]})
     ds = from_snapshot(frame, customer_id="id", tenure="t", churned="c", as_of="2026-10-31", owner="csm")
     assert ds.customers["owner"].tolist() == ["Ann", None]
+
+
+def test_coverage_of_a_snapshot_reaches_its_day_so_the_report_month_is_accepted():
+    from csm_kit.periods import to_month
+    from csm_kit.report.runner import check_month
+
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "t": [3, 14, 2], "c": ["No", "No", "Yes"]})
+    ds = from_snapshot(frame, customer_id="id", tenure="t", churned="c", as_of="2026-10-31")
+    # no tenure-0 customer: the latest start is 31 August, but the snapshot is known to 31 October
+    assert ds.subscriptions["start_date"].max() == pd.Timestamp("2026-08-31")
+    assert (ds.coverage["last"] == pd.Timestamp("2026-10-31")).all()
+    check_month(to_month("2026-10"), ds)

@@ -305,3 +305,13 @@ def test_a_commitment_end_is_the_next_renewal():
     assert f.loc["b", "next_renewal"] == pd.Timestamp("2026-09-15") and f.loc["b", "exposure_months"] == 8
     assert f.loc["c", "next_renewal"] == pd.Timestamp("2026-07-01") and f.loc["c", "exposure_months"] == 3
     assert f.loc["a", "no_renewal"] == 1 and f.loc["c", "no_renewal"] == 0
+
+
+@pytest.mark.parametrize("drop", [("usage_events",), ("usage_events", "surveys", "tickets", "onboarding", "milestones")])
+def test_missing_tables_leave_renewals_and_tenure_to_learn_from(small, drop):
+    ds = small.with_tables(**{name: None for name in drop})
+    bt = risk_backtest(ds, as_of="2025-12-31")
+    assert bt.accounts > 0 and bt.predictions["p_churn"].notna().all() and 0.6 < bt.auc <= 1
+    hb = health_backtest(ds, as_of="2025-12-31")
+    assert hb.fitted is not None and "renewal" in [m.name for m in hb.fitted.spec]
+    assert not {"usage", "usage_trend"} & {m.name for m in hb.fitted.spec}

@@ -385,6 +385,17 @@ def write_snapshot_marker(ds, folder) -> Path | None:
     It records the snapshot day and the kind of every
     customers column outside the contract, so that loading the folder gives
     back a snapshot with typed attributes (a CSV holds only text).
+    :meth:`Dataset.to_dir` calls it.
+
+    >>> import tempfile, csm_kit
+    >>> ds = from_snapshot(pd.DataFrame({"id": ["a", "b"], "t": [0, 7], "c": ["No", "Yes"], "seats": [3, 12]}),
+    ...                    customer_id="id", tenure="t", churned="c", as_of="2026-10-31", attributes=["seats"])
+    >>> folder = ds.to_dir(tempfile.mkdtemp())
+    >>> json.loads((folder / MARKER).read_text())["columns"]
+    {'seats': 'int', 'snapshot_as_of': 'date'}
+    >>> back = csm_kit.load_dataset(folder)
+    >>> back.snapshot, back.customers["seats"].dtype
+    (True, Int64Dtype())
     """
     if not getattr(ds, "snapshot", False):
         return None

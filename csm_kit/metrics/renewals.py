@@ -221,6 +221,14 @@ def account_health(ds, *, as_of, health=True, risk=True, horizon_days: int = 90)
         Indexed by ``customer_id``: ``health_band``, ``health_score``,
         ``p_churn`` (columns only for what is available); and notes saying
         what is missing and why.
+
+    Examples
+    --------
+    >>> from csm_kit import Dataset
+    >>> given = pd.DataFrame({"customer_id": ["a"], "band": ["red"], "score": [12.0]})
+    >>> scores, notes = account_health(Dataset(), as_of="2026-10-31", health=given, risk=False)
+    >>> scores.to_dict("index"), notes
+    ({'a': {'health_band': 'red', 'health_score': 12.0}}, ['Churn risk was not asked for.'])
     """
     day = as_of_day(as_of)
     out = pd.DataFrame(index=pd.Index([], name="customer_id"))

@@ -16,6 +16,7 @@ def plot_rows_per_month(overview, ax=None):
     >>> ax = plot_rows_per_month(data_overview(Dataset(customers=c), month="2026-10"))
     >>> ax.get_yscale(), len(ax.lines)
     ('log', 2)
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     counts = overview.counts
     if counts.empty:

@@ -29,6 +29,7 @@ def plot_churn_trend(page, ax=None):
     >>> from csm_kit.metrics.churn_page import churn_page
     >>> plot_churn_trend(churn_page(Dataset(), month="2026-10")).texts[0].get_text()[:26]
     'This data set has no subsc'
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     missing = _missing(page, page.rates, ax, "churn trend")
     if missing is not None:

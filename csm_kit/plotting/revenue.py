@@ -28,6 +28,7 @@ def plot_mrr_waterfall(page, ax=None):
     >>> from csm_kit.metrics.revenue_page import revenue_page
     >>> plot_mrr_waterfall(revenue_page(Dataset(), month="2026-10")).texts[0].get_text()[:26]
     'This data set has no subsc'
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if not page.available:
         return not_available(page.reason, ax)

@@ -19,6 +19,7 @@ def plot_nps_waves(page, ax=None):
     >>> from csm_kit.metrics.satisfaction_page import satisfaction_page
     >>> plot_nps_waves(satisfaction_page(Dataset(), month="2026-10")).texts[0].get_text()[:27]
     'This data set has no survey'
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if not page.available or not page.waves.available:
         return not_available(page.reason or page.waves.reason, ax)

@@ -34,9 +34,10 @@ def use_style() -> None:
     Call once at the top of a notebook; every chart after it shares the look.
     The size fits the report's HTML column without scaling text below ~10 pt.
 
-    >>> use_style()
-    >>> mpl.rcParams["figure.figsize"], mpl.rcParams["figure.dpi"]
-    ([9.0, 4.5], 110.0)
+    >>> with mpl.rc_context():  # the doctest leaves the global style as it found it
+    ...     use_style()
+    ...     print(mpl.rcParams["figure.figsize"], mpl.rcParams["figure.dpi"])
+    [9.0, 4.5] 110.0
     """
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
     mpl.rcParams.update({
@@ -102,8 +103,8 @@ def axes(ax=None, figsize=None):
 
     >>> import matplotlib.pyplot as plt
     >>> a = axes(figsize=(4, 2))
-    >>> tuple(a.figure.get_size_inches())
-    (4.0, 2.0)
+    >>> a.figure.get_size_inches().tolist()
+    [4.0, 2.0]
     >>> plt.close(a.figure)
     """
     import matplotlib.pyplot as plt

@@ -109,3 +109,10 @@ def test_on_the_sample_accounts_and_mrr_add_up_to_the_ledger():
     assert book["mrr"].sum() == pytest.approx(float(month["mrr"].iloc[-1]))
     assert book["accounts"].sum() == int(month["paying_customers"].iloc[-1])
     assert book["owner"].iloc[-1] == NO_OWNER
+
+
+def test_missing_group_label_names_the_column():
+    ds = book_data()
+    ds = ds.with_tables(customers=ds.customers.assign(segment=["smb", None, "mid", "mid", "ent", "ent"]))
+    book = portfolio(ds, as_of="2026-10-31", by="segment", health=False, risk=False)
+    assert book["segment"].iloc[-1] == "(no segment)" and book["mrr"].iloc[-1] == 50.0

@@ -297,3 +297,21 @@ def test_plots_draw_or_step_aside(simulated):
 def test_key_numbers_refuse_unknown_parameters(simulated):
     with pytest.raises(TypeError, match="within_day"):
         renewals_key_numbers(simulated, month="2026-05", within_day=30)
+
+
+def test_page_on_one_customer_everyone_churned_and_script_text():
+    # one paying customer; a free plan started on 31 October dates the data up to the month's end
+    one = dataset([("<script>s</script>", "<img src=x onerror=alert(1)>", "2025-12-01", None, "year", 1200),
+                   ("free", "free", "2026-10-31", None, "month", 0)],
+                  owners={"<img src=x onerror=alert(1)>": "<script>alert(1)</script>"})
+    page = renewals_page(one, month="2026-10")
+    html = page.upcoming.show().html + page.book.show().html
+    assert "<script>" not in html and "<img" not in html and "&lt;script&gt;" in html
+    assert page.upcoming.values["renewals"] == 1 and page.upcoming.values["arr_at_risk"] is None
+    gone = dataset([("a1", "a", "2025-01-01", "2026-03-01", "year", 1200), ("b1", "b", "2025-02-01", "2026-02-01", "month", 10)])
+    gone = gone.with_tables(customers=gone.customers, subscriptions=pd.concat(
+        [gone.subscriptions, subs_frame([("z", "a", "2026-10-31", "2026-10-31", "month", 0)])], ignore_index=True))
+    page = renewals_page(gone, month="2026-10")
+    assert page.upcoming.available and page.upcoming.values["renewals"] == 0
+    assert "No subscription comes up for renewal" in str(page.upcoming.show())
+    assert page.book.frame.empty or page.book.frame["accounts"].sum() == 0

@@ -17,7 +17,7 @@ Definitions (on ``as_of``, what is known that day only)
 
 Accounts without an owner (an empty ``customers.owner``, or no such
 column) are grouped as ``"(no owner)"``, listed last, and the notes say how
-many. What cannot be computed (health without usage data, risk without
+many (grouping by another column: ``"(no <column>)"``). What cannot be computed (health without usage data, risk without
 history, renewals on a snapshot) is left empty (NaN), with the reason in
 ``attrs["notes"]``.
 """
@@ -81,6 +81,7 @@ def portfolio(ds, *, as_of, by: str = "owner", within_days: int = 90, health=Tru
     ds.require("customers", "subscriptions", by="portfolio")
     customers = ds.customers
     notes = []
+    missing_label = NO_OWNER if by == "owner" else f"(no {by})"
     if by not in customers.columns:
         if by != "owner":
             raise ValueError(f"portfolio: by={by!r} is not a customers column; it has {list(customers.columns)}.")
@@ -95,8 +96,8 @@ def portfolio(ds, *, as_of, by: str = "owner", within_days: int = 90, health=Tru
     missing = label.isna()
     if missing.any() and by in customers.columns:
         notes.append(f"{int(missing.sum()):,} paying account{'s' if missing.sum() != 1 else ''} "
-                     f"{'have' if missing.sum() != 1 else 'has'} no {by}: grouped as {NO_OWNER}.")
-    acc[by] = label.astype(object).where(~missing, NO_OWNER)
+                     f"{'have' if missing.sum() != 1 else 'has'} no {by}: grouped as {missing_label}.")
+    acc[by] = label.astype(object).where(~missing, missing_label)
 
     scores, health_notes = account_health(ds, as_of=day, health=health, risk=risk, horizon_days=within)
     notes += health_notes
@@ -122,7 +123,7 @@ def portfolio(ds, *, as_of, by: str = "owner", within_days: int = 90, health=Tru
     else:
         due = renewals(ds, as_of=day, within_days=within, health=False, risk=False)
         due_group = groups.reindex(due["customer_id"]).astype(object)
-        due = due.assign(_group=due_group.where(due_group.notna(), NO_OWNER).to_numpy())
+        due = due.assign(_group=due_group.where(due_group.notna(), missing_label).to_numpy())
         dg = due.groupby("_group")
         out["renewals_due"] = dg.size().reindex(out.index, fill_value=0).astype(int)
         out["renewal_arr"] = dg["arr"].sum().reindex(out.index, fill_value=0.0)
@@ -131,7 +132,7 @@ def portfolio(ds, *, as_of, by: str = "owner", within_days: int = 90, health=Tru
     else:
         out["mrr_at_risk"] = np.nan
     out = out.reset_index().rename(columns={"index": by})
-    out = out.assign(_last=out[by].eq(NO_OWNER)).sort_values(["_last", "mrr", by], ascending=[True, False, True],
+    out = out.assign(_last=out[by].eq(missing_label)).sort_values(["_last", "mrr", by], ascending=[True, False, True],
                                                              kind="mergesort").drop(columns="_last")
     out = out[[by, "accounts", "mrr", *BANDS, "no_band", "renewals_due", "renewal_arr", "mrr_at_risk"]]
     out = out.reset_index(drop=True)

@@ -27,6 +27,13 @@ Conventions (the ledger's, :mod:`csm_kit.metrics.ledger`)
   anniversaries on the last day of shorter months, as billing does), plus
   the elapsed fraction of the current month. A monthly biller who churns at
   its 12th renewal has tenure exactly 12. Weeks are days / 7.
+- The unit travels with the table in its ``time_unit`` column (one value on
+  every row): a merge or a filter keeps it, where ``DataFrame.attrs`` would
+  be dropped. The models read it (:func:`table_unit`) and refuse a table
+  without one unless told the unit.
+- Snapshot data (one row per customer, :func:`csm_kit.from_snapshot`):
+  tenures are counted back from ``as_of`` and come out exactly as given,
+  tenure 0 included (see :func:`survival_table`).
 """
 from __future__ import annotations
 

@@ -82,7 +82,8 @@ def plot_milestone_funnel(part, ax=None):
 def plot_time_to_value(part, ax=None):
     """Kaplan-Meier share reaching first value by day since signup, per group, with 95% bands.
 
-    Any number of groups (segments) gets its own colour (:func:`csm_kit.plotting.colours`).
+    Any number of groups (segments) gets its own colour (:func:`csm_kit.plotting.colours`);
+    with more than four groups the bands are left out (they would hide the curves).
 
     >>> import pandas as pd
     >>> from csm_kit.metrics._areas import PagePart
@@ -98,10 +99,12 @@ def plot_time_to_value(part, ax=None):
     ax = axes(ax)
     frame, v = part.frame, part.values
     groups = list(dict.fromkeys(frame["group"]))
+    bands = len(groups) <= 4  # more than four overlapping bands hide the curves
     for colour, name in zip(colours(len(groups)), groups):
         g = frame[(frame["group"] == name) & (frame["days"] <= v["within_days"])]
         ax.step(g["days"], g["share_reached"], where="post", color=colour, label=str(name))
-        ax.fill_between(g["days"], 1 - g["ci_upper"], 1 - g["ci_lower"], step="post", color=colour, alpha=0.15)
+        if bands:
+            ax.fill_between(g["days"], 1 - g["ci_upper"], 1 - g["ci_lower"], step="post", color=colour, alpha=0.15)
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
     median = v.get("median_days")
     title = (f"Half of new customers reach first value within {median:.0f} days" if median is not None

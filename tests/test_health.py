@@ -451,3 +451,42 @@ def test_health_page_on_degenerate_data(small_company, case):
     if case == "nine segments":
         assert page.by_segment.available and len(page.by_segment.frame) == 9
         assert "&lt;script&gt;" in page.by_segment.show().html
+
+
+# -- notebook 08 on awkward data (tests/degenerate_data.py): it runs, says why, records the library's numbers --
+
+HEALTH_NUMBERS = ["health_green_share", "health_red_share", "health_red_mrr", "health_coverage",
+                  "health_backtest_auc", "health_red_lift", "health_bands_rank_churn"]
+
+
+@pytest.fixture(scope="module")
+def health_runs(tmp_path_factory):
+    from csm_kit.config import NOTEBOOKS_DIR
+    from tests import degenerate_data
+
+    dirs = degenerate_data.build(tmp_path_factory.mktemp("awkward_health"))
+    out = tmp_path_factory.mktemp("health_runs")
+    return degenerate_data.run_all(NOTEBOOKS_DIR / "08_health.ipynb", dirs, out), dirs
+
+
+@pytest.mark.parametrize("scenario", ["hostile_last_month", "hostile_first_month", "hostile_segment", "one_month",
+                                      "one_customer", "minimal", "cdnow"])
+def test_notebook_08_on_awkward_data(scenario, health_runs):
+    import csm_kit
+    from csm_kit.metrics.health_page import health_key_numbers
+    from tests import degenerate_data
+
+    runs, dirs = health_runs
+    data, params, absent = degenerate_data.SCENARIOS[scenario]
+    ds = csm_kit.load_dataset(dirs[data]).for_segment(params.get("segment", "all"))
+    expected = {k.name: k.value for k in health_key_numbers(ds, **params)}
+    page, recorded, _ = degenerate_data.check_run(runs[scenario], scenario, HEALTH_NUMBERS)
+    for name in HEALTH_NUMBERS:
+        got, want = recorded[name]["value"], expected[name]
+        if isinstance(want, float):
+            assert got == pytest.approx(want), name
+        else:
+            assert got == want, name
+    if "subscriptions" in absent:
+        assert all(expected[n] is None for n in HEALTH_NUMBERS)
+        assert any("no subscriptions table" in p for p in page)

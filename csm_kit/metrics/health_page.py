@@ -69,24 +69,30 @@ class HealthPage:
     calibration: PagePart
     red: PagePart
 
-    def headline(self) -> Sentence:
-        """The page's first sentence: who is scored, and how many are green and red."""
-        who = "all customers" if self.segment in ("", "all") else f"the {self.segment} segment"
+    def headline(self):
+        """The page's first sentence: who is scored (the segment named), and how many are green and red."""
+        from ..display import text
+
+        who = ("Customer health for all customers" if self.segment in ("", "all")
+               else "Segment **{segment}**: customer health")
         if not self.bands.available:
-            return Sentence(f"Customer health for {who}, {self.month}: {self.bands.reason}")
+            return text(who + ", {month}: {reason}", segment=self.segment, month=str(self.month),
+                        reason=self.bands.reason)
         v = self.bands.values
         noun = "account" if v["accounts"] == 1 else "accounts"
-        return Sentence(f"Customer health for {who} at the end of {self.month}: {v['accounts']:,} paying {noun} "
-                        f"scored, {v['green_share']:.0%} green and {v['red_share']:.0%} red "
-                        f"(mean coverage {v['coverage']:.0%}).")
+        return text(who + " at the end of {month}: {accounts:,} paying " + noun + " scored, {green:.0%} green "
+                    "and {red:.0%} red (mean coverage {coverage:.0%}).", segment=self.segment, month=str(self.month),
+                    accounts=v["accounts"], green=v["green_share"], red=v["red_share"], coverage=v["coverage"])
 
     def backtest_note(self) -> Sentence:
         """The backtest in one sentence, with a warning when the bands do not rank churn."""
         if not self.backtest.available:
             return Sentence(self.backtest.reason)
         v = self.backtest.values
+        auc = "no AUC (every account churned)" if v["auc"] is None else f"AUC {v['auc']:.2f}"
+        lift = ("no account in the red band" if v["red_lift"] is None else f"red-band lift {v['red_lift']:.1f}")
         text = (f"Scored on {v['as_of']} and followed for {self.horizon_days} days: {v['churned']:,} of "
-                f"{v['accounts']:,} accounts churned; AUC {v['auc']:.2f}, red-band lift {v['red_lift']:.1f}.")
+                f"{v['accounts']:,} accounts churned; {auc}, {lift}.")
         if not v["ranks"]:
             text += (" Warning: the bands do not rank churn (red should churn more than yellow, yellow more than "
                      "green), so the bands are not a reliable guide for this data; read the score with care.")
@@ -233,7 +239,7 @@ def _health_page(ds, month: str, horizon_days: int, trend_months: int, shown: in
 
     segs = ds.customers["segment"] if ds.customers is not None and "segment" in ds.customers.columns else None
     if segment not in ("", "all"):
-        by_segment = unavailable(f"This report is for one segment ({segment}), so there is no split by segment.")
+        by_segment = unavailable("This report is for one segment, so there is no split by segment.")
     elif segs is None or segs.nunique() < 2:
         by_segment = unavailable("The data has fewer than two customer segments, so there is no split by segment.")
     else:

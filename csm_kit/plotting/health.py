@@ -156,7 +156,8 @@ def plot_backtest(part, ax=None):
     ax.bar_label(bars, labels=labels, padding=3)
     v = part.values
     ax.axhline(v["churn_rate"], color="grey", linestyle="--", linewidth=1, label=f"all accounts: {v['churn_rate']:.1%}")
-    ax.set(title=f"Churn after scoring, by band (AUC {v['auc']:.2f})", xlabel=f"Health band on {v['as_of']}",
+    auc = "" if v.get("auc") is None else f" (AUC {v['auc']:.2f})"
+    ax.set(title=f"Churn after scoring, by band{auc}", xlabel=f"Health band on {v['as_of']}",
            ylabel=f"Churned by {v['horizon_end']}", ylim=(0, max(rates.max(), 0.01) * 1.4))
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
     ax.legend(loc="upper right")

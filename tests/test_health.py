@@ -490,3 +490,21 @@ def test_notebook_08_on_awkward_data(scenario, health_runs):
     if "subscriptions" in absent:
         assert all(expected[n] is None for n in HEALTH_NUMBERS)
         assert any("no subscriptions table" in p for p in page)
+
+
+def test_notebook_08_escapes_a_payload_in_every_text_column(hostile_data_dir, tmp_path):
+    import re
+
+    import papermill
+
+    from csm_kit.config import NOTEBOOKS_DIR
+    from tests import degenerate_data
+
+    nb = papermill.execute_notebook(str(NOTEBOOKS_DIR / "08_health.ipynb"), str(tmp_path / "08.ipynb"),
+                                    parameters={"data": str(hostile_data_dir), "month": "2026-10"},
+                                    kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
+                                    start_timeout=120)
+    text = "\n".join(degenerate_data.page_outputs(nb))
+    assert "<script" not in text.lower() and "<iframe" not in text.lower()
+    assert not re.search(r"<(img|svg|b)\b[^>]*\bon\w+=", text, flags=re.I), "an injected element"
+    assert "&lt;" in text  # payload segments and customer ids shown, escaped

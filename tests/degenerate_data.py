@@ -8,6 +8,7 @@ Built from ``csm_kit.simulate`` with seeds no other test fits on, then modified:
 - ``one_month``: a company whose data is a single month (2026-10);
 - ``one_customer``: one customer, still paying and using the product at the end;
 - ``minimal``: customers and subscriptions only (no usage, tickets, onboarding);
+- ``snapshot``: one row per customer (``csm_kit.from_snapshot``: tenure, churned flag, MRR, segment);
 - CDNOW (customers and transactions only) is the bundled ``data/cdnow``.
 
 :data:`SCENARIOS` names each run: its parameters and the tables its data lacks.
@@ -21,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 PAYLOAD = "<script>alert(1)</script>"
 OPTIONAL_TABLES = ("subscriptions", "transactions", "usage_events", "surveys", "survey_sends", "tickets",
@@ -71,6 +73,13 @@ def build(folder: Path) -> dict[str, Path]:
     for table in ("customers", "subscriptions"):
         shutil.copy(dirs["hostile"] / f"{table}.csv", minimal / f"{table}.csv")
     dirs["minimal"] = minimal
+    rng = np.random.default_rng(34)
+    frame = pd.DataFrame({"id": [f"S{i:03d}" for i in range(40)], "tenure": rng.integers(1, 40, 40),
+                          "churned": rng.choice(["Yes", "No"], 40), "mrr": rng.uniform(20, 120, 40).round(2),
+                          "segment": rng.choice(["smb", PAYLOAD], 40)})
+    snapshot = csm_kit.from_snapshot(frame, customer_id="id", tenure="tenure", churned="churned", as_of="2026-10",
+                                     mrr="mrr", segment="segment")
+    dirs["snapshot"] = snapshot.to_dir(folder / "snapshot")
     dirs["cdnow"] = Path(CDNOW_DIR)
     return dirs
 
@@ -83,6 +92,7 @@ SCENARIOS = {
     "one_month": ("one_month", {"month": "2026-10"}, ()),
     "one_customer": ("one_customer", {"month": "2026-10"}, ()),
     "minimal": ("minimal", {"month": "2026-10"}, tuple(t for t in OPTIONAL_TABLES if t != "subscriptions")),
+    "snapshot": ("snapshot", {"month": "2026-10"}, tuple(t for t in OPTIONAL_TABLES if t != "subscriptions")),
     "cdnow": ("cdnow", {"month": "1998-06"}, tuple(t for t in OPTIONAL_TABLES if t != "transactions")),
 }
 

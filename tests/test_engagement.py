@@ -354,7 +354,7 @@ def engagement_runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("scenario", ["hostile_last_month", "hostile_first_month", "hostile_segment", "one_month",
-                                      "one_customer", "minimal", "cdnow"])
+                                      "one_customer", "minimal", "snapshot", "cdnow"])
 def test_engagement_notebook_on_awkward_data(scenario, engagement_runs):
     import csm_kit
     from csm_kit.metrics.engagement import engagement_key_numbers

@@ -309,7 +309,7 @@ def onboarding_runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("scenario", ["hostile_last_month", "hostile_first_month", "hostile_segment", "one_month",
-                                      "one_customer", "minimal", "cdnow"])
+                                      "one_customer", "minimal", "snapshot", "cdnow"])
 def test_onboarding_notebook_on_awkward_data(scenario, onboarding_runs):
     import csm_kit
     from csm_kit.metrics.onboarding import onboarding_key_numbers

@@ -313,7 +313,7 @@ def support_runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("scenario", ["hostile_last_month", "hostile_first_month", "hostile_segment", "one_month",
-                                      "one_customer", "minimal", "cdnow"])
+                                      "one_customer", "minimal", "snapshot", "cdnow"])
 def test_support_notebook_on_awkward_data(scenario, support_runs):
     import csm_kit
     from csm_kit.metrics.support import support_key_numbers

@@ -164,3 +164,57 @@ def test_area_notebooks_on_a_snapshot_data_set(tmp_path):
             assert "snapshot" in text and all(recorded[n]["value"] is None for n in NUMBERS[stem])
         if stem == "00_data_overview":
             assert "It is a snapshot" in text and recorded["customers_total"]["value"] == 60
+
+
+@pytest.fixture(scope="module")
+def sample_edge_runs(tmp_path_factory):
+    """Notebooks 00-03 on the bundled sample at the first (2023-11) and last (2026-10) month of its range."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import papermill
+
+    from csm_kit.config import NOTEBOOKS_DIR
+
+    out = tmp_path_factory.mktemp("area_sample_edges")
+    keys = [(stem, month) for stem in NUMBERS for month in ("2023-11", "2026-10")]
+
+    def run(key):
+        stem, month = key
+        try:
+            return papermill.execute_notebook(str(NOTEBOOKS_DIR / f"{stem}.ipynb"), str(out / f"{stem}-{month}.ipynb"),
+                                              parameters={"month": month}, kernel_name="python3",
+                                              cwd=str(NOTEBOOKS_DIR), progress_bar=False, start_timeout=120)
+        except Exception as exc:  # reported by the test of this run
+            return exc
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(keys, pool.map(run, keys)))
+
+
+@pytest.mark.parametrize("month", ["2023-11", "2026-10"])
+@pytest.mark.parametrize("stem", list(NUMBERS))
+def test_area_notebooks_at_the_edges_of_the_sample(stem, month, sample_edge_runs):
+    import csm_kit
+    from csm_kit.key_numbers import key_numbers_function
+    from csm_kit.record import read_recorded
+    from tests import degenerate_data
+
+    nb = sample_edge_runs[(stem, month)]
+    if isinstance(nb, Exception):
+        raise nb
+    recorded = read_recorded(nb)
+    expected = {k.name: k.value for k in key_numbers_function(stem)(csm_kit.load_sample(), month=month)}
+    assert list(recorded) == list(expected)
+    for name, value in expected.items():
+        got = recorded[name]["value"]
+        assert got == (pytest.approx(value) if isinstance(value, float) else value), name
+    text = "\n".join(degenerate_data.page_outputs(nb))
+    assert "None" not in text and " nan" not in text.lower()
+    if month == "2023-11" and stem == "02_churn_retention":
+        # nobody paid on 31 Oct; one of the 24 who joined in November left again: seeds = 1 / (0 + 1)
+        assert recorded["logo_churn"]["value"] == 1.0 and "(1 of 1 customers, seeds convention)" in text
+        assert recorded["logo_retention_12m"]["value"] is None
+    if month == "2026-10" and stem == "02_churn_retention":
+        assert recorded["churn_top_reason"]["value"] is not None and "Why" not in text
+    if month == "2023-11" and stem == "01_satisfaction":
+        assert recorded["nps_relationship"]["value"] is None

@@ -228,12 +228,13 @@ def satisfaction_page(data, *, month, trend_months: int = 12, referral_days: int
     csat_months = survey_summary(data, "csat", start=start, end=month)
     ces_months = survey_summary(data, "ces", start=start, end=month)
     by_segment = _by_segment(data, month, waves)
-    relationship = data.surveys["touchpoint"] == "relationship"
+    answered = first_answer <= month  # else nothing was answered yet: no comments, no promoters to ask
+    relationship = (data.surveys["touchpoint"] == "relationship") & answered
     has_comments = "comment" in data.surveys.columns and bool(data.surveys.loc[relationship, "comment"].notna().any())
     themes = theme_frequency(data, touchpoint="relationship", start=start, end=month) if has_comments else None
     examples = _detractor_examples(data, start, month, themes) if themes is not None else None
     referrals = (referral_candidates(data, as_of=month, within_days=referral_days) if relationship.any() else None)
-    return SatisfactionPage(month, first, segment, "", waves, csat_months, ces_months, by_segment, themes, examples,
+    return SatisfactionPage(month, start, segment, "", waves, csat_months, ces_months, by_segment, themes, examples,
                             referrals, referral_days, targets)
 
 
@@ -349,7 +350,8 @@ def satisfaction_key_numbers(data, *, month, trend_months: int = 12, referral_da
     out.append(KeyNumber("ces_support_mean", None if r is None else float(r["score"]), "points (1-7)",
                          "Customer effort (CES 2.0, mean of 1-7)", {"scorecard": False}))
     referrals = None
-    if reason is None and (data.surveys["touchpoint"] == "relationship").any():
+    if reason is None and (data.surveys["touchpoint"] == "relationship").any() \
+            and data.surveys["responded_at"].min().to_period("M") <= month:
         referrals = len(referral_candidates(data, as_of=month, within_days=referral_days))
     out.append(KeyNumber("referral_candidates", referrals, "customers",
                          "Referral candidates (recent promoters still paying)", {"scorecard": False}))

@@ -34,6 +34,7 @@ from ..periods import as_of_day, month_end, to_month
 from .at_risk import at_risk
 from .churn_drivers import DEFAULT_COVARIATES, ChurnDrivers, Validation
 from .retention_curves import RetentionCurves
+from .risk import NotEnoughHistoryError
 from .survival_table import MAX_LEVELS, survival_table
 
 #: Tenures (months) of the retention table and key numbers.
@@ -347,7 +348,28 @@ def _survival_analysis(ds, month: str, horizon_days: int, lookback_months: int) 
         parts["billing_reason"] = "Every customer has the same billing period: no comparison between them."
 
     parts.update(_drivers_and_risk(ds, table, as_of, observed_at, horizon_days, attributes, snapshot))
+    if not snapshot:
+        parts.update(_engine_risk(ds, as_of, horizon_days))
     return SurvivalAnalysis(**base, **parts)
+
+
+def _engine_risk(ds, as_of, horizon_days) -> dict:
+    """The at-risk list from the one churn-risk engine (:class:`~csm_kit.models.ChurnRisk`).
+
+    The health bands and CLV read the same engine, so the page's expected
+    churners and MRR at risk are the numbers the rest of the report uses. The
+    Cox model above explains *why* customers leave; it does not make this list
+    (a snapshot, which has no history to fit the engine on, keeps the Cox list).
+    """
+    try:
+        risk = at_risk(ds, as_of=as_of, horizon_days=horizon_days)
+    except NotEnoughHistoryError as e:
+        return {"risk": None, "risk_reason": f"Not enough history to fit the churn-risk engine: {e}"}
+    except ValueError as e:
+        return {"risk": None, "risk_reason": f"The at-risk list could not be computed: {e}"}
+    if risk.empty:
+        return {"risk": None, "risk_reason": f"Nobody is paying on {as_of.date()}, so nobody is at risk."}
+    return {"risk": risk, "risk_reason": ""}
 
 
 def _drivers_and_risk(ds, table, as_of, observed_at, horizon_days, attributes, snapshot) -> dict:

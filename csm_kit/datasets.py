@@ -43,7 +43,7 @@ def load_cdnow() -> Dataset:
     return ds.with_tables(transactions=transactions)
 
 
-def report_data(data: str = "", *, segment: str = "all", tables=None) -> Dataset:
+def report_data(data: str = "", *, segment: str = "all", tables=None, mapping=None) -> Dataset:
     """The data set a report notebook works on: ``data`` loaded (the sample when empty), restricted to ``segment``.
 
     Every report notebook starts with this line, so a notebook runs the same
@@ -59,6 +59,9 @@ def report_data(data: str = "", *, segment: str = "all", tables=None) -> Dataset
         One customer segment, or ``"all"``.
     tables : list of str, optional
         Only these tables (see :func:`csm_kit.load_dataset`).
+    mapping : str, Path or dict, optional
+        A mapping file for data with its own file and column names (see
+        ``data/README.md``, "Mapping files"); ``""`` or None: none.
 
     >>> report_data(segment="enterprise").customers["segment"].unique().tolist()
     ['enterprise']
@@ -66,5 +69,4 @@ def report_data(data: str = "", *, segment: str = "all", tables=None) -> Dataset
     from .io.loaders import load_dataset
 
     source = data if data else SAMPLE_DIR
-    ds = load_dataset(source) if tables is None else load_dataset(source, tables=tables)
-    return ds.for_segment(segment)
+    return load_dataset(source, tables=tables, mapping=mapping or None).for_segment(segment)

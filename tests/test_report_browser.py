@@ -90,7 +90,7 @@ def _open(context, path: Path) -> dict:
     page.goto(path.as_uri(), wait_until="load")
     images = page.evaluate("""Array.from(document.images).map(img => ({
         src: img.src.slice(0, 30), complete: img.complete, width: img.naturalWidth}))""")
-    # hover and click nothing: a payload needing an event would show up as an element with a handler below
+    # a payload that waits for a hover or a click is caught as an element carrying a handler attribute
     injected = page.evaluate(f"""Array.from(document.querySelectorAll({INJECTED_SELECTOR!r}))
         .map(e => e.outerHTML.slice(0, 120))""")
     return {"page": page, "errors": errors, "images": images, "dialogs": dialogs, "injected": injected,

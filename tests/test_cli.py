@@ -56,6 +56,7 @@ def test_bad_month_exits_1(tmp_path, capsys, small_data_dir):
 @pytest.mark.parametrize("argv", [
     ["report", "--param", "no-equals-sign"],
     ["report", "--jobs", "0"],
+    ["report", "--pdf", "--no-pdf"],
     ["simulate", "--customers", "10", "--months", "2", "--out", "x"],  # --seed is required
     ["simulate", "--customers", "10", "--months", "2", "--seed", "1", "--out", "x", "--format", "xlsx"],
     ["frobnicate"],

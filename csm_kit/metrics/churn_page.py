@@ -207,7 +207,8 @@ class ChurnPage:
                 for c in _COUNT_LABELS]
         rows += [("Churn rate", display.format_number(this["churn_rate"], "share")),
                  ("Retention rate (1 - churn)", display.format_number(this["retention_rate"], "share")),
-                 ("Classic retention (end - new) / start", display.format_number(this["classic_retention_rate"], "share"))]
+                 ("Classic retention (end - new) / start",
+                  display.format_number(this["classic_retention_rate"], "share"))]
         return Section(pd.DataFrame(rows, columns=["what", "value"]), labels={"what": f"{self.month}", "value": ""},
                        caption=f"{self.convention} convention")
 
@@ -229,7 +230,8 @@ class ChurnPage:
         if self.by_billing is None:
             return self._section(None)
         t = self.by_billing[self.by_billing["month"] == self.month]
-        return Section(t[["billing_period", "customers_start", "churned", "churn_rate"]], formats={"churn_rate": "share"})
+        return Section(t[["billing_period", "customers_start", "churned", "churn_rate"]],
+                       formats={"churn_rate": "share"})
 
     def reactivations_table(self) -> Section:
         """Customers who came back this month, with the MRR they returned at."""

@@ -148,7 +148,8 @@ def cancel_reasons(data, *, start=None, end, by: str | None = None) -> pd.DataFr
     totals = out.groupby(keys, observed=True)[["customers", "mrr_lost"]].transform("sum")
     out["share_of_churned"] = out["customers"] / totals["customers"]
     out["share_of_mrr_lost"] = out["mrr_lost"] / totals["mrr_lost"].where(totals["mrr_lost"] > 0)
-    out = out.sort_values([*keys, "mrr_lost", "customers", "reason"], ascending=[True] * len(keys) + [False, False, True],
+    out = out.sort_values([*keys, "mrr_lost", "customers", "reason"],
+                          ascending=[True] * len(keys) + [False, False, True],
                           kind="mergesort", ignore_index=True)
     return out[[*keys, "reason", "customers", "mrr_lost", "share_of_churned", "share_of_mrr_lost"]]
 

@@ -31,7 +31,9 @@ def _value(frame, month, column):
     v = rows[column].iloc[0]
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
-    return None if pd.isna(v) or (isinstance(v, float) and not np.isfinite(v)) else v.item() if hasattr(v, "item") else v
+    if pd.isna(v) or (isinstance(v, float) and not np.isfinite(v)):
+        return None
+    return v.item() if hasattr(v, "item") else v
 
 
 @dataclass(frozen=True, repr=False)
@@ -80,7 +82,8 @@ class RevenuePage:
         if not self.available:
             return Section(None, reason=self.reason)
         t, now = self.this, self.balances[self.balances["month"] == self.month].iloc[0]
-        rows = [("MRR", display.format_number(now["mrr"], "money")), ("ARR (12 x MRR)", display.format_number(now["arr"], "money")),
+        rows = [("MRR", display.format_number(now["mrr"], "money")),
+                ("ARR (12 x MRR)", display.format_number(now["arr"], "money")),
                 ("Paying customers", display.format_number(now["paying_customers"], "int")),
                 ("ARPA (MRR per paying customer)", display.format_number(now["arpa"], "${:,.2f}")),
                 ("MRR growth on last month", display.format_number(t["mrr_growth"], "{:+.2%}"))]
@@ -139,7 +142,8 @@ class RevenuePage:
                                                           "quick_ratio": "ratio"}, labels={"arpa": "ARPA"})
 
 
-def revenue_page(data, *, month, trend_months: int = 24, segment: str = "all", targets: dict | None = None) -> RevenuePage:
+def revenue_page(data, *, month, trend_months: int = 24, segment: str = "all",
+                 targets: dict | None = None) -> RevenuePage:
     """Everything the revenue page shows for ``month``.
 
     Parameters
@@ -181,7 +185,8 @@ def revenue_page(data, *, month, trend_months: int = 24, segment: str = "all", t
     qr = quick_ratio(data, start=first, end=month)
     seg_frame = None
     if has_segment:
-        parts = [mrr(data, start=month, end=month, by="segment").set_index("segment")[["mrr", "paying_customers", "arpa"]],
+        parts = [mrr(data, start=month, end=month, by="segment").set_index("segment")[
+                     ["mrr", "paying_customers", "arpa"]],
                  mrr_movements(data, start=month, end=month, by="segment").set_index("segment")[
                      ["new", "reactivation", "expansion", "contraction", "churn", "mrr_growth"]],
                  revenue_retention(data, start=month, end=month, by="segment").set_index("segment")[["nrr", "grr"]],

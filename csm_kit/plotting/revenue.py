@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..metrics.revenue import MOVEMENTS
 from .style import PALETTE, axes, colours, money_axis, month_axis, not_available, percent_axis
 
 __all__ = ["plot_mrr_waterfall", "plot_mrr_trend", "plot_mrr_movements", "plot_revenue_retention",

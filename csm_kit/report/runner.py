@@ -299,8 +299,8 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
         data. A month before the data's first month or after its last
         complete month is refused.
     data : str or Path
-        The data source (anything :func:`csm_kit.load_dataset` reads). A
-        URL's password is never written anywhere: the notebooks get the URL
+        The data source (anything :func:`csm_kit.load_dataset` reads; empty:
+        the bundled sample, as in the notebooks). A URL's password is never written anywhere: the notebooks get the URL
         with the password masked and read the runner's validated copy.
     out : str or Path
         Folder that holds the reports.
@@ -371,6 +371,10 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
     pdf_missing = pdf_module.unavailable() if pdf is not False else "not asked for"
     if pdf is True and pdf_missing:
         raise ReportError(f"Cannot write report.pdf: {pdf_missing}.")
+    if data is None or str(data) == "":  # as in the notebooks: empty means the bundled sample
+        from ..config import SAMPLE_DIR
+
+        data = SAMPLE_DIR
     source = str(data) if is_url(str(data)) else str(Path(data).resolve())
     shown_source = redact(source)  # what notebooks, manifest, pages and messages see
     dataset = load_dataset(source) if mapping is None else load_dataset(source, mapping=mapping)

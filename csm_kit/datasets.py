@@ -8,8 +8,11 @@
 """
 from __future__ import annotations
 
+import warnings
+
 from .config import CDNOW_DIR, SAMPLE_DIR
 from .dataset import Dataset
+from .exceptions import DataValidationWarning
 
 
 def load_sample() -> Dataset:
@@ -63,10 +66,18 @@ def report_data(data: str = "", *, segment: str = "all", tables=None, mapping=No
         A mapping file for data with its own file and column names (see
         ``data/README.md``, "Mapping files"); ``""`` or None: none.
 
+    Soft validation problems are kept on ``Dataset.warnings`` (the overview
+    page and the index list them) rather than emitted as Python warnings.
+
     >>> report_data(segment="enterprise").customers["segment"].unique().tolist()
     ['enterprise']
     """
     from .io.loaders import load_dataset
 
     source = data if data else SAMPLE_DIR
-    return load_dataset(source, tables=tables, mapping=mapping or None).for_segment(segment)
+    # Soft problems stay on ds.warnings, which the overview page and the index list once, written for a
+    # reader; emitted as Python warnings they would print as stderr noise on every page.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataValidationWarning)
+        ds = load_dataset(source, tables=tables, mapping=mapping or None)
+    return ds.for_segment(segment)

@@ -335,7 +335,7 @@ def test_onboarding_notebook_on_awkward_data(scenario, onboarding_runs):
 def test_time_to_value_chart_gives_nine_segments_nine_colours_and_draws_nothing_when_unavailable():
     import matplotlib.pyplot as plt
 
-    from csm_kit.metrics._areas import PagePart
+    from csm_kit.metrics.pages import PagePart
     from csm_kit.plotting.onboarding import plot_milestone_funnel, plot_time_to_value
 
     groups = [f"segment {i}" for i in range(8)] + ["<script>alert(1)</script>"]

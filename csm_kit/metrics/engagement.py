@@ -14,7 +14,7 @@ Conventions
   clock (naive UTC).
 - Reporting months are explicit: ``start`` and ``end`` are ``"YYYY-MM"``
   (inclusive). ``start=None`` begins at the first month with activity. A
-  month after the data (:func:`~csm_kit.metrics._areas.data_last_day`) is
+  month after the data (:func:`~csm_kit.metrics.pages.data_last_day`) is
   refused with an error naming the data's last complete month: it would
   otherwise read as a month of zeros.
 - The report page (:func:`engagement_page`) and its key numbers
@@ -45,7 +45,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, latest_complete_month, month_end, month_start, months as month_range, to_month
-from ._areas import (MISSING_GROUP, PagePart, after_data_reason, check_report_parameters, data_last_day, missing_reason,
+from .pages import (MISSING_GROUP, PagePart, after_data_reason, check_report_parameters, data_last_day, missing_reason,
                      offending_rows as _rows, refuse_months_after_data, unavailable)
 
 _ONE_DAY = np.timedelta64(1, "D")
@@ -674,7 +674,7 @@ class EngagementPage:
 
         where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
         if not self.active.available:
-            from ._areas import reason_headline
+            from .pages import reason_headline
 
             return reason_headline(self.segment, self.active.reason)
         v = self.active.values
@@ -709,7 +709,7 @@ def engagement_page(ds, *, month, trend_months: int = 12, window_months: int = 3
                     segment: str = "all") -> EngagementPage:
     """The engagement page of the report for ``month``: every table, chart input and key number.
 
-    Each part is a :class:`~csm_kit.metrics._areas.PagePart`: a table and its
+    Each part is a :class:`~csm_kit.metrics.pages.PagePart`: a table and its
     headline numbers, or one sentence saying why it could not be computed
     (no ``usage_events`` table, no activity in the month...). The parts are:
 

@@ -1,7 +1,7 @@
 """The health page of the report: every table, chart input and key number, computed once.
 
 :func:`health_page` builds a :class:`HealthPage` whose parts are
-:class:`~csm_kit.metrics._areas.PagePart` objects: a table with its headline
+:class:`~csm_kit.metrics.pages.PagePart` objects: a table with its headline
 numbers, or the one sentence saying why it could not be computed (no
 subscriptions, a snapshot, nobody paying, too little history to backtest).
 :func:`health_key_numbers` reads the same page, so the page, the index and
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..periods import month_end, to_month
-from ._areas import PagePart, Sentence, after_data_reason, check_report_parameters, snapshot_reason, unavailable
+from .pages import PagePart, Sentence, after_data_reason, check_report_parameters, snapshot_reason, unavailable
 from .health import BANDS, FittedHealth, HealthMeasure, health_backtest, health_scores
 
 __all__ = ["HealthPage", "health_page", "health_key_numbers", "health_worked_example"]

@@ -32,7 +32,7 @@ from lifelines.utils import median_survival_times
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, months as month_range
-from ._areas import MISSING_GROUP, data_last_day, offending_rows as _rows, refuse_months_after_data
+from .pages import MISSING_GROUP, data_last_day, offending_rows as _rows, refuse_months_after_data
 
 _IN_WINDOW = ("exclude", "include")
 _REACHED_BY_DAYS = (30, 60, 90)
@@ -616,7 +616,7 @@ class OnboardingPage:
 
         where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
         if not self.intro.available:
-            from ._areas import reason_headline
+            from .pages import reason_headline
 
             return reason_headline(self.segment, self.intro.reason)
         v = self.intro.values
@@ -666,7 +666,7 @@ def onboarding_page(ds, *, month, within_days: int = 90, value_within_days: int 
 
     The customers followed are those who signed up in the ``cohort_months``
     months ending at ``month``; everything is known as of the month's last
-    day. Each part is a :class:`~csm_kit.metrics._areas.PagePart` (a table
+    day. Each part is a :class:`~csm_kit.metrics.pages.PagePart` (a table
     and its headline numbers, or one sentence saying why it could not be
     computed: a missing table, a snapshot data set, no sign-ups, no cohort
     whose window has closed):
@@ -724,7 +724,7 @@ def onboarding_page(ds, *, month, within_days: int = 90, value_within_days: int 
 @functools.lru_cache(maxsize=2)
 def _onboarding_page(ds, month: str, within_days: int, value_within_days: int, cohort_months: int) -> OnboardingPage:
     from ..periods import month_end, month_start, to_month
-    from ._areas import PagePart, after_data_reason, missing_reason, snapshot_reason, tables_missing, unavailable
+    from .pages import PagePart, after_data_reason, missing_reason, snapshot_reason, tables_missing, unavailable
 
     segment = "all"  # the segment only names the page: set by onboarding_page
 
@@ -785,7 +785,7 @@ def _onboarding_page(ds, month: str, within_days: int, value_within_days: int, c
 
 
 def _plan_part(milestones: pd.DataFrame):
-    from ._areas import PagePart
+    from .pages import PagePart
 
     columns = [c for c in ("milestone", "order", "required", "first_value", "description") if c in milestones]
     plan = milestones[columns].sort_values("order", kind="mergesort") if "order" in milestones else milestones[columns]
@@ -793,7 +793,7 @@ def _plan_part(milestones: pd.DataFrame):
 
 
 def _cohorts_part(recent, known, within_days: int, value_within_days: int):
-    from ._areas import PagePart
+    from .pages import PagePart
 
     completion = onboarding_completion(recent, within_days=within_days, as_of=known)
     adoption = adoption_rate(recent, within_days=value_within_days, as_of=known)
@@ -823,7 +823,7 @@ def _cohorts_part(recent, known, within_days: int, value_within_days: int):
 
 
 def _ttv_parts(recent, known, within_days: int) -> dict:
-    from ._areas import PagePart, unavailable
+    from .pages import PagePart, unavailable
 
     overall = time_to_value(recent, as_of=known)
     segments = recent.customers["segment"].dropna().unique() if "segment" in recent.customers else []
@@ -896,7 +896,7 @@ def onboarding_key_numbers(ds, *, month, within_days: int = 90, value_within_day
     >>> [k.name for k in numbers]
     ['onboarding_completion', 'time_to_value_days', 'adoption_rate']
     """
-    from ._areas import check_report_parameters
+    from .pages import check_report_parameters
 
     check_report_parameters("onboarding_key_numbers", report_parameters)
     return onboarding_page(ds, month=month, within_days=within_days, value_within_days=value_within_days,

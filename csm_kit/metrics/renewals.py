@@ -581,7 +581,7 @@ _FORMATS = {"arr": "money", "arr_at_risk": "money", "p_churn": "share", "mrr": "
 @functools.lru_cache(maxsize=2)
 def _renewals_page(ds, month: str, within: int, pipeline_months: int, include_monthly: bool,
                    segment: str) -> RenewalsPage:
-    from ._areas import PagePart, after_data_reason, missing_reason, snapshot_reason, unavailable
+    from .pages import PagePart, after_data_reason, missing_reason, snapshot_reason, unavailable
     from .portfolio import NO_OWNER, portfolio
 
     period = to_month(month)
@@ -684,7 +684,7 @@ def renewals_key_numbers(ds, *, month, within_days: int = 90, pipeline_months: i
     >>> [k.name for k in renewals_key_numbers(Dataset(), month="2026-10")]
     ['renewals_due', 'renewal_arr_due', 'renewal_arr_at_risk', 'renewal_pipeline_arr', 'accounts_without_owner']
     """
-    from ._areas import check_report_parameters
+    from .pages import check_report_parameters
 
     check_report_parameters("renewals_key_numbers", report_parameters)
     return renewals_page(ds, month=month, within_days=within_days, pipeline_months=pipeline_months,

@@ -29,7 +29,7 @@ from lifelines.utils import qth_survival_time
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, month_end, month_index, month_start, months as month_range, to_month
-from ._areas import MISSING_GROUP, PagePart, data_last_day, offending_rows as _rows, refuse_months_after_data
+from .pages import MISSING_GROUP, PagePart, data_last_day, offending_rows as _rows, refuse_months_after_data
 from .ledger import month_end_mrr
 
 _CENSOR_AT = ("as_of", "month_end")
@@ -449,7 +449,7 @@ class SupportPage:
 
         where = "" if self.segment in ("", "all") else "Segment **{segment}**: "
         if not self.volume.available:
-            from ._areas import reason_headline
+            from .pages import reason_headline
 
             return reason_headline(self.segment, self.volume.reason)
         v = self.volume.values
@@ -518,7 +518,7 @@ def support_page(ds, *, month, trend_months: int = 12, high_percentile: float = 
     first ticket's month); times are Kaplan-Meier percentiles with tickets
     still waiting censored at the end of ``month`` (:func:`support_summary`,
     :func:`ticket_time_percentiles`). Each part is a
-    :class:`~csm_kit.metrics._areas.PagePart` (a table and its headline
+    :class:`~csm_kit.metrics.pages.PagePart` (a table and its headline
     numbers, or one sentence saying why not: no ``tickets`` table, no
     ticket in the month, no rated ticket...). ``times.values`` holds this
     month's ``first_response_p50``, ``first_response_high``,
@@ -562,7 +562,7 @@ def support_page(ds, *, month, trend_months: int = 12, high_percentile: float = 
 @functools.lru_cache(maxsize=2)
 def _support_page(ds, month: str, trend_months: int, high_percentile: float) -> SupportPage:
     segment = "all"  # the segment only names the page: set by support_page
-    from ._areas import after_data_reason, missing_reason, tables_missing, unavailable
+    from .pages import after_data_reason, missing_reason, tables_missing, unavailable
 
     period = to_month(month)
     missing = tables_missing(ds, "tickets", "customers")
@@ -653,7 +653,7 @@ def _response_goal():
 
 
 def _spread_part(ds, period, t_now):
-    from ._areas import unavailable
+    from .pages import unavailable
 
     times = ticket_times(ds, as_of=month_end(period))
     month_times = times[times["month"] == period]
@@ -670,7 +670,7 @@ def _spread_part(ds, period, t_now):
 
 
 def _csat_part(ds, summary):
-    from ._areas import unavailable
+    from .pages import unavailable
     from .intervals import wilson_interval
 
     if "csat" not in ds.tickets.columns:
@@ -724,7 +724,7 @@ def support_key_numbers(ds, *, month, trend_months: int = 12, high_percentile: f
     >>> [k.name for k in numbers][:4]
     ['first_response_hours', 'first_response_hours_high', 'resolution_hours', 'tickets_opened']
     """
-    from ._areas import check_report_parameters
+    from .pages import check_report_parameters
 
     check_report_parameters("support_key_numbers", report_parameters)
     return support_page(ds, month=month, trend_months=trend_months, high_percentile=high_percentile).key_numbers()

@@ -28,7 +28,7 @@ def plot_active(part, ax=None, *, measure: str = "active_accounts"):
     """Active accounts (or users, ``measure="active_users"``) per month, this month's count in the title.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> part = PagePart(frame=pd.DataFrame({"month": pd.period_range("2026-08", periods=3, freq="M"),
     ...     "active_users": [5, 6, 7], "active_accounts": [2, 3, 3]}), values={"active_accounts": 3, "active_users": 7})
     >>> plot_active(part).get_title()
@@ -54,7 +54,7 @@ def plot_stickiness(part, ax=None):
     """Stickiness of accounts and of users (DAU/MAU) per month.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> part = PagePart(frame=pd.DataFrame({"month": pd.period_range("2026-09", periods=2, freq="M"),
     ...     "stickiness_users": [0.1, 0.12], "stickiness_accounts": [0.3, 0.31]}),
     ...     values={"stickiness_users": 0.12, "stickiness_accounts": 0.31})
@@ -89,7 +89,7 @@ def plot_feature_adoption(part, ax=None):
     """This month's adoption of each feature, most adopted first (the figure grows with the number of features).
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> part = PagePart(frame=pd.DataFrame({"feature": ["a", "b"], "denominator": [4, 4], "adopters": [4, 1],
     ...                                     "adoption": [1.0, 0.25]}), values={"denominator": 4})
     >>> [t.get_text() for t in plot_feature_adoption(part).get_yticklabels()]
@@ -114,7 +114,7 @@ def plot_active_days(part, ax=None):
     """How many days of the month each active account was active, with the median.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> part = PagePart(frame=pd.DataFrame({"active_days": [1, 3, 3, 10]}), values={"days_in_month": 30})
     >>> plot_active_days(part).get_legend().get_texts()[0].get_text()
     'median: 3 days'
@@ -138,7 +138,7 @@ def plot_usage_trend(part, ax=None):
     """Accounts per usage-trend class (steady, fell a little, fell far, stopped, new, no use).
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> part = PagePart(frame=pd.DataFrame({"trend": ["steady or growing", "stopped using"], "accounts": [8, 2]}),
     ...                 values={"falling": 2, "accounts": 10, "window_months": 3})
     >>> plot_usage_trend(part).get_title()

@@ -28,7 +28,7 @@ def plot_score_distribution(part, ax=None):
     """Histogram of the month's scores, stacked by band, with the band cut points dashed.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> s = pd.DataFrame({"score": [10.0, 50, 90, 95], "band": ["red", "yellow", "green", "green"]})
     >>> plot_score_distribution(PagePart(frame=s, values={"bands": (40, 70), "month": "2026-10"})).get_title()
     '50% of paying accounts are green, 25% red (2026-10)'
@@ -55,7 +55,7 @@ def plot_band_trend(part, ax=None):
     """Share of paying accounts in each band at each month end (stacked areas).
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> t = pd.DataFrame({"month": pd.to_datetime(["2026-09-01", "2026-10-01"]), "red": [0.2, 0.1],
     ...                   "yellow": [0.3, 0.3], "green": [0.5, 0.6]})
     >>> tuple(float(v) for v in plot_band_trend(PagePart(frame=t)).get_ylim())
@@ -80,7 +80,7 @@ def plot_bands_by_segment(part, ax=None):
     """Band shares per segment, one horizontal bar per segment, shares written inside.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> t = pd.DataFrame({"segment": ["smb", "<b>x</b>"], "red": [0.2, 0.1], "yellow": [0.3, 0.3],
     ...                   "green": [0.5, 0.6]})
     >>> [t.get_text() for t in plot_bands_by_segment(PagePart(frame=t)).get_yticklabels()]
@@ -110,7 +110,7 @@ def plot_contributions(part, ax=None):
     """Average contribution of each measure to the score, per band: the bars add up to the band's mean score.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> t = pd.DataFrame({"band": ["red", "yellow", "green"], "usage": [5.0, 20, 40], "renewal": [10.0, 30, 50]})
     >>> [float(round(b.get_width(), 1)) for b in plot_contributions(PagePart(frame=t)).patches][:3]
     [5.0, 20.0, 40.0]
@@ -137,7 +137,7 @@ def plot_backtest(part, ax=None):
     """Churn rate in the horizon after scoring, per band, with counts on the bars and the overall rate dashed.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> bb = pd.DataFrame({"band": ["red", "yellow", "green"], "accounts": [10, 20, 0], "churned": [3, 2, 0],
     ...                    "churn_rate": [0.3, 0.1, float("nan")]})
     >>> v = {"auc": 0.7, "churn_rate": 5 / 30, "as_of": "2026-08-02", "horizon_end": "2026-10-31"}

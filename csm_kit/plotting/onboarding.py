@@ -18,7 +18,7 @@ def plot_onboarding_cohorts(part, ax=None):
     """Completion and first value per signup cohort, only cohorts whose window has closed for everyone.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> frame = pd.DataFrame({"signup_month": pd.period_range("2026-01", periods=2, freq="M"),
     ...     "still_in_window": [0, 3], "denominator": [4, 0], "completion_rate": [0.5, float("nan")],
     ...     "still_in_window_value": [0, 0], "adoption_rate": [0.75, 0.5]})
@@ -53,7 +53,7 @@ def plot_milestone_funnel(part, ax=None):
     """Each milestone's completion within the window, in plan order (optional milestones in grey).
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> frame = pd.DataFrame({"milestone": ["setup", "<b>report</b>"], "required": [True, False],
     ...     "first_value": [False, True], "completed": [4, 1], "completion_rate": [1.0, 0.25], "denominator": 4})
     >>> ax = plot_milestone_funnel(PagePart(frame=frame, values={"denominator": 4, "within_days": 90}))
@@ -86,7 +86,7 @@ def plot_time_to_value(part, ax=None):
     with more than four groups the bands are left out (they would hide the curves).
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> curve = pd.DataFrame({"group": "all", "days": [0, 4, 10], "share_reached": [0.0, 0.5, 0.5],
     ...                       "ci_lower": [1.0, 0.2, 0.2], "ci_upper": [1.0, 0.9, 0.9]})
     >>> part = PagePart(frame=curve, values={"median_days": 4.0, "by": None, "within_days": 90})
@@ -124,7 +124,7 @@ def plot_time_to_value_by_cohort(part, ax=None):
     An open-ended interval is drawn up to the completion window.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> frame = pd.DataFrame({"signup_month": pd.period_range("2026-01", periods=2, freq="M"),
     ...     "median_days": [5.0, 8.0], "median_ci_lower": [3.0, 4.0], "median_ci_upper": [9.0, float("inf")]})
     >>> float(plot_time_to_value_by_cohort(PagePart(frame=frame, values={"within_days": 90})).get_ylim()[1])

@@ -39,7 +39,7 @@ def plot_pipeline(part, ax=None, *, currency: str = "USD"):
     """Renewal ARR due per month (bars), the number of renewals written above each bar.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> part = PagePart(frame=pd.DataFrame({"month": pd.period_range("2026-11", periods=3, freq="M"),
     ...     "renewals": [2, 0, 5], "arr": [24000.0, 0.0, 61000.0]}), values={"arr": 85000.0, "renewals": 7})
     >>> ax = plot_pipeline(part)
@@ -73,7 +73,7 @@ def plot_book(part, ax=None, *, currency: str = "USD", top: int = 15):
     health score are grey; without health bands at all the bar is one colour.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> book = pd.DataFrame({"owner": ["Ann", "(no owner)"], "accounts": [2, 1], "mrr": [300.0, 50.0],
     ...     "red": [1, 0], "yellow": [0, 0], "green": [1, 1], "no_band": [0, 0], "renewals_due": [1, 0],
     ...     "renewal_arr": [1200.0, 0.0], "mrr_at_risk": [40.0, 2.0]})

@@ -22,7 +22,7 @@ def plot_calibration(result, ax=None):
 
     >>> import pandas as pd
     >>> from csm_kit.models.risk import calibration_table
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> cal = calibration_table([0.1, 0.2, 0.8, 0.9], [False, False, True, False], bins=2)
     >>> plot_calibration(PagePart(frame=cal, values={"predicted": 2.0, "observed": 1, "auc": 0.67})).get_title()
     'Expected 2.0 churners, observed 1 (AUC 0.67)'

@@ -20,7 +20,7 @@ def plot_ticket_volume(part, ax=None):
     """Tickets opened per month.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> frame = pd.DataFrame({"month": pd.period_range("2026-09", periods=2, freq="M"), "tickets_opened": [3, 5],
     ...                       "tickets_per_account": [0.1, 0.2]})
     >>> plot_ticket_volume(PagePart(frame=frame, values={"tickets_opened": 5})).get_title()
@@ -43,7 +43,7 @@ def plot_tickets_per_account(part, ax=None):
     """Tickets opened per account (the accounts paying at each month end) per month.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> frame = pd.DataFrame({"month": pd.period_range("2026-09", periods=2, freq="M"), "tickets_opened": [3, 5],
     ...                       "tickets_per_account": [0.1, float("nan")]})
     >>> float(plot_tickets_per_account(PagePart(frame=frame)).get_ylim()[0])
@@ -68,7 +68,7 @@ def plot_ticket_times(part, ax=None, *, measure: str = "first_response_hours"):
     A percentile not reached yet (fewer tickets answered than the share) is left out of the line.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> frame = pd.DataFrame({"month": pd.period_range("2026-09", periods=2, freq="M"), "tickets": [4, 5],
     ...     "first_response_hours_p50": [2.0, 3.0], "first_response_hours_p90": [9.0, float("inf")]})
     >>> part = PagePart(frame=frame, values={"first_response_p50": 3.0, "high": "p90", "high_percentile": 0.9,
@@ -110,7 +110,7 @@ def plot_first_response_by(part, ax=None):
     """The month's median and high-percentile first response per group (priority, channel), tickets in brackets.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> frame = pd.DataFrame({"priority": ["urgent", "<i>low</i>"], "tickets": [2, 0],
     ...     "first_response_hours_p50": [1.0, float("nan")], "first_response_hours_p90": [3.0, float("nan")]})
     >>> part = PagePart(frame=frame, values={"column": "priority", "high": "p90", "high_percentile": 0.9})
@@ -141,7 +141,7 @@ def plot_response_spread(part, ax=None):
     """The month's answered tickets by hours to first response (log scale), with the median and the mean.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> part = PagePart(frame=pd.DataFrame({"first_response_hours": [0.5, 1.0, 2.0, 40.0]}),
     ...                 values={"tickets": 5, "waiting": 1, "median": 2.0, "mean_answered": 10.875})
     >>> plot_response_spread(part).get_xscale()
@@ -173,7 +173,7 @@ def plot_ticket_csat(part, ax=None):
     """Ticket CSAT (share of rated tickets scoring 4-5) per month with its Wilson 95% interval.
 
     >>> import pandas as pd
-    >>> from csm_kit.metrics._areas import PagePart
+    >>> from csm_kit.metrics.pages import PagePart
     >>> frame = pd.DataFrame({"month": pd.period_range("2026-09", periods=2, freq="M"), "csat_responses": [4, 10],
     ...     "csat_top2": [0.75, 0.9], "ci_low": [0.3, 0.6], "ci_high": [0.95, 0.98]})
     >>> plot_ticket_csat(PagePart(frame=frame)).get_title()

@@ -1,4 +1,4 @@
-"""Helpers the engagement, onboarding and support modules share.
+"""Pieces of a report page and the checks behind them, shared by the area modules.
 
 - :func:`offending_rows`: the rows a :class:`~csm_kit.exceptions.DataValidationError` names;
 - :func:`data_last_day` and :func:`refuse_months_after_data`: a month range

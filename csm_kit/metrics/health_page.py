@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import display
 from ..periods import month_end, to_month
 from .pages import PagePart, Sentence, after_data_reason, check_report_parameters, snapshot_reason, unavailable
 from .health import BANDS, FittedHealth, HealthMeasure, health_backtest, health_scores
@@ -137,6 +138,7 @@ def _spec_table(spec, fitted, scored) -> pd.DataFrame:
                            "description": m.description} for m in spec])
     t["accounts_with_it"] = [scored[f"{m}_value"].notna().mean() if len(scored) else np.nan for m in t["measure"]]
     t["higher_is_better"] = np.where(t["higher_is_better"], "higher", "lower")
+    t["measure"] = [display.label(m) for m in t["measure"]]  # "usage_trend" reads "Usage trend"
     keep = ["measure", "description", "weight", "red_at", "green_beyond", "higher_is_better", "accounts_with_it"]
     return t[keep].rename(columns={"higher_is_better": "better"})
 
@@ -211,7 +213,7 @@ def _health_page(ds, month: str, horizon_days: int, trend_months: int, shown: in
     how = ("fitted to this company's history" if fitted is not None else
            "the kit's defaults (too little history to fit them)")
     measures = PagePart(frame=_spec_table(spec, fitted, scored),
-                        formats={"weight": "share", "red_at": "{:g}", "green_beyond": "{:g}",
+                        formats={"weight": "share", "red_at": "{:.3g}", "green_beyond": "{:.3g}",
                                  "accounts_with_it": "share"},
                         values={"fitted": fitted is not None},
                         caption=f"Measures, thresholds and weights: {how}; bands red up to {cuts[0]:.0f}, "

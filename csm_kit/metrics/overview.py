@@ -87,8 +87,20 @@ class DataOverview:
                                  last=pd.to_datetime(self.coverage["last"]).dt.date)
         return Section(t, formats={"rows": "int"}, labels={"time_column": "Dated by"})
 
+    @property
+    def counts_reason(self) -> str | None:
+        """Why rows cannot be counted by month (None when they can): a snapshot's dates are counted back."""
+        if self.snapshot:
+            return ("This is a snapshot data set: its start dates are counted back from tenures, not recorded, "
+                    "so rows are not counted by month.")
+        if self.counts.empty:
+            return "No table has a date column with rows: nothing to count by month."
+        return None
+
     def recent_table(self) -> Section:
         """Rows per table in the six months up to the reporting month (0 where none)."""
+        if self.counts_reason:
+            return Section(None, reason=self.counts_reason)
         if self.counts.empty:
             return Section(None, reason="No table has a date column with rows: nothing to count by month.")
         window = month_range(self.month - 5, self.month)

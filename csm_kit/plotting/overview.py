@@ -19,8 +19,8 @@ def plot_rows_per_month(overview, ax=None):
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     counts = overview.counts
-    if counts.empty:
-        return not_available("No table has a date column with rows: nothing to count by month.", ax)
+    if overview.counts_reason:
+        return not_available(overview.counts_reason, ax)
     ax = axes(ax)
     tables = list(counts["table"].unique())
     for colour, name in zip(colours(len(tables)), tables):

@@ -263,8 +263,15 @@ class Text:
 
 
 def _escape_markdown(value: str) -> str:
-    # HTML-escaped, and Markdown's own markup characters neutralised so a value cannot add a link or emphasis.
-    return re.sub(r"([\\`*_\[\]()#!|])", r"\\\1", escape(value))
+    """Markdown's markup characters neutralised (no link, emphasis or heading from data), then HTML escaped.
+
+    In that order, and without escaping quotes (text content, never an attribute): escaping HTML first
+    would turn an apostrophe into ``&#x27;`` and the Markdown pass would then break that entity.
+
+    >>> _escape_markdown("O'Brien & <b>*Co*</b>")
+    "O'Brien &amp; &lt;b&gt;\\\\*Co\\\\*&lt;/b&gt;"
+    """
+    return html.escape(re.sub(r"([\\`*_\[\]()#!|])", r"\\\1", value), quote=False)
 
 
 def text(template: str, **values) -> Text:

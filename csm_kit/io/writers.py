@@ -119,7 +119,7 @@ def write_dataset(ds, path, format: str = "csv") -> Path:
             line_end = "\r\n" if _holds_carriage_return(ready) else "\n"
             ready.to_csv(target, index=False, lineterminator=line_end, encoding="utf-8")
         else:
-            df.to_parquet(target, index=False, engine="pyarrow", compression="zstd")
+            _write_parquet(df, target)
     from .snapshot_import import write_snapshot_marker  # snapshot.json beside a snapshot's tables
 
     write_snapshot_marker(ds, folder)
@@ -194,3 +194,18 @@ def write_sql(ds, url: str) -> None:
             df.to_sql(name, engine, index=False, if_exists="replace")
     finally:
         engine.dispose()
+
+
+def _write_parquet(df, target: Path) -> None:
+    """Parquet with microsecond timestamps, which Spark and most warehouses read (nanoseconds they refuse).
+
+    Only when that loses nothing: a table holding sub-microsecond times keeps nanoseconds, so that
+    loading what the kit wrote still gives the same values.
+    """
+    import pyarrow as pa
+
+    try:
+        df.to_parquet(target, index=False, engine="pyarrow", compression="zstd", coerce_timestamps="us",
+                      allow_truncated_timestamps=False)
+    except pa.ArrowInvalid:
+        df.to_parquet(target, index=False, engine="pyarrow", compression="zstd")

@@ -15,8 +15,10 @@ from csm_kit.plotting import use_style  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _style():
-    use_style()
-    yield
+    # the kit's style for these tests only: other tests (and doctests) see matplotlib's settings as found
+    with matplotlib.rc_context():
+        use_style()
+        yield
     plt.close("all")
 
 

@@ -229,9 +229,13 @@ def _slow_notebooks(folder: Path) -> Path:
 def _start_report(tmp_path, small_data_dir, notebooks, out):
     env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir(exist_ok=True)
+    # Output to files, not pipes: the notebook kernels inherit the report's stderr and may outlive it by
+    # a moment (each exits when it sees its parent gone), so a pipe's end-of-file would time the kernels,
+    # not the report.
     proc = subprocess.Popen([str(CSM_KIT), "report", "--data", str(small_data_dir), "--month", "2026-09",
                              "--out", str(out), "--notebooks", str(notebooks), "--no-pdf"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=(tmp_path / "stdout.txt").open("w"),
+                            stderr=(tmp_path / "stderr.txt").open("w"), text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # until the notebook runs: its build folder and snapshot exist
         building = list(out.glob(".2026-09.building-*")) if out.exists() else []
@@ -239,7 +243,7 @@ def _start_report(tmp_path, small_data_dir, notebooks, out):
         if building and snapshots and list(building[0].glob("*.ipynb")):
             return proc, building, snapshots
         if proc.poll() is not None:
-            pytest.fail(f"the report ended early: {proc.communicate()}")
+            pytest.fail(f"the report ended early: {(tmp_path / 'stderr.txt').read_text()}")
         time.sleep(0.2)
     proc.kill()
     pytest.fail("the report never started its notebook")
@@ -250,7 +254,8 @@ def test_sigterm_removes_the_build_folder_and_the_snapshot(tmp_path, small_data_
     proc, building, snapshots = _start_report(tmp_path, small_data_dir, _slow_notebooks(tmp_path / "nbs"), out)
     assert snapshots[0].stat().st_mode & 0o777 == 0o700  # private while it exists
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    proc.wait(timeout=60)
+    err = (tmp_path / "stderr.txt").read_text()
     assert proc.returncode == 128 + signal.SIGTERM and "stopped by SIGTERM" in err
     assert list(out.iterdir()) == []  # no build folder, no report
     assert list((tmp_path / "tmp").glob(SNAPSHOT_PREFIX + "*")) == []
@@ -260,7 +265,7 @@ def test_after_kill_9_the_next_run_removes_the_leftovers_and_only_them(tmp_path,
     out = tmp_path / "r"
     proc, building, snapshots = _start_report(tmp_path, small_data_dir, _slow_notebooks(tmp_path / "nbs"), out)
     proc.kill()
-    proc.communicate(timeout=60)
+    proc.wait(timeout=60)
     assert building[0].exists() and snapshots[0].exists()  # nothing could clean up
     not_ours = out / ".2026-09.building-0123456789ab"  # the runner's name pattern, but no owner file
     not_ours.mkdir()

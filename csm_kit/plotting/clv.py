@@ -15,13 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..models.clv_nc import holdout_comparison
-from .style import PALETTE, log_count_axis
-
-
-def _axes(ax):
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
+from .style import PALETTE, axes, log_count_axis
 
 
 def plot_sbg_projection(model, periods: int | None = None, ax=None, actual=None, **kwargs):
@@ -63,7 +57,7 @@ def plot_sbg_projection(model, periods: int | None = None, ax=None, actual=None,
     held = None if actual is None else np.asarray(actual, dtype=float)[fitted + 1:]
     default = 2 * fitted if held is None else max(2 * fitted, fitted + len(held))
     p = model.projection(periods if periods is not None else default)
-    ax = _axes(ax)
+    ax = axes(ax)
     ax.plot(p["period"], p["actual"], "o", color=PALETTE[0], label="actual survivors (fitted)")
     ax.plot(p["period"], p["projected"], "-", color=PALETTE[1], label="sBG projection", **kwargs)
     ax.axvline(fitted, color="grey", linestyle=":", linewidth=1)
@@ -126,7 +120,7 @@ def plot_probability_alive_matrix(model, max_frequency: int | None = None, T: fl
     grid, f, rec = _grid(model, model.max_frequency_ if max_frequency is None else max_frequency, T)
     values = model.probability_alive(grid).to_numpy().reshape(len(rec), len(f))
     values[:, 0] = 1.0
-    ax = _axes(ax)
+    ax = axes(ax)
     _heatmap(ax, values, f, rec, cmap, "probability still active")
     ax.set_title(f"Probability a customer is still active, {T:.3g} {model.time_unit_}s after the first purchase")
     ax.set_xlabel("repeat purchases (frequency)")
@@ -147,7 +141,7 @@ def plot_expected_purchases_matrix(model, t: float = 1.0, max_frequency: int | N
     T = model.max_T_ if T is None else T
     grid, f, rec = _grid(model, model.max_frequency_ if max_frequency is None else max_frequency, T)
     values = model.expected_purchases(grid, t).to_numpy().reshape(len(rec), len(f))
-    ax = _axes(ax)
+    ax = axes(ax)
     _heatmap(ax, values, f, rec, cmap, f"expected purchases in the next {t:g} {model.time_unit_}s")
     ax.set_title(f"Expected purchases in the next {t:g} {model.time_unit_}s, by frequency and recency")
     ax.set_xlabel("repeat purchases (frequency)")
@@ -164,7 +158,7 @@ def plot_holdout_comparison(model, summary: pd.DataFrame, max_frequency: int = 7
         Two lines (actual, predicted), one point per frequency group.
     """
     table = holdout_comparison(model, summary, max_frequency=max_frequency)
-    ax = _axes(ax)
+    ax = axes(ax)
     ax.plot(table["frequency"], table["actual"], "o-", color=PALETTE[0], label="actual")
     ax.plot(table["frequency"], table["predicted"], "s--", color=PALETTE[1], label="BG/NBD prediction")
     ax.set_xticks(table["frequency"], table["label"])
@@ -214,7 +208,7 @@ def plot_clv_distribution(model, ax=None, currency: str = "USD", log: bool | Non
     names = seg["segment"].tolist()
     clv = model.clv_
     data = [clv["clv"].to_numpy() if n == "all" else clv.loc[clv["segment"] == n, "clv"].to_numpy() for n in names]
-    ax = _axes(ax)
+    ax = axes(ax)
     y = np.arange(len(names))
     ax.boxplot(data, positions=y, orientation="horizontal", widths=0.5, showfliers=False, patch_artist=True,
                boxprops={"facecolor": PALETTE[0], "alpha": 0.35}, medianprops={"color": PALETTE[0]}, **kwargs)

@@ -10,18 +10,10 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
 
-from .style import colours, month_axis
+from .style import axes, colours, month_axis
 
 _MEASURES = {"active_accounts": ("Active accounts", "Accounts with any activity"),
              "active_users": ("Active users", "Users with any activity")}
-
-
-def axes(ax=None, *, height: float | None = None):
-    """``ax``, or the Axes of a new figure (the kit's width, ``height`` inches tall when given)."""
-    if ax is not None:
-        return ax
-    width, default = plt.rcParams["figure.figsize"]
-    return plt.subplots(figsize=(width, height or default))[1]
 
 
 def plot_active(part, ax=None, *, measure: str = "active_accounts"):

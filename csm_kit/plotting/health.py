@@ -12,8 +12,7 @@ import matplotlib.pyplot as plt  # noqa: F401  (the doctests close their figures
 import matplotlib.ticker as mticker
 import numpy as np
 
-from .engagement import axes
-from .style import BAND_COLOURS, PALETTE, colours, month_axis
+from .style import BAND_COLOURS, PALETTE, axes, colours, month_axis
 
 BANDS = ("red", "yellow", "green")
 

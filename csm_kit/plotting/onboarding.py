@@ -10,8 +10,7 @@ import matplotlib.pyplot as plt  # noqa: F401  (the doctests close their figures
 import matplotlib.ticker as mticker
 import numpy as np
 
-from .engagement import axes
-from .style import PALETTE, colours, month_axis
+from .style import PALETTE, axes, colours, month_axis
 
 
 def plot_onboarding_cohorts(part, ax=None):

@@ -10,8 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt  # noqa: F401  (the doctests close their figures with it)
 import numpy as np
 
-from .engagement import axes
-from .style import colours
+from .style import axes, colours
 
 
 def plot_calibration(result, ax=None):

@@ -98,19 +98,25 @@ def log_count_axis(ax, axis: str = "y"):
     return ax
 
 
-def axes(ax=None, figsize=None):
-    """``ax``, or the axes of a new figure (of ``figsize``, default the style's size) when None.
+def axes(ax=None, figsize=None, *, height: float | None = None):
+    """``ax``, or the axes of a new figure when None: of ``figsize``, or the style's width and ``height``
+    inches tall, or the style's size.
 
     >>> import matplotlib.pyplot as plt
     >>> a = axes(figsize=(4, 2))
     >>> a.figure.get_size_inches().tolist()
     [4.0, 2.0]
-    >>> plt.close(a.figure)
+    >>> b = axes(height=3)
+    >>> float(b.figure.get_size_inches()[1])
+    3.0
+    >>> plt.close("all")
     """
     import matplotlib.pyplot as plt
 
     if ax is not None:
         return ax
+    if figsize is None and height is not None:
+        figsize = (plt.rcParams["figure.figsize"][0], height)
     return plt.subplots(figsize=figsize)[1]
 
 

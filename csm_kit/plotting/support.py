@@ -10,8 +10,7 @@ import matplotlib.pyplot as plt  # noqa: F401  (the doctests close their figures
 import matplotlib.ticker as mticker
 import numpy as np
 
-from .engagement import axes
-from .style import colours, month_axis
+from .style import axes, colours, month_axis
 
 _MEASURES = {"first_response_hours": "First response", "resolution_hours": "Resolution"}
 

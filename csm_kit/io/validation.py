@@ -39,6 +39,76 @@ STALE_TICKET_DAYS = 30
 # Only these spellings (any case): "yes"/"t" are refused rather than guessed at.
 _TRUE, _FALSE = {"true", "1"}, {"false", "0"}
 
+#: The words of every rule, shared with the engine's queries (:mod:`csm_kit.engine.validation`), so
+#: that both paths name a broken rule alike: ``RULES[name]`` is the rule, ``DETAILS[name]`` what
+#: follows the row count in the message (``str.format`` templates; fields as named).
+RULES: dict[str, str] = {
+    "empty": "required value is empty",
+    "beyond": f"a date after {LAST_DAY}, the last day the kit can hold",
+    "invalid": "not a valid {kind}",
+    "partial": "a partial date (year or month only)",
+    "timed": "a date column holds a time of day",
+    "bool_number": "true/false in a number column",
+    "not_number": "not a number",
+    "infinite": "infinite number",
+    "fraction": "not a whole number",
+    "bool": "not true/false",
+    "min": "value below the minimum {min:g}",
+    "max": "value above the maximum {max:g}",
+    "allowed": "unknown value",
+    "duplicate": "duplicate key",
+    "total_mrr": f"total MRR above {MAX_TOTAL_MRR:g}, more than the kit can add exactly",
+    "scale": "score outside its scale",
+    "whole_score": "score is not a whole number",
+    "first_value": "exactly one milestone must mark first value (found {n})",
+    "reference": "not found in {references}",
+}
+DETAILS: dict[str, str] = {
+    "beyond": "9999-12-31 and the like are 'no end' placeholders; this column needs a real date",
+    "invalid": "write dates as YYYY-MM-DD and times as YYYY-MM-DDTHH:MM:SS",
+    "partial": "a day is needed: write YYYY-MM-DD (2024-05 is a month, not its first day)",
+    "timed": "dates are calendar days; use YYYY-MM-DD",
+    "bool": "use true/false or 1/0",
+    "allowed": "allowed: {allowed}",
+    "total_mrr": "all subscriptions together make {total:.4g} a month; the largest are shown; "
+                 "are amounts in cents, or a card number in the amount column?",
+    "scale": "NPS 0-10, CSAT 1-5, CES 1-7 unless the row gives scale_min/scale_max",
+    "whole_score": f"{', '.join(sorted(SURVEY_WHOLE_SCORES)).upper()} answers are whole points; "
+                   "9.5 is an average, not an answer",
+}
+#: The soft warnings, as ``str.format`` templates (``n`` a count, ``ids`` a list of up to 3 ids).
+NOTES: dict[str, str] = {
+    "padding": "{table}.{column}: {n:,} value(s) had spaces around them, removed "
+               "(so 'x ' and 'x' are one {column}), e.g. {examples}",
+    "placeholder": f"{{table}}.{{column}}: {{n:,}} row(s) hold a date after {LAST_DAY} "
+                   "({examples}), the usual 'no end' placeholder of exports: read as empty (open-ended)",
+    "unknown_column": "{table}.{column}: not a contract column (kept as is); did you mean {near!r}?",
+    "zero_length": "subscriptions: {n:,} subscription(s) end the day they start (zero length, no revenue), e.g. {ids}",
+    "stale_tickets": f"tickets: {{n:,}} ticket(s) still open (no resolved_at) though opened "
+                     f"{STALE_TICKET_DAYS}+ days before the last ticket, e.g. {{ids}}; resolution not exported?",
+    "repeated_usage": "usage_events: {n:,} row(s) repeat an earlier row exactly "
+                      "(same customer, user, timestamp, event and quantity); each counts as an event",
+    "early_surveys": "surveys: {n:,} response(s) dated before the customer's signup_date",
+    "no_subscription": "customers: {n:,} customer(s) have no subscription (never paid, or history missing), e.g. {ids}",
+}
+
+
+def rule_error(table: str, column: str, rule: str, shown: pd.DataFrame, n: int, detail: str = "") -> DataValidationError:
+    """The error of a broken rule: ``n`` offending rows, ``shown`` the first of them (indexed by row number).
+
+    Both paths build their errors here, so the count and the detail read alike.
+
+    >>> shown = pd.DataFrame({"amount": ["-5"]}, index=pd.Index([3], name="row"))
+    >>> print(rule_error("subscriptions", "amount", RULES["min"].format(min=0), shown, 1))
+    subscriptions.amount: value below the minimum 0 (1 row)
+    Offending rows (row number as in the source):
+        amount
+    row
+    3       -5
+    """
+    detail = f"{n:,} row{'s' if n != 1 else ''}" + (f"; {detail}" if detail else "")
+    return DataValidationError(table, column, rule, rows=shown, detail=detail)
+
 
 class DataValidationErrors(DataValidationError):
     """Several broken rules at once (``load_dataset(strict=False)``).
@@ -76,9 +146,7 @@ def _offending(raw: pd.DataFrame, mask, row_numbers: np.ndarray, columns) -> pd.
 
 def _fail(table, column, rule, raw, mask, rows, columns=None, detail=""):
     n = int(np.asarray(mask).sum())
-    detail = f"{n:,} row{'s' if n != 1 else ''}" + (f"; {detail}" if detail else "")
-    raise DataValidationError(table, column, rule, rows=_offending(raw, mask, rows, columns or [column]),
-                              detail=detail)
+    raise rule_error(table, column, rule, _offending(raw, mask, rows, columns or [column]), n, detail)
 
 
 def _as_text(series: pd.Series) -> pa.Array | None:
@@ -123,8 +191,7 @@ def _strip_padding(table: str, col: Column, s: pd.Series, text: pa.Array, trim: 
     where = np.flatnonzero(padded)
     examples = ", ".join(f"{v!r} (row {r})" for v, r in zip(s.iloc[where[:3]], rows[where[:3]]))
     if notes is not None:
-        notes.append(f"{table}.{col.name}: {len(where):,} value(s) had spaces around them, removed "
-                     f"(so 'x ' and 'x' are one {col.name}), e.g. {examples}")
+        notes.append(NOTES["padding"].format(table=table, column=col.name, n=len(where), examples=examples))
     return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
 
 
@@ -190,7 +257,7 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
     trim = _trimmed(text) if text is not None else None
     blank = trim[2] if trim is not None else _blank(s, None)
     if blank.any() and not col.nullable and col.required:
-        _fail(table, col.name, "required value is empty", raw, blank, rows)
+        _fail(table, col.name, RULES["empty"], raw, blank, rows)
 
     if col.kind in ("id", "text"):
         if text is not None:
@@ -212,32 +279,27 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
             if beyond.any() and col.nullable:
                 examples = sorted(set(s[beyond].astype(str).str.strip().head(100)))[:3]
                 if notes is not None:
-                    notes.append(f"{table}.{col.name}: {beyond.sum():,} row(s) hold a date after {LAST_DAY} "
-                                 f"({', '.join(examples)}), the usual 'no end' placeholder of exports: "
-                                 "read as empty (open-ended)")
+                    notes.append(NOTES["placeholder"].format(table=table, column=col.name, n=beyond.sum(),
+                                                             examples=", ".join(examples)))
                 bad &= ~beyond
             elif beyond.any():
-                _fail(table, col.name, f"a date after {LAST_DAY}, the last day the kit can hold", raw, beyond, rows,
-                      detail="9999-12-31 and the like are 'no end' placeholders; this column needs a real date")
+                _fail(table, col.name, RULES["beyond"], raw, beyond, rows, detail=DETAILS["beyond"])
         if bad.any():
-            _fail(table, col.name, f"not a valid {col.kind}", raw, bad, rows,
-                  detail="write dates as YYYY-MM-DD and times as YYYY-MM-DDTHH:MM:SS")
+            _fail(table, col.name, RULES["invalid"].format(kind=col.kind), raw, bad, rows, detail=DETAILS["invalid"])
         if text is not None:
             # pandas reads "2024" as 1 January and "2024-05" as 1 May: a month is not a day.
             partial = pc.less_equal(trim[1], 7).fill_null(False).to_numpy(zero_copy_only=False) & ~blank
             if partial.any():
-                _fail(table, col.name, "a partial date (year or month only)", raw, partial, rows,
-                      detail="a day is needed: write YYYY-MM-DD (2024-05 is a month, not its first day)")
+                _fail(table, col.name, RULES["partial"], raw, partial, rows, detail=DETAILS["partial"])
         if col.kind == "date":
             timed = (parsed.notna() & (parsed != parsed.dt.normalize())).to_numpy()
             if timed.any():
-                _fail(table, col.name, "a date column holds a time of day", raw, timed, rows,
-                      detail="dates are calendar days; use YYYY-MM-DD")
+                _fail(table, col.name, RULES["timed"], raw, timed, rows, detail=DETAILS["timed"])
         return parsed
 
     if col.kind in ("float", "int"):
         if pd.api.types.is_bool_dtype(s):
-            _fail(table, col.name, "true/false in a number column", raw, np.ones(len(s), bool), rows)
+            _fail(table, col.name, RULES["bool_number"], raw, np.ones(len(s), bool), rows)
         if col.kind == "int" and pd.api.types.is_integer_dtype(s):
             return s.astype("Int64")  # already whole numbers: no detour through float64
         numbers = _exact_numbers(trim, blank, s.index) if trim is not None else None
@@ -246,7 +308,7 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
             numbers = pd.to_numeric(s.where(~blank, None), errors="coerce").astype("float64")
             bad = numbers.isna().to_numpy() & ~blank
             if bad.any():
-                _fail(table, col.name, "not a number", raw, bad, rows)
+                _fail(table, col.name, RULES["not_number"], raw, bad, rows)
         if text is not None and (~blank).any() and not exact:
             # pandas' fast text parser can be off by one unit in the last place;
             # Arrow's conversion is exact, so written floats come back bit for bit.
@@ -259,11 +321,11 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
                 numbers[good] = s[good].astype("string").str.strip().astype("float64").to_numpy()
         infinite = ~np.isfinite(numbers.fillna(0).to_numpy())
         if infinite.any():
-            _fail(table, col.name, "infinite number", raw, infinite, rows)
+            _fail(table, col.name, RULES["infinite"], raw, infinite, rows)
         if col.kind == "int":
             fractional = (numbers.notna() & (numbers % 1 != 0)).to_numpy()
             if fractional.any():
-                _fail(table, col.name, "not a whole number", raw, fractional, rows)
+                _fail(table, col.name, RULES["fraction"], raw, fractional, rows)
             return numbers.astype("Int64")
         return numbers
 
@@ -274,7 +336,7 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
         is_true, is_false = words.isin(_TRUE).to_numpy(dtype=bool), words.isin(_FALSE).to_numpy(dtype=bool)
         bad = ~(is_true | is_false)
         if bad.any():
-            _fail(table, col.name, "not true/false", raw, bad, rows, detail="use true/false or 1/0")
+            _fail(table, col.name, RULES["bool"], raw, bad, rows, detail=DETAILS["bool"])
         return pd.Series(is_true, index=s.index)
     raise ValueError(f"Unknown column kind {col.kind!r}")  # a bug in the contract, not in the data
 
@@ -378,7 +440,7 @@ def unknown_columns(spec: Table, columns) -> list[str]:
             continue
         close = difflib.get_close_matches(str(c).lower(), absent, n=1, cutoff=0.8)
         if close:
-            notes.append(f"{spec.name}.{c}: not a contract column (kept as is); did you mean {close[0]!r}?")
+            notes.append(NOTES["unknown_column"].format(table=spec.name, column=c, near=close[0]))
     return notes
 
 
@@ -442,7 +504,7 @@ def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarr
             dup = df.duplicated(list(spec.key), keep=False).to_numpy()
             if dup.any():
                 _fail(name, spec.key[-1] if len(spec.key) == 1 else ", ".join(spec.key),
-                      "duplicate key", raw, dup, rows, columns=list(spec.key))
+                      RULES["duplicate"], raw, dup, rows, columns=list(spec.key))
 
     warnings: list[str] = []
     for column, start, rule in _NOT_BEFORE.get(name, ()):
@@ -458,18 +520,15 @@ def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarr
         zero = (df["end_date"] == df["start_date"]).to_numpy(dtype=bool)
         if zero.any():
             ids = df.loc[zero, "subscription_id"].head(3).tolist() if _has(df, "subscription_id") else []
-            warnings.append(f"subscriptions: {zero.sum():,} subscription(s) end the day they start "
-                            f"(zero length, no revenue), e.g. {ids}")
+            warnings.append(NOTES["zero_length"].format(n=zero.sum(), ids=ids))
     if name == "tickets" and _has(df, "opened_at"):
         if _has(df, "resolved_at"):
             # Recent open tickets are normal at any data cut; old ones suggest an export without resolutions.
             cutoff = df["opened_at"].max() - pd.Timedelta(days=STALE_TICKET_DAYS)
             stale = df["resolved_at"].isna() & (df["opened_at"] < cutoff)
             if stale.any():
-                warnings.append(f"tickets: {stale.sum():,} ticket(s) still open (no resolved_at) though opened "
-                                f"{STALE_TICKET_DAYS}+ days before the last ticket, e.g. "
-                                f"{df.loc[stale, 'ticket_id'].head(3).tolist() if _has(df, 'ticket_id') else []}; "
-                                "resolution not exported?")
+                ids = df.loc[stale, "ticket_id"].head(3).tolist() if _has(df, "ticket_id") else []
+                warnings.append(NOTES["stale_tickets"].format(n=stale.sum(), ids=ids))
     if name == "surveys" and _has(df, "survey", "score"):
         with collected(errors):
             _check_scores(df, raw, rows)
@@ -478,13 +537,12 @@ def check_rules(spec: Table, df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarr
             n_first = int(df["first_value"].sum())
             if n_first != 1:
                 mask = df["first_value"].to_numpy() if n_first else np.ones(len(df), bool)
-                _fail(name, "first_value", f"exactly one milestone must mark first value (found {n_first})",
+                _fail(name, "first_value", RULES["first_value"].format(n=n_first),
                       raw, mask, rows, columns=["milestone", "first_value"])
     if name == "usage_events":
         n_repeated = _repeated_usage_rows(df)
         if n_repeated:
-            warnings.append(f"usage_events: {n_repeated:,} row(s) repeat an earlier row exactly "
-                            "(same customer, user, timestamp, event and quantity); each counts as an event")
+            warnings.append(NOTES["repeated_usage"].format(n=n_repeated))
     return warnings
 
 
@@ -495,6 +553,8 @@ _NOT_BEFORE: dict[str, tuple[tuple[str, str, str], ...]] = {
     "tickets": (("first_response_at", "opened_at", "before the ticket was opened"),
                 ("resolved_at", "opened_at", "before the ticket was opened")),
 }
+#: The same pairs, for the engine's queries.
+NOT_BEFORE = _NOT_BEFORE
 
 
 def _check_total_mrr(df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> None:
@@ -508,25 +568,23 @@ def _check_total_mrr(df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> N
     if total > MAX_TOTAL_MRR:
         largest = np.zeros(len(df), dtype=bool)
         largest[np.argsort(-np.nan_to_num(mrr))[:MAX_ROWS_SHOWN]] = True
-        _fail("subscriptions", "amount", f"total MRR above {MAX_TOTAL_MRR:g}, more than the kit can add exactly",
-              raw, largest, rows, columns=["subscription_id", "amount", "billing_period"],
-              detail=f"all subscriptions together make {total:.4g} a month; the largest are shown; "
-                     "are amounts in cents, or a card number in the amount column?")
+        _fail("subscriptions", "amount", RULES["total_mrr"], raw, largest, rows,
+              columns=["subscription_id", "amount", "billing_period"], detail=DETAILS["total_mrr"].format(total=total))
 
 
 def _check_column(table: str, col: Column, s: pd.Series, raw: pd.DataFrame, rows: np.ndarray) -> None:
     if col.min is not None and col.kind in ("float", "int"):
         low = (s < col.min).fillna(False).to_numpy(dtype=bool)
         if low.any():
-            _fail(table, col.name, f"value below the minimum {col.min:g}", raw, low, rows)
+            _fail(table, col.name, RULES["min"].format(min=col.min), raw, low, rows)
     if col.max is not None and col.kind in ("float", "int"):
         high = (s > col.max).fillna(False).to_numpy(dtype=bool)
         if high.any():
-            _fail(table, col.name, f"value above the maximum {col.max:g}", raw, high, rows)
+            _fail(table, col.name, RULES["max"].format(max=col.max), raw, high, rows)
     if col.allowed is not None:
         bad = (s.notna() & ~s.isin(col.allowed)).to_numpy()
         if bad.any():
-            _fail(table, col.name, "unknown value", raw, bad, rows, detail=f"allowed: {', '.join(col.allowed)}")
+            _fail(table, col.name, RULES["allowed"], raw, bad, rows, detail=DETAILS["allowed"].format(allowed=", ".join(col.allowed)))
 
 
 def _repeated_usage_rows(df: pd.DataFrame) -> int:
@@ -561,15 +619,12 @@ def _check_scores(df: pd.DataFrame, raw: pd.DataFrame, rows: np.ndarray) -> None
         high = df["scale_max"].fillna(high)
     bad = ((df["score"] < low) | (df["score"] > high)).to_numpy(dtype=bool)
     if bad.any():
-        _fail("surveys", "score", "score outside its scale", raw, bad, rows,
-              columns=["response_id", "survey", "score"],
-              detail="NPS 0-10, CSAT 1-5, CES 1-7 unless the row gives scale_min/scale_max")
+        _fail("surveys", "score", RULES["scale"], raw, bad, rows, columns=["response_id", "survey", "score"],
+              detail=DETAILS["scale"])
     fraction = (df["survey"].isin(SURVEY_WHOLE_SCORES) & (df["score"] % 1 != 0) & df["score"].notna()).to_numpy(bool)
     if fraction.any():
-        _fail("surveys", "score", "score is not a whole number", raw, fraction, rows,
-              columns=["response_id", "survey", "score"],
-              detail=f"{', '.join(sorted(SURVEY_WHOLE_SCORES)).upper()} answers are whole points; "
-                     "9.5 is an average, not an answer")
+        _fail("surveys", "score", RULES["whole_score"], raw, fraction, rows, columns=["response_id", "survey", "score"],
+              detail=DETAILS["whole_score"])
 
 
 def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: dict,
@@ -623,7 +678,8 @@ def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: d
             with collected(errors):
                 unknown = (values.notna() & ~values.isin(tables[target_table][target_col])).to_numpy()
                 if unknown.any():
-                    _fail(name, col.name, f"not found in {col.references}", raws[name], unknown, row_numbers[name])
+                    _fail(name, col.name, RULES["reference"].format(references=col.references), raws[name], unknown,
+                          row_numbers[name])
 
     warnings: list[str] = []
     customers = tables.get("customers")
@@ -634,11 +690,11 @@ def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: d
         signup = customers.set_index("customer_id")["signup_date"]
         early = (surveys["responded_at"] < surveys["customer_id"].map(signup)).to_numpy(dtype=bool)
         if early.any():
-            warnings.append(f"surveys: {early.sum():,} response(s) dated before the customer's signup_date")
+            warnings.append(NOTES["early_surveys"].format(n=early.sum()))
     subscriptions = tables.get("subscriptions")
     if subscriptions is not None and _has(subscriptions, "customer_id"):
         without = ~customers["customer_id"].isin(subscriptions["customer_id"])
         if without.any():
-            warnings.append(f"customers: {without.sum():,} customer(s) have no subscription "
-                            f"(never paid, or history missing), e.g. {customers.loc[without, 'customer_id'].head(3).tolist()}")
+            warnings.append(NOTES["no_subscription"].format(n=without.sum(),
+                                                            ids=customers.loc[without, "customer_id"].head(3).tolist()))
     return warnings

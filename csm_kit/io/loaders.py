@@ -54,7 +54,17 @@ DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 
 
 def _read_csv(path: Path, options: FileOptions = DEFAULT_FILE) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every column as text (empty cells as None), and each record's row number as a spreadsheet shows it.
+    """Every column as text (empty cells as None), and each record's row number as a spreadsheet shows it."""
+    table, rows = read_csv_table(path, options)
+    return table.to_pandas(), rows
+
+
+def read_csv_table(path: Path, options: FileOptions = DEFAULT_FILE) -> tuple[pa.Table, np.ndarray]:
+    """A CSV file as an Arrow table of text (empty cells null), and each record's row number as a spreadsheet shows it.
+
+    What :func:`load_dataset` reads a CSV file with (then as pandas), and
+    :mod:`csm_kit.engine.validation` (as Arrow, handed to DuckDB), so both
+    see the same cells and row numbers.
 
     The bytes are read once; Arrow parses them from memory. Arrow skips
     blank lines, which a spreadsheet shows as empty rows: when a file holds
@@ -84,11 +94,10 @@ def _read_csv(path: Path, options: FileOptions = DEFAULT_FILE) -> tuple[pd.DataF
         except DataValidationError as located:
             raise located from None
         raise DataValidationError(path.stem, None, "the CSV file cannot be read", detail=str(exc)) from exc
-    frame = table.to_pandas()
-    rows = _row_numbers(len(frame), "csv")
+    rows = _row_numbers(table.num_rows, "csv")
     if _has_blank_lines(data):
-        rows = _rows_around_blank_lines(data, options, len(frame), rows)
-    return frame, rows
+        rows = _rows_around_blank_lines(data, options, table.num_rows, rows)
+    return table, rows
 
 
 def _parse_csv(data: bytes, columns, options: FileOptions) -> pa.Table:
@@ -187,16 +196,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 def _folder_frames(folder: Path, tables, errors, mapping: Mapping | None = None) -> tuple[dict, dict, list[str]]:
     """Frames of the wanted tables in ``folder``; ``kinds`` holds each one's row numbers when read from CSV."""
-    frames, kinds, notes = {}, {}, []
-    known = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"snapshot.json"}  # snapshot_import.MARKER
-    mapped = {str((folder / t.file).resolve()) for t in mapping.tables.values() if t.file} if mapping else set()
-    if mapping is not None and mapping.path:
-        mapped.add(mapping.path)
-    for path in sorted(folder.iterdir()):
-        # A README and hidden files (.DS_Store, .gitkeep) are expected company for data.
-        documentation = path.name.startswith(".") or path.stem.upper() == "README"
-        if path.is_file() and path.name not in known and not documentation and str(path.resolve()) not in mapped:
-            notes.append(f"{path.name}: not a table of the contract, ignored")
+    frames, kinds, notes = {}, {}, folder_notes(folder, mapping)
     for name in tables:
         table_mapping = mapping.get(name) if mapping is not None else None
         options = mapping.options(name) if mapping is not None else DEFAULT_FILE
@@ -229,6 +229,21 @@ def _folder_frames(folder: Path, tables, errors, mapping: Mapping | None = None)
                                           detail=f"no {csv.name} or {parquet.name} in {folder}; give its file: "
                                                  "in the mapping, or drop the section", source=mapping.origin)
     return frames, kinds, notes
+
+
+def folder_notes(folder: Path, mapping: Mapping | None = None) -> list[str]:
+    """Warnings for the files of a data folder that are not tables of the contract (they are ignored)."""
+    notes = []
+    known = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")} | {"snapshot.json"}  # snapshot_import.MARKER
+    mapped = {str((folder / t.file).resolve()) for t in mapping.tables.values() if t.file} if mapping else set()
+    if mapping is not None and mapping.path:
+        mapped.add(mapping.path)
+    for path in sorted(folder.iterdir()):
+        # A README and hidden files (.DS_Store, .gitkeep) are expected company for data.
+        documentation = path.name.startswith(".") or path.stem.upper() == "README"
+        if path.is_file() and path.name not in known and not documentation and str(path.resolve()) not in mapped:
+            notes.append(f"{path.name}: not a table of the contract, ignored")
+    return notes
 
 
 def _duckdb_frames(path: Path, tables) -> tuple[dict, dict, list[str]]:

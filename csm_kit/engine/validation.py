@@ -1,0 +1,906 @@
+"""Checking contract tables in the engine: the rules of the contract as DuckDB queries.
+
+:func:`validated_tables` does what :func:`csm_kit.load_dataset` does (type
+every column as the contract says, check every rule, name the table, column,
+rule and offending rows of a broken one) without building pandas frames of
+the tables: each table stays a DuckDB relation over its file, and typed views
+of it are what the engine's KPI queries read (``csm-kit kpis``).
+
+How a table is checked
+----------------------
+1. **Read.** Parquet: ``read_parquet`` with the file's row numbers (1-based,
+   as :func:`load_dataset` numbers them). A DuckDB database file: attached
+   read-only, rows numbered by ``rowid + 1``. CSV: the kit's own reader,
+   :func:`csm_kit.io.loaders.read_csv_table` (Arrow, every cell text, empty
+   cells null, spreadsheet row numbers with the header as row 1), handed to
+   DuckDB as Arrow without a copy: the cells, the read errors and the row
+   numbers are those of ``load_dataset`` by construction (quoting, blank
+   lines, encodings, ragged rows), at the cost of holding the file's text in
+   Arrow memory (a fraction of the pandas objects ``load_dataset`` builds).
+2. **One aggregate query per table** counts, for every column and rule, the
+   rows that break it (empty required values, dates that do not parse, dates
+   after ``LAST_DAY``, times of day in a date column, infinite or fractional
+   numbers, not true/false, minimum/maximum, allowed values, not-before
+   pairs, survey scales, ids and labels with surrounding spaces, "no end"
+   placeholders, zero-length subscriptions, stale tickets) together with the
+   first and last day of the time columns. Set rules have a query each:
+   duplicate keys, the total MRR bound, the first-value milestone, repeated
+   usage rows, and after every table the references to other tables, surveys
+   dated before signup and customers without a subscription.
+3. **A count that is not zero** fetches the first five offending rows
+   (``ORDER BY`` row number ``LIMIT 5``), read back exactly as ``load_dataset``
+   shows them (the same cells, types and row numbers), and raises the same
+   :class:`~csm_kit.exceptions.DataValidationError`, in the same order of
+   checks; the texts come from one catalogue
+   (:data:`csm_kit.io.validation.RULES`, ``DETAILS``, ``NOTES``). With
+   ``strict=False`` every broken rule is collected into one
+   :class:`~csm_kit.io.validation.DataValidationErrors`, as ``load_dataset``
+   collects them.
+
+When the queries are not trusted: the pandas path
+-------------------------------------------------
+DuckDB and pandas do not read every spelling alike (pandas reads ISO 8601
+with offsets, ``Z``, week dates; DuckDB casts ``24:00:00`` to the next day;
+Arrow trims Unicode spaces DuckDB's ``trim`` keeps). The queries therefore
+accept only spellings proven to give the same value both ways, and the same
+aggregate counts every other ("odd") value:
+
+- text: trimmed of the ASCII spaces Arrow trims (tab, line feed, vertical
+  tab, form feed, carriage return, the four separators 0x1C-0x1F, space), and
+  then beginning and ending with a printable ASCII character (ids, labels), or
+  holding one (free text, whose blankness is all that matters);
+- dates and times: ``YYYY-MM-DD``, optionally with ``T`` or a space and
+  ``HH:MM:SS`` (hours 00-23) and up to six decimals, years 1678 and later;
+  typed Parquet/DuckDB dates and timestamps (time zones converted to UTC),
+  nanoseconds only when they are whole microseconds;
+- numbers: ``-?digits(.digits)?`` (up to 18 digits before the point and 20
+  after), whose double is the same in DuckDB and in Arrow's exact parser;
+  typed doubles and integers (whole numbers up to 2**53 where a whole number
+  is needed);
+- booleans: ``true``/``false``/``1``/``0`` in any case, or typed booleans.
+
+A table with any odd value, an unusual column type (dictionary-encoded
+strings, decimals, lists...), or a problem of shape (no rows, a required
+column missing, a column twice) is handed whole to the pandas path,
+``load_dataset(source, tables=[name])``: the same code and messages as
+always, and its typed frame is then registered in DuckDB. With
+``strict=False``, an error in such a table, or in a reference from it, has
+every table checked again by ``load_dataset`` so that the list is its list.
+A snapshot folder, a mapping, a dict of frames and an SQLAlchemy URL go
+through ``load_dataset`` entirely, and the frames it gives are registered.
+
+The typed views (:attr:`ValidatedTables.views`) hold the contract's columns
+only, typed as ``load_dataset`` types them: ids and text ``VARCHAR`` (ids and
+labels trimmed, blanks null), dates and datetimes ``TIMESTAMP`` (placeholders
+after ``LAST_DAY`` null), floats ``DOUBLE``, whole numbers ``BIGINT``,
+booleans ``BOOLEAN``.
+"""
+from __future__ import annotations
+
+import datetime
+import warnings as _warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..contract import (BILLING_PERIOD_MONTHS, LAST_DAY, MAX_AMOUNT, MAX_TOTAL_MRR, SURVEY_SCALES,
+                        SURVEY_WHOLE_SCORES, TABLES, Column)
+from ..exceptions import DataValidationError, DataValidationWarning, MissingTableError
+from ..io.validation import (DETAILS, MAX_ROWS_SHOWN, NOT_BEFORE, NOTES, RULES, STALE_TICKET_DAYS,
+                             DataValidationErrors, collected, rule_error, unknown_columns)
+
+__all__ = ["ValidatedTables", "validated_tables"]
+
+#: The ASCII characters Arrow's ``utf8_trim_whitespace`` removes (what ``load_dataset`` trims).
+_SPACES = "".join(map(chr, (9, 10, 11, 12, 13, 28, 29, 30, 31, 32)))
+_SPACES_SQL = "||".join(f"chr({ord(c)})" for c in _SPACES)
+_DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?)?"
+_NUMBER_RE = r"-?[0-9]{1,18}(\.[0-9]{1,20})?"
+_FIRST_YEAR = "1678-01-01"  # pandas' nanosecond timestamps begin in September 1677
+_AFTER_LAST = (datetime.date.fromisoformat(LAST_DAY) + datetime.timedelta(days=1)).isoformat()
+_TZ_LAST = "2262-04-11 23:47:16+00"  # the last second a nanosecond timestamp holds
+_WHOLE_LIMIT = 2**53
+_ROW = "__csm_row"
+
+
+@dataclass(frozen=True)
+class ValidatedTables:
+    """Contract tables checked in DuckDB, as typed views for the engine's queries.
+
+    Attributes
+    ----------
+    con : duckdb.DuckDBPyConnection
+        The connection holding the views (``SET TimeZone = 'UTC'``).
+    views : dict of str to str
+        Contract table -> name of its typed view in ``con``.
+    rows : dict of str to int
+        Contract table -> number of rows.
+    warnings : tuple of str
+        The soft problems, as :attr:`csm_kit.Dataset.warnings` lists them.
+    source : str
+        The source, as :attr:`csm_kit.Dataset.source` names it.
+    by_pandas : tuple of str
+        The tables checked by :func:`csm_kit.load_dataset` instead of queries
+        (see the module's docstring).
+    coverage : dict of str to (Timestamp, Timestamp)
+        Per table and dated column (``"subscriptions.end_date"``), its first
+        and last value: what :func:`csm_kit.metrics.coverage.check_months`
+        needs, see :meth:`coverage_dataset`.
+    """
+
+    con: object
+    views: dict
+    rows: dict
+    warnings: tuple
+    source: str
+    by_pandas: tuple = ()
+    coverage: dict = field(default_factory=dict)
+
+    def backend(self):
+        """A :class:`~csm_kit.engine.DuckDBBackend` on :attr:`con`, for :func:`~csm_kit.engine.kpi_tables`."""
+        from .backends import DuckDBBackend
+
+        return DuckDBBackend(self.con)
+
+    def coverage_dataset(self):
+        """A Dataset holding only each dated column's first and last value, for the coverage checks.
+
+        :func:`csm_kit.metrics.coverage.check_months` reads nothing else, so
+        the months a range may span are refused exactly as for the loaded
+        Dataset.
+        """
+        from ..dataset import Dataset
+
+        frames = {}
+        for key, (first, last) in self.coverage.items():
+            table, column = key.split(".")
+            frames.setdefault(table, {})[column] = pd.to_datetime([first, last])
+        return Dataset(**{t: pd.DataFrame(c) for t, c in frames.items()}, source=self.source)
+
+
+@dataclass
+class _Table:
+    """One table as read: where it lives in DuckDB and how its columns are stored."""
+
+    name: str
+    kind: str  # csv | parquet | duckdb | pandas
+    raw: str  # relation with the source's columns and _ROW
+    columns: list
+    types: dict  # column -> storage category (text, double, int, bool, date, ts, ts_ns, tstz) or None
+    n: int
+    path: Path | None = None
+    arrow: object = None  # csv: the Arrow table
+    rows: np.ndarray | None = None  # csv: row numbers
+    frame: pd.DataFrame | None = None  # pandas: the typed frame
+
+
+class _Redo(Exception):
+    """An error the pandas path must list itself (strict=False): check everything with load_dataset."""
+
+
+def _q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def validated_tables(source, *, tables=None, con=None, strict: bool = True, mapping=None) -> ValidatedTables:
+    """Read and check contract tables in DuckDB; typed views of them for the engine's queries.
+
+    The same rules, messages and typed values as :func:`csm_kit.load_dataset`,
+    without pandas frames of the tables (the module's docstring says how, and
+    when a table is checked by ``load_dataset`` instead). Warnings are emitted
+    as :class:`~csm_kit.exceptions.DataValidationWarning`, as ``load_dataset``
+    emits them.
+
+    Parameters
+    ----------
+    source : str, Path or dict
+        A folder of ``<table>.csv`` / ``<table>.parquet`` files or a DuckDB
+        database file: checked by queries. A dict of frames or an SQLAlchemy
+        URL: checked by ``load_dataset``, its frames registered.
+    tables : sequence of str, optional
+        Only these tables (default: every contract table the source has).
+    con : duckdb.DuckDBPyConnection, optional
+        Where the views are made (default: a new in-memory database).
+    strict : bool
+        As ``load_dataset``: stop at the first broken rule, or collect all.
+    mapping : str, Path or dict, optional
+        A mapping file: the source is then checked by ``load_dataset`` (with it).
+
+    Returns
+    -------
+    ValidatedTables
+
+    Raises
+    ------
+    DataValidationError, MissingTableError, FileNotFoundError, ValueError
+        As :func:`csm_kit.load_dataset`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "customers.csv").write_text("customer_id,signup_date\\nc1,2026-01-05\\nc2 ,2026-02-01\\n")
+    >>> with _warnings.catch_warnings():
+    ...     _warnings.simplefilter("ignore")
+    ...     checked = validated_tables(folder)
+    >>> checked.con.execute(f"SELECT * FROM {checked.views['customers']}").fetchall()
+    [('c1', datetime.datetime(2026, 1, 5, 0, 0)), ('c2', datetime.datetime(2026, 2, 1, 0, 0))]
+    >>> checked.warnings[0]
+    "customers.customer_id: 1 value(s) had spaces around them, removed (so 'x ' and 'x' are one customer_id), e.g. 'c2 ' (row 3)"
+    >>> _ = (folder / "customers.csv").write_text("customer_id,signup_date\\nc1,2026-01-05\\nc1,2026-02-30\\n")
+    >>> validated_tables(folder, strict=False)
+    Traceback (most recent call last):
+    ...
+    csm_kit.io.validation.DataValidationErrors: 2 broken rules:
+    <BLANKLINE>
+    customers.signup_date: not a valid date (1 row; write dates as YYYY-MM-DD and times as YYYY-MM-DDTHH:MM:SS)
+    Offending rows (row number as in the source):
+        signup_date
+    row
+    3    2026-02-30
+    <BLANKLINE>
+    customers.customer_id: duplicate key (2 rows)
+    Offending rows (row number as in the source):
+        customer_id
+    row
+    2            c1
+    3            c1
+    """
+    import duckdb
+
+    from ..io.loaders import DUCKDB_SUFFIXES
+
+    wanted = list(tables) if tables is not None else list(TABLES)
+    unknown = [t for t in wanted if t not in TABLES]
+    if unknown:
+        raise ValueError(f"Unknown table(s) {unknown}; the contract has {list(TABLES)}.")
+    con = con if con is not None else duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    path = None if isinstance(source, dict) or "://" in str(source) else Path(source)
+    by_queries = path is not None and path.exists() and (
+        (path.is_dir() and not (path / "snapshot.json").exists()) or (path.is_file() and path.suffix in DUCKDB_SUFFIXES))
+    if not by_queries or mapping is not None:
+        return _all_by_pandas(source, tables, con, strict, mapping)
+    try:
+        return _Check(source, path, wanted, con, strict).run()
+    except _Redo:
+        return _all_by_pandas(source, tables, con, strict)
+
+
+def _all_by_pandas(source, tables, con, strict, mapping=None) -> ValidatedTables:
+    """``load_dataset`` checks everything (and emits its warnings); its frames are registered as the views."""
+    from ..io.loaders import load_dataset
+
+    ds = load_dataset(source, tables=tables, strict=strict, **({"mapping": mapping} if mapping is not None else {}))
+    views, rows = {}, {}
+    for name, frame in ds:
+        views[name] = _register_frame(con, name, frame)
+        rows[name] = len(frame)
+    coverage = _frame_coverage(ds)
+    return ValidatedTables(con, views, rows, tuple(ds.warnings), ds.source, tuple(views), coverage)
+
+
+def _register_frame(con, name: str, frame: pd.DataFrame) -> str:
+    columns = [c.name for c in TABLES[name].columns if c.name in frame.columns]
+    data = frame[columns].assign(**{_ROW: np.arange(1, len(frame) + 1)})
+    con.register(f"csm_frame_{name}", data)
+    view = f"csm_valid_{name}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(map(_q, columns))} "
+                f"FROM csm_frame_{name} ORDER BY {_ROW}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW csm_checked_{name} AS SELECT * FROM csm_frame_{name}")
+    return view
+
+
+def _frame_coverage(ds) -> dict:
+    out = {}
+    for name, df in ds:
+        columns = [TABLES[name].time_column] if TABLES[name].time_column else []
+        if name == "subscriptions":
+            columns.append("end_date")
+        for col in columns:
+            if col in df.columns and len(df) and df[col].notna().any():
+                out[f"{name}.{col}"] = (df[col].min(), df[col].max())
+    return out
+
+
+def _category(arrow_type) -> str | None:
+    """How a column is stored, from its Arrow type (Parquet), or None: a type the queries do not take."""
+    import pyarrow as pa
+
+    t = arrow_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    if pa.types.is_float64(t) or pa.types.is_float32(t):
+        return "double"
+    if pa.types.is_integer(t) and not pa.types.is_uint64(t):
+        return "int"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_date32(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        if t.tz is not None:
+            return None if t.unit == "ns" else "tstz"
+        return "ts_ns" if t.unit == "ns" else "ts"
+    return None
+
+
+_DUCKDB_TYPES = {"VARCHAR": "text", "DOUBLE": "double", "FLOAT": "double", "BIGINT": "int", "INTEGER": "int",
+                 "SMALLINT": "int", "TINYINT": "int", "UINTEGER": "int", "USMALLINT": "int", "UTINYINT": "int",
+                 "BOOLEAN": "bool", "DATE": "date", "TIMESTAMP": "ts", "TIMESTAMP_MS": "ts", "TIMESTAMP_S": "ts",
+                 "TIMESTAMP_NS": "ts_ns", "TIMESTAMP WITH TIME ZONE": "tstz"}
+
+
+@dataclass
+class _Sql:
+    """The SQL of one contract column: blank, odd (not provably read alike), typed, and its parse checks."""
+
+    blank: str
+    odd: str
+    typed: str
+    checks: list  # (rule, detail, flag) in load_dataset's order
+    padded: str | None = None  # ids and labels: spaces removed (a warning)
+    beyond: str | None = None  # dates after LAST_DAY
+    placeholder_note: bool = False
+
+
+def _column_sql(col: Column, category: str | None) -> _Sql:
+    """How one column is typed and checked in SQL, for the way it is stored."""
+    v = _q(col.name)
+    needs_value = not col.nullable and col.required
+    if category is None:
+        return _Sql("false", "true", "NULL", [])
+    if category == "text":
+        t = f"trim({v}, {_SPACES_SQL})"
+        blank = f"({v} IS NULL OR {t} = '')"
+        ends = f"({t}[1] BETWEEN '!' AND '~' AND {t}[-1] BETWEEN '!' AND '~')"
+    else:
+        t = v
+        blank = f"({v} IS NULL OR isnan({v}))" if category == "double" else f"({v} IS NULL)"
+    empty = [(RULES["empty"], "", blank)] if needs_value else []
+    odd_any = "true"
+
+    if col.kind in ("id", "text"):
+        if category == "text":
+            trims = col.kind == "id" or col.label
+            if trims:
+                odd = f"(NOT {blank} AND NOT {ends})"
+                typed = f"CASE WHEN {blank} THEN NULL ELSE {t} END"
+                return _Sql(blank, odd, typed, empty, padded=f"(NOT {blank} AND {v} <> {t})")
+            odd = f"(NOT {blank} AND NOT {ends} AND NOT regexp_matches({t}, '[!-~]'))"
+            return _Sql(blank, odd, f"CASE WHEN {blank} THEN NULL ELSE {v} END", empty)
+        if category == "int":
+            return _Sql(blank, "false", f"CAST({v} AS VARCHAR)", empty)
+        return _Sql(blank, odd_any, "NULL", [])
+
+    if col.kind in ("date", "datetime"):
+        kind = RULES["invalid"].format(kind=col.kind)
+        if category == "text":
+            ts = f"TRY_CAST({t} AS TIMESTAMP)"
+            odd = (f"(NOT {blank} AND (NOT regexp_full_match({t}, '{_DATE_RE}') OR {t}[1:4] < '1678' OR "
+                   f"({t}[1:10] = '{LAST_DAY}' AND {ts} <> TIMESTAMP '{LAST_DAY}')))")
+            beyond = f"(NOT {blank} AND {ts} >= TIMESTAMP '{_AFTER_LAST}')"
+            bad = f"(NOT {blank} AND {ts} IS NULL)"
+        elif category in ("date", "ts", "ts_ns", "tstz"):
+            ts = {"date": f"CAST({v} AS TIMESTAMP)", "ts": f"CAST({v} AS TIMESTAMP)",
+                  "ts_ns": f"CAST({v} AS TIMESTAMP)", "tstz": f"timezone('UTC', {v})"}[category]
+            odd = {"date": f"({v} < DATE '{_FIRST_YEAR}')",
+                   "ts": f"({v} < TIMESTAMP '{_FIRST_YEAR}' OR ({v} > TIMESTAMP '{LAST_DAY}' "
+                         f"AND {v} < TIMESTAMP '{_AFTER_LAST}'))",
+                   "ts_ns": f"(epoch_ns({v}) % 1000 <> 0)",
+                   "tstz": f"({v} < TIMESTAMPTZ '{_FIRST_YEAR} 00:00:00+00' OR {v} > TIMESTAMPTZ '{_TZ_LAST}')"}[category]
+            beyond = "false" if category in ("ts_ns", "tstz") else f"({ts} >= TIMESTAMP '{_AFTER_LAST}')"
+            bad = "false"
+        else:
+            return _Sql(blank, odd_any, "NULL", [])
+        checks = list(empty)
+        if not col.nullable:
+            checks.append((RULES["beyond"], DETAILS["beyond"], beyond))
+            checks.append((kind, DETAILS["invalid"], bad))
+        else:
+            checks.append((kind, DETAILS["invalid"], f"({bad} AND NOT {beyond})"))
+        typed = f"CASE WHEN {blank} OR {beyond} THEN NULL ELSE {ts} END"
+        if col.kind == "date":
+            checks.append((RULES["timed"], DETAILS["timed"],
+                           f"(NOT {blank} AND NOT {beyond} AND {ts} <> date_trunc('day', {ts}))"))
+        return _Sql(blank, odd, typed, checks, beyond=beyond, placeholder_note=col.nullable)
+
+    if col.kind in ("float", "int"):
+        if category == "text":
+            d = f"TRY_CAST({t} AS DOUBLE)"
+            odd = f"(NOT {blank} AND NOT regexp_full_match({t}, '{_NUMBER_RE}'))"
+        elif category == "double":
+            d = f"CAST({v} AS DOUBLE)"
+            odd = f"(NOT {blank} AND NOT isinf({v}) AND abs({v}) > {_WHOLE_LIMIT})" if col.kind == "int" else "false"
+        elif category == "int":
+            d = f"CAST({v} AS DOUBLE)"
+            odd = f"(abs({v}) > {_WHOLE_LIMIT})"
+        else:
+            return _Sql(blank, odd_any, "NULL", [])
+        checks = list(empty)
+        checks.append((RULES["infinite"], "", f"(NOT {blank} AND isinf({d}))"))
+        if col.kind == "int":
+            checks.append((RULES["fraction"], "", f"(NOT {blank} AND NOT isinf({d}) AND {d} <> trunc({d}))"))
+            whole = v if category == "int" else f"TRY_CAST({d} AS BIGINT)"
+            typed = f"CASE WHEN {blank} OR isinf({d}) OR {d} <> trunc({d}) THEN NULL ELSE {whole} END"
+        else:
+            typed = f"CASE WHEN {blank} THEN NULL ELSE {d} END"
+        return _Sql(blank, odd, typed, checks)
+
+    if col.kind == "bool":
+        if category == "text":
+            w = f"lower({t})"
+            odd = f"(NOT {blank} AND NOT regexp_full_match({t}, '[!-~]+'))"
+            bad = f"({blank} OR {w} NOT IN ('true', '1', 'false', '0'))"
+            return _Sql(blank, odd, f"{w} IN ('true', '1')", empty + [(RULES["bool"], DETAILS["bool"], bad)])
+        if category == "bool":
+            return _Sql(blank, "false", v, empty + [(RULES["bool"], DETAILS["bool"], blank)])
+        return _Sql(blank, odd_any, "NULL", [])
+    raise ValueError(f"Unknown column kind {col.kind!r}")  # a bug in the contract, not in the data
+
+
+class _Check:
+    """One run of :func:`validated_tables` over a folder or a DuckDB file."""
+
+    def __init__(self, source, path: Path, wanted, con, strict: bool):
+        self.source, self.path, self.wanted, self.con, self.strict = source, path, wanted, con, strict
+        self.errors = None if strict else []
+        self.warnings: list[str] = []
+        self.read: dict[str, _Table] = {}
+        self.views: dict[str, str] = {}
+        self.survived: dict[str, set] = {}  # table -> contract columns typed without error
+        self.coverage: dict = {}
+        self.by_pandas: list[str] = []
+        self.noted: set = set()
+
+    # -- reading ---------------------------------------------------------------------------------
+    def run(self) -> ValidatedTables:
+        if self.path.is_dir():
+            from ..io.loaders import folder_notes
+
+            self.warnings += folder_notes(self.path)
+            for name in self.wanted:
+                with collected(self.errors):
+                    self._read_file(name)
+        else:
+            self._attach()
+        if not self.read and not self.errors:
+            raise MissingTableError(f"No contract table in {self.path}: expected tables (or files <table>.csv / "
+                                    f"<table>.parquet) named {', '.join(self.wanted)}.")
+        for name in list(self.read):
+            self._check_table(self.read[name])
+        self._check_references()
+        if self.errors:
+            failure = self.errors[0] if len(self.errors) == 1 else DataValidationErrors(self.errors)
+            failure.warnings = tuple(self.warnings)
+            raise failure
+        for w in self.warnings:
+            _warnings.warn(w, DataValidationWarning, stacklevel=3)
+        return ValidatedTables(self.con, dict(self.views), {n: t.n for n, t in self.read.items()},
+                               tuple(self.warnings), str(self.path), tuple(self.by_pandas), dict(self.coverage))
+
+    def _pandas_read_errors(self, name: str) -> None:
+        """``load_dataset``'s own error for a file it cannot read (the same words)."""
+        from ..io.loaders import load_dataset
+
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", DataValidationWarning)
+            try:
+                load_dataset(self.source, tables=[name], strict=False)
+            except DataValidationErrors as exc:
+                raise exc.errors[0] from None  # the read error comes first; the table is not read further
+        raise RuntimeError(f"{name}: DuckDB could not read a file load_dataset reads")  # pragma: no cover
+
+    def _read_file(self, name: str) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from ..io.loaders import read_csv_table
+
+        csv, parquet = self.path / f"{name}.csv", self.path / f"{name}.parquet"
+        if csv.exists() and parquet.exists():
+            self._pandas_read_errors(name)
+        if csv.exists():
+            table, rows = read_csv_table(csv)
+            columns = list(table.column_names)
+            if len(set(columns)) == len(columns) and "" not in columns and _ROW not in columns:
+                self.con.register(f"csm_arrow_{name}", table.append_column(_ROW, pa.array(rows, pa.int64())))
+            else:  # a header DuckDB would rename: the pandas path names the problem
+                columns = columns + [""]
+            self.read[name] = _Table(name, "csv", f"csm_arrow_{name}", columns, {c: "text" for c in columns},
+                                     table.num_rows, csv, arrow=table, rows=rows)
+        elif parquet.exists():
+            try:
+                if parquet.stat().st_size == 0:
+                    raise ValueError
+                schema = pq.read_schema(parquet)
+                n = pq.ParquetFile(parquet).metadata.num_rows
+            except (ValueError, pa.ArrowInvalid, OSError):
+                self._pandas_read_errors(name)
+            columns = list(schema.names)
+            types = {f.name: _category(f.type) for f in schema}
+            view = f"csm_raw_{name}"
+            if "file_row_number" in columns or _ROW in columns:
+                types = {c: None for c in columns}  # our own row column would clash: the pandas path
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT 1 AS {_ROW}")
+            else:
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * EXCLUDE (file_row_number), "
+                                 f"file_row_number + 1 AS {_ROW} FROM read_parquet({_lit(parquet)}, "
+                                 "file_row_number = true)")
+            self.read[name] = _Table(name, "parquet", view, columns, types, n, parquet)
+
+    def _attach(self) -> None:
+        self.con.execute(f"ATTACH {_lit(self.path)} AS csm_source (READ_ONLY)")
+        present = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'csm_source' "
+            "AND table_schema = 'main'").fetchall()}
+        for name in self.wanted:
+            if name not in present:
+                continue
+            described = self.con.execute(f"DESCRIBE csm_source.main.{_q(name)}").fetchall()
+            columns = [r[0] for r in described]
+            types = {r[0]: _DUCKDB_TYPES.get(r[1]) for r in described}
+            n, top = self.con.execute(f"SELECT count(*), max(rowid) FROM csm_source.main.{_q(name)}").fetchone()
+            if _ROW in columns or (n and top != n - 1):  # rows deleted: rowid is not the position
+                types = {c: None for c in columns}
+            view = f"csm_raw_{name}"
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *, rowid + 1 AS {_ROW} "
+                             f"FROM csm_source.main.{_q(name)}")
+            self.read[name] = _Table(name, "duckdb", view, columns, types, n)
+
+    def _shown(self, t: _Table, rows, columns) -> pd.DataFrame:
+        """The offending rows as ``load_dataset`` shows them: its cells, types and row numbers."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        rows = np.asarray(rows, dtype=np.int64)
+        columns = [c for c in columns if c in t.columns]
+        if t.kind == "csv":
+            where = np.searchsorted(t.rows, rows)
+            shown = t.arrow.select(columns).take(pa.array(where)).to_pandas()
+        elif t.kind == "parquet":
+            file = pq.ParquetFile(t.path)
+            starts = np.cumsum([0] + [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)])
+            groups = np.searchsorted(starts, rows - 1, side="right") - 1
+            pieces = []
+            for group in np.unique(groups):
+                local = rows[groups == group] - 1 - starts[group]
+                pieces.append(file.read_row_group(int(group), columns=columns).take(pa.array(local)))
+            shown = pa.concat_tables(pieces).to_pandas()
+        else:
+            listed = ", ".join(str(int(r) - 1) for r in rows)
+            shown = self.con.execute(f"SELECT {', '.join(map(_q, columns))} FROM csm_source.main.{_q(t.name)} "
+                                     f"WHERE rowid IN ({listed}) ORDER BY rowid").df()
+        for c in columns:  # a whole-number or true/false column with an empty cell is float/object in pandas
+            if t.types.get(c) in ("int", "bool") and shown[c].notna().all():
+                nulls = self.con.execute(f"SELECT count(*) - count({_q(c)}) FROM {t.raw}").fetchone()[0]
+                if nulls:
+                    shown[c] = shown[c].astype(float if t.types[c] == "int" else object)
+        shown.index = pd.Index(rows, name="row")
+        return shown
+
+    def _first_rows(self, relation: str, flag: str, limit: int = MAX_ROWS_SHOWN) -> np.ndarray:
+        found = self.con.execute(f"SELECT {_ROW} FROM {relation} WHERE {flag} ORDER BY {_ROW} LIMIT {limit}").fetchall()
+        return np.array([r[0] for r in found], dtype=np.int64)
+
+    def _fail(self, t: _Table, column: str, rule: str, n: int, flag: str, columns=None, detail: str = "",
+              relation: str | None = None):
+        shown = self._shown(t, self._first_rows(relation or f"csm_checked_{t.name}", flag), columns or [column])
+        raise rule_error(t.name, column, rule, shown, n, detail)
+
+    # -- one table --------------------------------------------------------------------------------
+    def _check_table(self, t: _Table) -> None:
+        spec = TABLES[t.name]
+        present = [c for c in spec.columns if c.name in t.columns]
+        shape_ok = (t.n > 0 and len(set(t.columns)) == len(t.columns) and "" not in t.columns
+                    and all(c in t.columns for c in spec.required_columns))
+        sql = {c.name: _column_sql(c, t.types.get(c.name)) for c in present}
+        if not shape_ok or any(s.odd == "true" for s in sql.values()):
+            return self._by_pandas(t)
+        checked = f"csm_checked_{t.name}"
+        select = [_ROW] + [f"{s.typed} AS {_q(name)}" for name, s in sql.items()]
+        for name, s in sql.items():
+            select.append(f"{s.odd} AS {_q(f'__odd_{name}')}")
+            for i, (_, _, flag) in enumerate(s.checks):
+                select.append(f"{flag} AS {_q(f'__f{i}_{name}')}")
+            if s.padded:
+                select.append(f"{s.padded} AS {_q(f'__pad_{name}')}")
+            if s.beyond and s.placeholder_note:
+                select.append(f"{s.beyond} AS {_q(f'__beyond_{name}')}")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {checked} AS SELECT {', '.join(select)} FROM {t.raw}")
+
+        counts, names = [], []
+
+        def count(key: str, expr: str) -> None:
+            names.append(key)
+            counts.append(f"count_if({expr})")
+
+        for name, s in sql.items():
+            count(f"odd:{name}", _q(f"__odd_{name}"))
+        for name, s in sql.items():
+            for i in range(len(s.checks)):
+                count(f"check:{name}:{i}", _q(f"__f{i}_{name}"))
+            if s.padded:
+                count(f"pad:{name}", _q(f"__pad_{name}"))
+            if s.beyond and s.placeholder_note:
+                count(f"beyond:{name}", _q(f"__beyond_{name}"))
+        rules = self._row_rules(t, sql)
+        for key, expr in rules:
+            count(key, expr)
+        dated = [c for c in ([spec.time_column] if spec.time_column else []) + (
+            ["end_date"] if t.name == "subscriptions" else []) if c in sql]
+        extra = [f"min({_q(c)}), max({_q(c)})" for c in dated]
+        if t.name == "tickets" and "opened_at" in sql:
+            extra.append(f"max({_q('opened_at')})")
+        query = f"SELECT {', '.join(counts + extra) or '1'} FROM {checked}"
+        values = self.con.execute(query).fetchone()
+        found = dict(zip(names, values[:len(names)]))
+        if any(found[f"odd:{name}"] for name in sql):
+            return self._by_pandas(t)
+        rest = list(values[len(names):])
+        for c in dated:
+            first, last = rest.pop(0), rest.pop(0)
+            if first is not None:
+                self.coverage[f"{t.name}.{c}"] = (pd.Timestamp(first), pd.Timestamp(last))
+        newest_ticket = rest.pop(0) if t.name == "tickets" and "opened_at" in sql else None
+
+        survived = set()
+        for col in present:
+            s = sql[col.name]
+            with collected(self.errors):
+                for i, (rule, detail, _) in enumerate(s.checks):
+                    if rule != RULES["empty"]:  # load_dataset notes placeholders once the column has its values
+                        self._note_placeholders(t, col, found)
+                    n = found[f"check:{col.name}:{i}"]
+                    if n:
+                        self._fail(t, col.name, rule, n, _q(f"__f{i}_{col.name}"), detail=detail)
+                self._note_placeholders(t, col, found)
+                self._note_padding(t, col, found)
+                survived.add(col.name)
+        self.survived[t.name] = survived
+        self.warnings += unknown_columns(spec, t.columns)
+        self._check_rules(t, sql, found, newest_ticket)
+        view = f"csm_valid_{t.name}"
+        typed = [c.name for c in present if c.name in survived]
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(map(_q, typed))} FROM {checked}")
+        self.views[t.name] = view
+
+    def _note_placeholders(self, t: _Table, col: Column, found: dict) -> None:
+        key = f"beyond:{col.name}"
+        if not found.get(key) or (t.name, col.name) in self.noted:
+            return
+        self.noted.add((t.name, col.name))
+        # The examples are load_dataset's: the first 100 such cells as text, distinct, sorted, three.
+        rows = self._first_rows(f"csm_checked_{t.name}", _q(f"__beyond_{col.name}"), 100)
+        cells = self._shown(t, rows, [col.name])[col.name]
+        if t.types[col.name] != "text":  # typed timestamps print as the whole column prints them
+            later = self._first_rows(f"csm_checked_{t.name}",
+                                     f"{_q(f'__beyond_{col.name}')} AND {_ROW} > {int(rows[-1])}", 1)
+            if len(later):
+                cells = pd.concat([cells, self._shown(t, later, [col.name])[col.name]])
+        examples = sorted(set(cells.astype(str).str.strip().head(100)))[:3]
+        self.warnings.append(NOTES["placeholder"].format(table=t.name, column=col.name, n=found[key],
+                                                         examples=", ".join(examples)))
+
+    def _note_padding(self, t: _Table, col: Column, found: dict) -> None:
+        n = found.get(f"pad:{col.name}")
+        if not n:
+            return
+        rows = self._first_rows(f"csm_checked_{t.name}", _q(f"__pad_{col.name}"), 3)
+        cells = self._shown(t, rows, [col.name])[col.name]
+        examples = ", ".join(f"{v!r} (row {r})" for v, r in zip(cells, rows))
+        self.warnings.append(NOTES["padding"].format(table=t.name, column=col.name, n=n, examples=examples))
+
+    def _row_rules(self, t: _Table, sql: dict) -> list:
+        """The row-by-row rules of ``check_rules``, as (key, flag) pairs counted by the aggregate."""
+        out = []
+        for col in TABLES[t.name].columns:
+            if col.name not in sql:
+                continue
+            v = _q(col.name)
+            if col.min is not None and col.kind in ("float", "int"):
+                out.append((f"min:{col.name}", f"coalesce({v} < {col.min!r}, false)"))
+            if col.max is not None and col.kind in ("float", "int"):
+                out.append((f"max:{col.name}", f"coalesce({v} > {col.max!r}, false)"))
+            if col.allowed is not None:
+                out.append((f"allowed:{col.name}", f"({v} IS NOT NULL AND {v} NOT IN ({', '.join(map(_lit, col.allowed))}))"))
+        for column, start, _ in NOT_BEFORE.get(t.name, ()):
+            if column in sql and start in sql:
+                out.append((f"before:{column}", f"coalesce({_q(column)} < {_q(start)}, false)"))
+        if t.name == "subscriptions" and "start_date" in sql and "end_date" in sql:
+            out.append(("zero", f"coalesce({_q('end_date')} = {_q('start_date')}, false)"))
+        if t.name == "surveys" and "survey" in sql and "score" in sql:
+            low, high = self._scale_sql(sql)
+            out.append(("scale", f"coalesce({_q('score')} < {low} OR {_q('score')} > {high}, false)"))
+            whole = ", ".join(map(_lit, sorted(SURVEY_WHOLE_SCORES)))
+            out.append(("whole_score", f"coalesce({_q('survey')} IN ({whole}) AND {_q('score')} <> trunc({_q('score')}), false)"))
+        if t.name == "milestones" and "first_value" in sql:
+            out.append(("first_value", f"coalesce({_q('first_value')}, false)"))
+        return out
+
+    def _scale_sql(self, sql: dict) -> tuple[str, str]:
+        low = "CASE " + " ".join(f"WHEN {_q('survey')} = {_lit(k)} THEN {float(v[0])!r}" for k, v in SURVEY_SCALES.items()) + " END"
+        high = "CASE " + " ".join(f"WHEN {_q('survey')} = {_lit(k)} THEN {float(v[1])!r}" for k, v in SURVEY_SCALES.items()) + " END"
+        return low, high
+
+    def _check_rules(self, t: _Table, sql: dict, found: dict, newest_ticket) -> None:
+        """``check_rules`` in its order, on the counts of the aggregate (and a query for each set rule)."""
+        spec, name, ok = TABLES[t.name], t.name, self.survived[t.name]
+        checked = f"csm_checked_{name}"
+
+        def usable(*columns):
+            return all(c in ok for c in columns)
+
+        for col in spec.columns:
+            if col.name not in ok:
+                continue
+            with collected(self.errors):
+                if found.get(f"min:{col.name}"):
+                    self._fail(t, col.name, RULES["min"].format(min=col.min), found[f"min:{col.name}"],
+                               f"{_q(col.name)} < {col.min!r}")
+                if found.get(f"max:{col.name}"):
+                    self._fail(t, col.name, RULES["max"].format(max=col.max), found[f"max:{col.name}"],
+                               f"{_q(col.name)} > {col.max!r}")
+                if found.get(f"allowed:{col.name}"):
+                    allowed = ", ".join(col.allowed)
+                    self._fail(t, col.name, RULES["allowed"], found[f"allowed:{col.name}"],
+                               f"({_q(col.name)} IS NOT NULL AND {_q(col.name)} NOT IN ({', '.join(map(_lit, col.allowed))}))",
+                               detail=DETAILS["allowed"].format(allowed=allowed))
+        if spec.key and usable(*spec.key):
+            with collected(self.errors):
+                key = ", ".join(map(_q, spec.key))
+                same = " AND ".join(f"d.{_q(c)} = {checked}.{_q(c)}" for c in spec.key)
+                flag = (f"EXISTS (SELECT 1 FROM (SELECT {key} FROM {checked} GROUP BY {key} HAVING count(*) > 1) AS d "
+                        f"WHERE {same})")
+                n = self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchone()[0]
+                if n:
+                    column = spec.key[-1] if len(spec.key) == 1 else ", ".join(spec.key)
+                    self._fail(t, column, RULES["duplicate"], n, flag, columns=list(spec.key))
+        for column, start, rule in NOT_BEFORE.get(name, ()):
+            if usable(column, start):
+                with collected(self.errors):
+                    if found.get(f"before:{column}"):
+                        self._fail(t, column, rule, found[f"before:{column}"], f"{_q(column)} < {_q(start)}",
+                                   columns=[spec.key[0], start, column])
+        if name == "subscriptions" and usable("amount", "billing_period"):
+            with collected(self.errors):
+                self._check_total_mrr(t)
+        if name == "subscriptions" and usable("start_date", "end_date") and found.get("zero"):
+            ids = self._ids(checked, "subscription_id", f"{_q('end_date')} = {_q('start_date')}") \
+                if usable("subscription_id") else []
+            self.warnings.append(NOTES["zero_length"].format(n=found["zero"], ids=ids))
+        if name == "tickets" and usable("opened_at", "resolved_at") and newest_ticket is not None:
+            cutoff = pd.Timestamp(newest_ticket) - pd.Timedelta(days=STALE_TICKET_DAYS)
+            flag = f"{_q('resolved_at')} IS NULL AND {_q('opened_at')} < {_lit(cutoff.isoformat(sep=' '))}::TIMESTAMP"
+            n = self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchone()[0]
+            if n:
+                ids = self._ids(checked, "ticket_id", flag) if usable("ticket_id") else []
+                self.warnings.append(NOTES["stale_tickets"].format(n=n, ids=ids))
+        if name == "surveys" and usable("survey", "score"):
+            with collected(self.errors):
+                low, high = self._scale_sql(sql)
+                if usable("scale_min"):
+                    low = f"coalesce({_q('scale_min')}, {low})"
+                if usable("scale_max"):
+                    high = f"coalesce({_q('scale_max')}, {high})"
+                flag = f"coalesce({_q('score')} < {low} OR {_q('score')} > {high}, false)"
+                n = self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchone()[0]
+                columns = ["response_id", "survey", "score"]
+                if n:
+                    self._fail(t, "score", RULES["scale"], n, flag, columns=columns, detail=DETAILS["scale"])
+                if found.get("whole_score"):
+                    whole = ", ".join(map(_lit, sorted(SURVEY_WHOLE_SCORES)))
+                    self._fail(t, "score", RULES["whole_score"], found["whole_score"],
+                               f"coalesce({_q('survey')} IN ({whole}) AND {_q('score')} <> trunc({_q('score')}), false)",
+                               columns=columns, detail=DETAILS["whole_score"])
+        if name == "milestones" and usable("first_value"):
+            with collected(self.errors):
+                n_first = found.get("first_value", 0)
+                if n_first != 1:
+                    flag = _q("first_value") if n_first else "true"
+                    self._fail(t, "first_value", RULES["first_value"].format(n=n_first), n_first or t.n, flag,
+                               columns=["milestone", "first_value"])
+        if name == "usage_events" and usable("user_id", "timestamp", "event") and t.n >= 2:
+            columns = ", ".join(_q(c.name) for c in spec.columns if c.name in ok)
+            n = self.con.execute(
+                f"WITH h AS (SELECT hash({columns}) AS h FROM {checked} GROUP BY 1 HAVING count(*) > 1) "
+                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {checked} "
+                f"WHERE hash({columns}) IN (SELECT h FROM h) GROUP BY {columns})").fetchone()[0]
+            if n:
+                self.warnings.append(NOTES["repeated_usage"].format(n=int(n)))
+
+    def _ids(self, relation: str, column: str, flag: str) -> list:
+        found = self.con.execute(f"SELECT {_q(column)} FROM {relation} WHERE {flag} ORDER BY {_ROW} LIMIT 3").fetchall()
+        return [r[0] for r in found]
+
+    def _check_total_mrr(self, t: _Table) -> None:
+        """All subscriptions' MRR together within ``MAX_TOTAL_MRR``: the same arithmetic as ``check_rules``."""
+        ok = self.survived[t.name]
+        discount = f", {_q('discount')}" if "discount" in ok else ""
+        top = self.con.execute(f"SELECT max({_q('amount')}) FROM csm_checked_{t.name}").fetchone()[0]
+        if top is not None and top > MAX_AMOUNT:  # already refused row by row
+            return
+        data = self.con.execute(f"SELECT {_q('amount')}, {_q('billing_period')}{discount} FROM csm_checked_{t.name} "
+                                f"ORDER BY {_ROW}").fetchnumpy()
+        months = pd.Series(data["billing_period"]).map(BILLING_PERIOD_MONTHS).to_numpy(dtype=float)
+        amount = np.asarray(pd.Series(data["amount"]).to_numpy(dtype=float, na_value=np.nan))
+        d = (pd.Series(data["discount"]).fillna(0).to_numpy(dtype=float, na_value=0.0) if discount else 0.0)
+        mrr = amount * (1 - d) / months
+        total = np.nansum(mrr)
+        if total > MAX_TOTAL_MRR:
+            largest = np.argsort(-np.nan_to_num(mrr))[:MAX_ROWS_SHOWN]
+            rows = self.con.execute(f"SELECT {_ROW} FROM csm_checked_{t.name} ORDER BY {_ROW}").fetchnumpy()[_ROW]
+            chosen = np.sort(np.asarray(rows)[largest])
+            shown = self._shown(t, chosen, ["subscription_id", "amount", "billing_period"])
+            raise rule_error("subscriptions", "amount", RULES["total_mrr"], shown, len(chosen),
+                             DETAILS["total_mrr"].format(total=total))
+
+    # -- the pandas path for one table ----------------------------------------------------------------
+    def _by_pandas(self, t: _Table) -> None:
+        from ..io.loaders import load_dataset
+
+        self.by_pandas.append(t.name)
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", DataValidationWarning)
+            try:
+                ds = load_dataset(self.source, tables=[t.name], strict=self.strict)
+            except DataValidationError:
+                if self.strict:
+                    raise  # the first broken rule of this table: the first of all, tables before it passed
+                raise _Redo from None
+        frame = getattr(ds, t.name)
+        notes = list(ds.warnings)
+        if self.path.is_dir():  # the folder's own notes, already listed
+            from ..io.loaders import folder_notes
+
+            notes = notes[len(folder_notes(self.path)):]
+        self.warnings += notes
+        self.views[t.name] = _register_frame(self.con, t.name, frame)
+        self.survived[t.name] = {c.name for c in TABLES[t.name].columns if c.name in frame.columns}
+        self.coverage.update(_frame_coverage(ds))
+        t.kind, t.frame = "pandas", frame
+
+    # -- across tables ------------------------------------------------------------------------------
+    def _check_references(self) -> None:
+        """``check_references``: referencing columns against the referenced tables, then two soft warnings."""
+        for name, t in self.read.items():
+            if name not in self.survived:
+                continue
+            for col in TABLES[name].columns:
+                if col.references is None or col.name not in self.survived[name]:
+                    continue
+                target, target_col = col.references.split(".")
+                if target not in self.survived or target_col not in self.survived[target]:
+                    continue
+                with collected(self.errors):
+                    v = _q(col.name)
+                    flag = (f"{v} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM csm_checked_{target} AS target "
+                            f"WHERE target.{_q(target_col)} = csm_checked_{name}.{v})")
+                    n = self.con.execute(f"SELECT count(*) FROM csm_checked_{name} WHERE {flag}").fetchone()[0]
+                    if n:
+                        if t.kind == "pandas":  # its rows are load_dataset's to show
+                            raise _Redo
+                        self._fail(t, col.name, RULES["reference"].format(references=col.references), n, flag)
+        if "customers" not in self.survived or "customer_id" not in self.survived["customers"]:
+            return
+        ok = self.survived
+        if ok.get("surveys", set()) >= {"customer_id", "responded_at"} and "signup_date" in ok["customers"]:
+            n = self.con.execute(
+                f"SELECT count(*) FROM csm_checked_surveys AS s JOIN csm_checked_customers AS c "
+                f"ON s.customer_id = c.customer_id WHERE s.responded_at < c.signup_date").fetchone()[0]
+            if n:
+                self.warnings.append(NOTES["early_surveys"].format(n=n))
+        if "customer_id" in ok.get("subscriptions", set()):
+            flag = ("customer_id NOT IN (SELECT customer_id FROM csm_checked_subscriptions "
+                    "WHERE customer_id IS NOT NULL)")
+            n = self.con.execute(f"SELECT count(*) FROM csm_checked_customers WHERE {flag}").fetchone()[0]
+            if n:
+                self.warnings.append(NOTES["no_subscription"].format(n=n, ids=self._ids("csm_checked_customers",
+                                                                                      "customer_id", flag)))
+

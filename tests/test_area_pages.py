@@ -281,3 +281,13 @@ def test_the_scorecard_never_compares_a_survey_wave_with_itself(tmp_path):
     assert card.loc["nps_relationship", "value"] == 0.0
     assert card.loc["nps_relationship", "previous"] == pytest.approx(100 / 3)  # January, not July again
     assert card.loc["nps_relationship", "change"] == pytest.approx(-100 / 3)
+
+
+def test_no_detractor_comments_is_said_once():
+    ds = hand_dataset()
+    surveys = ds.surveys.assign(comment=ds.surveys["comment"].where(ds.surveys["score"] >= 9, None))
+    page = satisfaction_page(ds.with_tables(surveys=surveys), month="2026-10", trend_months=12)
+    themes, comments = page.detractor_themes_table(), page.detractor_comments_table()
+    assert not themes.available and themes.reason == "No detractor comments from 2026-01 to 2026-10."  # the data starts in January
+    assert not comments.available and comments.reason == ""  # said once, under the chart above
+    assert satisfaction_page(hand_dataset(), month="2026-10", trend_months=12).detractor_comments_table().available

@@ -168,9 +168,16 @@ class SatisfactionPage:
                                "detractor_mentions": "Detractor comments"})
 
     def detractor_comments_table(self) -> Section:
-        """The most frequent detractor comments on the two themes detractors mention most."""
+        """The most frequent detractor comments on the two themes detractors mention most.
+
+        When :meth:`detractor_themes_table` is unavailable the page has just
+        said why (no comments, no detractors) under its chart, so this table
+        says nothing rather than repeat it (reason ``""``).
+        """
         if not self.available:
-            return Section(None, reason=self.reason)
+            return Section(None, reason="")  # the page's first section gives self.reason
+        if not self.detractor_themes_table().available:
+            return Section(None, reason="")
         if self.detractor_comments is None or self.detractor_comments.empty:
             return Section(None, reason="No detractor comments to show.")
         return Section(self.detractor_comments, formats={"times": "int"}, max_rows=8)

@@ -16,8 +16,9 @@ from csm_kit.exceptions import NotFittedError
 from csm_kit.metrics.health import health_backtest
 from csm_kit.models import ChurnRisk, at_risk, risk_backtest
 from csm_kit.models.risk import (STATUS_NEW, STATUS_SCORED, STATUS_TOO_NEW, NotEnoughHistoryError,
-                                 calibration_table, churned_within, roc_auc)
-from csm_kit.models.risk_features import add_months, current_terms, known_at, renewal_schedule
+                                 calibration_table, churned_within, cluster_covariance, count_interval, count_sd,
+                                 roc_auc)
+from csm_kit.models.risk_features import add_months, compact_usage, current_terms, known_at, renewal_schedule
 from csm_kit.simulator.oracle import oracle_churn_probability
 
 ROOT = Path(__file__).parents[1]
@@ -129,6 +130,58 @@ def test_auc_and_calibration_by_hand():
     cal = calibration_table([0.1, 0.2, 0.3, 0.6, 0.7, 0.9], [0, 0, 1, 0, 1, 1], bins=3)
     assert cal["accounts"].tolist() == [2, 2, 2] and cal["observed"].tolist() == [0, 1, 1 + 0 * 1 + 1]
     assert cal["predicted"].to_numpy() == pytest.approx([0.3, 0.9, 1.6])
+
+
+def test_activity_features_count_user_days_by_hand():
+    from csm_kit.models.risk_features import snapshot_features
+
+    s = subs(("a", "2026-01-01", None, "month", 10), ("b", "2026-05-20", None, "month", 10))
+    # scored 2026-06-30; a has paid 181 days. Windows: last 30 days = 1-30 Jun, days 31-60 = 2-31 May,
+    # days 31-180 = 2 Jan-31 May (150 days of the spell, so per 30 days = count / 5)
+    ts = ["2026-06-30 09:00", "2026-06-30 18:00", "2026-06-10 10:00",  # u twice on 30 Jun: one user-day; u 10 Jun
+          "2026-06-30 10:00",                                          # v on 30 Jun: another user-day
+          "2026-05-15 10:00", "2026-05-20 10:00",                      # days 31-60: 2 user-days
+          "2026-03-01 10:00", "2026-02-01 10:00", "2026-01-05 10:00"]  # base only
+    ev = pd.DataFrame({"customer_id": "a", "user_id": ["u", "u", "u", "v", "u", "u", "u", "u", "u"], "event": "x",
+                       "timestamp": pd.to_datetime(ts)})
+    f = snapshot_features(Dataset(subscriptions=s, usage_events=ev), "2026-06-30")
+    # a: 3 user-days now; 2 the month before; 5 in the base = 1 per 30 days
+    assert f.loc["a", "active_days_30"] == 3
+    assert f.loc["a", "activity_trend"] == pytest.approx(np.log(4) - np.log(2))
+    assert f.loc["a", "activity_change"] == pytest.approx(np.log(4) - np.log(3))
+    # b has paid 42 days: no base month (12 days < 30) and no previous month (< 60 days): both 0, not a fall
+    assert f.loc["b", "activity_trend"] == 0 and f.loc["b", "activity_change"] == 0
+    # the same rows summed per user and day (what the fit reads) give the same features
+    compact = snapshot_features(compact_usage(Dataset(subscriptions=s, usage_events=ev)), "2026-06-30")
+    pd.testing.assert_frame_equal(f, compact)
+
+
+def test_cluster_covariance_by_hand_and_repeated_rows_do_not_add_evidence():
+    z = np.array([[0.0], [0.0], [1.0], [1.0]])
+    y, p = np.array([1, 0, 1, 0]), np.full(4, 0.5)
+    # H = 0.25 X'X = [[1, .5], [.5, .5]]; scores x (y - p) give B = H here, so V = H^-1 = [[2, -2], [-2, 4]]
+    v = cluster_covariance(z, y, p, ["a", "b", "c", "d"])
+    assert v == pytest.approx(np.array([[2.0, -2.0], [-2.0, 4.0]]))
+    # each account seen twice (two snapshots, same outcome): H doubles, B quadruples, V stays as it was
+    twice = cluster_covariance(np.vstack([z, z]), np.r_[y, y], np.r_[p, p], list("abcd") * 2)
+    assert twice == pytest.approx(v)
+    # counted as eight independent accounts the same rows would look twice as sure: the error the clusters avoid
+    assert cluster_covariance(np.vstack([z, z]), np.r_[y, y], np.r_[p, p], list("abcdefgh")) == pytest.approx(v / 2)
+
+
+def test_count_sd_and_interval_by_hand():
+    # four accounts at 0.1, 0.2, 0.5, 0.5: variance .09 + .16 + .25 + .25 = .75
+    assert count_sd([0.1, 0.2, 0.5, 0.5]) == pytest.approx(np.sqrt(0.75))
+    assert count_sd([0.1, np.nan]) == pytest.approx(0.3)  # an unscored account adds nothing
+    # with the model's uncertainty: g = sum p(1 - p) [1, z] = [.75, .09 x 1 + .16 x (-1)] = [.75, -.07]
+    z = np.array([[1.0], [-1.0], [0.0], [0.0]])
+    cov = np.array([[0.01, 0.0], [0.0, 0.04]])
+    assert count_sd([0.1, 0.2, 0.5, 0.5], z, cov) == pytest.approx(np.sqrt(0.75 + 0.75**2 * 0.01 + 0.07**2 * 0.04))
+    # 90%: 1.6449 sd either side; the low end never below 0
+    assert count_interval(10.0, 2.0, 0.9) == pytest.approx((10 - 2 * 1.644854, 10 + 2 * 1.644854))
+    assert count_interval(1.0, 2.0, 0.9)[0] == 0.0
+    with pytest.raises(ValueError, match="confidence"):
+        count_interval(1.0, 1.0, 1.5)
 
 
 # -- the engine on a simulated company ------------------------------------------------------------------

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from ..metrics.intervals import z_value
 from ..metrics.ledger import paid_spells
 from ..periods import as_of_day
 from .base import check_is_fitted
@@ -155,6 +156,75 @@ def _fit_logistic(z: np.ndarray, y: np.ndarray, penalty: float) -> tuple[float, 
     return float(theta[0]), theta[1:]
 
 
+def cluster_covariance(z: np.ndarray, y: np.ndarray, p: np.ndarray, groups, penalty: float = 0.0) -> np.ndarray:
+    """Covariance of a ridge logistic fit's ``(intercept, coefficients)``, robust to rows repeating an account.
+
+    The sandwich ``V = H^-1 B H^-1`` with ``H = X'WX + diag(penalty)`` (``X``
+    is ``[1, z]``, ``W = diag(p (1 - p))``, the intercept unpenalised) and
+    ``B = sum over groups g of s_g s_g'``, ``s_g = sum of x_i (y_i - p_i)`` over
+    the group's rows. The engine's snapshots repeat each account monthly and
+    their 90-day windows overlap, so one churn is seen up to three times; the
+    ordinary ``H^-1`` would count it as three pieces of evidence.
+
+    >>> z = np.array([[0.0], [0.0], [1.0], [1.0]])
+    >>> v = cluster_covariance(z, np.array([1, 0, 1, 0]), np.full(4, 0.5), ["a", "b", "c", "d"])
+    >>> np.round(v, 3)  # one row per group and p = 0.5: here B = H, so V = H^-1
+    array([[ 2., -2.],
+           [-2.,  4.]])
+    """
+    x = np.column_stack([np.ones(len(z)), np.asarray(z, dtype=float)])
+    p = np.asarray(p, dtype=float)
+    pen = np.full(x.shape[1], float(penalty))
+    pen[0] = 0.0
+    hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(pen) + 1e-9 * np.eye(x.shape[1])
+    scores = x * (np.asarray(y, dtype=float) - p)[:, None]
+    codes = pd.factorize(np.asarray(groups))[0]
+    summed = np.zeros((codes.max() + 1 if len(codes) else 0, x.shape[1]))
+    np.add.at(summed, codes, scores)
+    inv = np.linalg.inv(hess)
+    return inv @ (summed.T @ summed) @ inv
+
+
+def count_sd(p, z=None, covariance=None) -> float:
+    """Standard deviation of the number of churners among accounts with churn probabilities ``p``.
+
+    ``sqrt(sum p_i (1 - p_i) + g' V g)``: the first term is the spread of a sum
+    of independent yes/no outcomes (each account churns or not); the second,
+    when ``z`` (the accounts' standardised features) and ``covariance`` (``V``,
+    :func:`cluster_covariance` of the fit) are given, is the uncertainty of
+    the fitted model itself, by the delta method with ``g = sum of p_i (1 -
+    p_i) [1, z_i]`` (how the expected total moves with the intercept and
+    coefficients). With a history of a few hundred churners the second term
+    is as large as the first: the level learnt from one history is itself a
+    draw.
+
+    >>> round(count_sd([0.5, 0.5]), 4)  # two coin flips: sd sqrt(0.5)
+    0.7071
+    >>> round(count_sd([0.5, 0.5], z=np.zeros((2, 0)), covariance=np.array([[0.04]])), 4)  # + (0.5 x 0.2)^2
+    0.7141
+    """
+    p = np.asarray(p, dtype=float)
+    p = p[np.isfinite(p)] if z is None else p
+    var = float(np.nansum(p * (1 - p)))
+    if z is not None and covariance is not None:
+        w = p * (1 - p)
+        ok = np.isfinite(w)
+        x = np.column_stack([np.ones(int(ok.sum())), np.asarray(z, dtype=float)[ok]])
+        g = x.T @ w[ok]
+        var += float(g @ np.asarray(covariance, dtype=float) @ g)
+    return float(np.sqrt(var))
+
+
+def count_interval(expected: float, sd: float, confidence: float = 0.9) -> tuple[float, float]:
+    """``expected -/+ z x sd`` (normal approximation, the low end at least 0): a range for the churner count.
+
+    >>> count_interval(100.0, 10.0, confidence=0.9)
+    (83.55, 116.45)
+    """
+    half = z_value(confidence) * float(sd)
+    return round(max(0.0, expected - half), 10), round(expected + half, 10)
+
+
 def churned_within(data, day, horizon_days: int, accounts, spells=None) -> pd.Series:
     """True for each of ``accounts`` paying on ``day`` whose paid spell ends in ``(day, day + horizon_days]``.
 
@@ -193,6 +263,8 @@ def _words(feature: str, row, horizon_days: int) -> str:
         if np.isfinite(change) and change < 0:
             return f"usage down {-change:.0%} over 3 months"
         return "usage below its earlier level"
+    if feature in ("activity_trend", "activity_change"):
+        return f"usage on fewer days: {row['active_days_30']:.0f} active user-days in the last 30 days"
     if feature in ("usage_level", "usage_users"):
         return f"little usage: {row['usage_30']:.0f} events in the last 30 days"
     if feature in ("log_exposure", "no_renewal"):
@@ -259,6 +331,10 @@ class ChurnRisk:
         Training rows (account x snapshot) and churned labels among them.
     calibration_ : DataFrame
         :func:`calibration_table` on the training rows.
+    covariance_ : DataFrame
+        :func:`cluster_covariance` of ``intercept`` and the coefficients
+        (clustered by account); :meth:`predict` turns it into the spread of
+        the expected churner count (``attrs["expected_sd"]``).
 
     Examples
     --------
@@ -347,7 +423,11 @@ class ChurnRisk:
         self.intercept_, self.coef_ = b0, pd.Series(b, index=self.features_)
         self.segments_, self.snapshots_, self.as_of_ = segments, list(ends), day
         self.n_rows_, self.n_churned_ = int(len(y)), int(y.sum())
-        self.calibration_ = calibration_table(self._p(z), y)
+        p_train = self._p(z)
+        self.calibration_ = calibration_table(p_train, y)
+        names = ["intercept"] + self.features_
+        self.covariance_ = pd.DataFrame(cluster_covariance(z, y, p_train, train.index.to_numpy(), float(self.penalty)),
+                                        index=names, columns=names)
         return self
 
     # -- prediction -------------------------------------------------------------------------------
@@ -380,7 +460,8 @@ class ChurnRisk:
             words for what raises the risk most, e.g. ``"usage down 60% over
             3 months"``; size and segment move the probability but are not
             named: :data:`UNNAMED`) and ``segment`` when the data has it. ``attrs`` holds
-            ``as_of`` and ``horizon_days``.
+            ``as_of``, ``horizon_days`` and ``expected_sd`` (:func:`count_sd` of
+            the scored accounts: the spread of their churner count).
         """
         check_is_fitted(self, "coef_")
         day = as_of_day(as_of)
@@ -424,7 +505,8 @@ class ChurnRisk:
             out.insert(1, "segment", out["customer_id"].map(data.customers.set_index("customer_id")["segment"]))
         out = out.sort_values(["mrr_at_risk", "p_churn"], ascending=False, kind="mergesort", na_position="last",
                               ignore_index=True)
-        out.attrs.update({"as_of": day, "horizon_days": int(self.horizon_days)})
+        out.attrs.update({"as_of": day, "horizon_days": int(self.horizon_days),
+                          "expected_sd": count_sd(p, z, self.covariance_.to_numpy())})
         return out
 
     def forecast(self, data, *, as_of) -> "RiskForecast":
@@ -434,7 +516,7 @@ class ChurnRisk:
         return RiskForecast(as_of=pred.attrs["as_of"], horizon_days=int(self.horizon_days), accounts=int(len(pred)),
                             scored=int(scored.sum()), expected_churners=float(pred["p_churn"].sum()),
                             mrr=float(pred["mrr"].sum()), mrr_at_risk=float(pred["mrr_at_risk"].sum()),
-                            predictions=pred)
+                            predictions=pred, expected_sd=float(pred.attrs["expected_sd"]))
 
 
 @dataclass(frozen=True)
@@ -442,7 +524,10 @@ class RiskForecast:
     """Totals of one :meth:`ChurnRisk.predict`: how many accounts and how much MRR to expect to lose.
 
     ``expected_churners = sum of p_churn`` over the scored accounts;
-    ``mrr_at_risk = sum of p_churn x mrr``.
+    ``mrr_at_risk = sum of p_churn x mrr``; ``expected_sd``: how far the
+    count that will be observed may fall from ``expected_churners``
+    (:func:`count_sd`: each account's yes/no outcome plus the fitted model's
+    own uncertainty); :meth:`interval` turns it into a range.
     """
 
     as_of: pd.Timestamp
@@ -453,6 +538,11 @@ class RiskForecast:
     mrr: float
     mrr_at_risk: float
     predictions: pd.DataFrame = field(repr=False)
+    expected_sd: float = float("nan")
+
+    def interval(self, confidence: float = 0.9) -> tuple[float, float]:
+        """Range of churner counts to expect: :func:`count_interval` of ``expected_churners`` and ``expected_sd``."""
+        return count_interval(self.expected_churners, self.expected_sd, confidence)
 
     def __repr__(self) -> str:
         return (f"<RiskForecast as of {self.as_of.date()}, {self.horizon_days} days: {self.expected_churners:,.1f} "
@@ -479,6 +569,13 @@ class RiskBacktest:
         :func:`calibration_table` by decile of risk.
     model : ChurnRisk
         The fitted engine.
+    predicted_sd : float
+        :func:`count_sd`: the spread of the observed count around
+        ``predicted`` that a calibrated engine still leaves (each account's
+        yes/no outcome plus the model's uncertainty). :meth:`interval` gives the
+        range, :attr:`observed_in_interval` whether the count fell in it: on
+        ~100 churners even the true probabilities miss the count by more than
+        10% in one draw of three, so that check is the per-company one.
     """
 
     as_of: pd.Timestamp
@@ -490,6 +587,17 @@ class RiskBacktest:
     auc: float
     calibration: pd.DataFrame = field(repr=False)
     model: ChurnRisk = field(repr=False)
+    predicted_sd: float = float("nan")
+
+    def interval(self, confidence: float = 0.9) -> tuple[float, float]:
+        """Range of churner counts the forecast allowed: :func:`count_interval` of ``predicted`` and ``predicted_sd``."""
+        return count_interval(self.predicted, self.predicted_sd, confidence)
+
+    @property
+    def observed_in_interval(self) -> bool:
+        """Whether ``observed`` fell in the forecast's 90% :meth:`interval`."""
+        low, high = self.interval(0.9)
+        return bool(low <= self.observed <= high)
 
     @property
     def accounts(self) -> int:
@@ -553,12 +661,13 @@ def risk_backtest(data, *, as_of, horizon_days: int = 90, data_end=None, **engin
                          "churn in it is not known yet. Choose an earlier as_of or a shorter horizon.")
     model = ChurnRisk(horizon_days=horizon, **engine).fit(data, as_of=day)
     pred = model.predict(data, as_of=day)
+    sd = float(pred.attrs["expected_sd"])
     pred = pred[pred["p_churn"].notna()].reset_index(drop=True)
     pred.insert(2, "churned", churned_within(data, day, horizon, pred["customer_id"]).to_numpy())
     y, p = pred["churned"].to_numpy(), pred["p_churn"].to_numpy()
     return RiskBacktest(as_of=day, horizon_days=horizon, horizon_end=horizon_end, predictions=pred,
                         predicted=float(p.sum()), observed=int(y.sum()), auc=roc_auc(y, p),
-                        calibration=calibration_table(p, y), model=model)
+                        calibration=calibration_table(p, y), model=model, predicted_sd=sd)
 
 
 def logistic_weights(points: np.ndarray, churned: np.ndarray, penalty: float = 1.0) -> np.ndarray:

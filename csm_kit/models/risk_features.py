@@ -37,7 +37,8 @@ CALENDAR_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 PERIOD_DAYS = {"week": 7, "day": 1}
 #: The engine's features, in the order of its coefficients (segment dummies are added after them).
 FEATURES = ("log_tenure", "new_account", "log_exposure", "no_renewal", "usage_level", "usage_trend",
-            "usage_users", "nps", "nps_missing", "csat", "csat_missing", "tickets_recent", "tickets_rate",
+            "usage_users", "activity_trend", "activity_change", "nps", "nps_missing", "csat", "csat_missing",
+            "tickets_recent", "tickets_rate",
             "onboarding_gap", "onboarding_gap_new", "mrr_change", "log_mrr", "reactivated")
 TIME_COLUMNS = {"usage_events": "timestamp", "surveys": "responded_at", "tickets": "opened_at",
                 "onboarding": "completed_at", "transactions": "date", "survey_sends": "sent_at"}
@@ -249,6 +250,11 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spell
     ``usage_trend``         ``log(1 + events, last 30 days) - log(1 + events per 30 days, days 31-180)``;
                             0 when the spell is under 60 days old
     ``usage_users``         ``log(1 + distinct users)`` in the last 30 days
+    ``activity_trend``      ``log(1 + active user-days, last 30 days) - log(1 + active user-days per 30
+                            days, days 31-180)`` (a user active on a day counts once, however many
+                            events); 0 when the spell is under 60 days old
+    ``activity_change``     ``log(1 + active user-days, last 30 days) - log(1 + active user-days, days
+                            31-60)``: the latest month against the one before; 0 under 60 days
     ``nps``, ``csat``       latest NPS answer (0-10) and mean CSAT (1-5) within 365 days; the
                             training mean when none (then ``nps_missing``/``csat_missing`` = 1)
     ``tickets_recent``      ``log(1 + tickets opened in the last 90 days)``
@@ -271,7 +277,7 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spell
         dummies for ``segments`` (all but the first), and context columns
         ``tenure_days``, ``mrr``, ``billing_period``, ``next_renewal``,
         ``renewals``, ``exposure_months``, ``usage_30``, ``usage_base``,
-        ``onboarding_share``, ``tickets_90``.
+        ``active_days_30``, ``onboarding_share``, ``tickets_90``.
     """
     day = as_of_day(day)
     subs = data.subscriptions
@@ -321,9 +327,20 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spell
         out["usage_users"] = np.log1p(users.to_numpy(dtype=float))
         out["usage_30"] = u30.to_numpy()
         out["usage_base"] = np.where(base_days >= 30, per30.to_numpy(), np.nan)
+        # Active user-days (a user's rows on one day count once): how often, not how much.
+        t = ev["timestamp"]
+        active = ev.loc[(t < day + DAY) & (t >= day + DAY - 180 * DAY), ["customer_id", "user_id", "timestamp"]]
+        active = active.assign(timestamp=active["timestamp"].dt.normalize()).drop_duplicates()
+        days30, days60, days_base = (_window_sum(active, "timestamp", day, lo, hi).reindex(ids, fill_value=0)
+                                     .to_numpy(dtype=float) for lo, hi in ((0, 30), (30, 60), (30, 180)))
+        days_per30 = days_base / np.maximum(base_days, 1) * 30
+        out["activity_trend"] = np.where(base_days >= 30, np.log1p(days30) - np.log1p(days_per30), 0.0)
+        out["activity_change"] = np.where(tenure >= 60, np.log1p(days30) - np.log1p(days60), 0.0)
+        out["active_days_30"] = days30
     else:
         out["usage_level"] = out["usage_trend"] = out["usage_users"] = 0.0
-        out["usage_30"] = out["usage_base"] = np.nan
+        out["activity_trend"] = out["activity_change"] = 0.0
+        out["usage_30"] = out["usage_base"] = out["active_days_30"] = np.nan
 
     sv = data.surveys
     for name, survey, how in (("nps", "nps", "last"), ("csat", "csat", "mean")):

@@ -188,6 +188,8 @@ def test_every_page_part_and_chart_renders_on_degenerate_data(degenerate):
              "satisfaction": satisfaction_page(ds, month=month), "overview": data_overview(ds, month=month)}
     for area, page in pages.items():
         for part in _every_part(page):
+            if getattr(part, "available", True) is False and part.reason == "":
+                continue  # silent on purpose: the part above it said why (detractor comments after themes)
             shown = part.show() if hasattr(part, "show") else part
             text = getattr(shown, "html", None) or str(shown)
             assert text.strip(), f"{name}/{area}: an empty part"

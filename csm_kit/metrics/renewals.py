@@ -251,9 +251,10 @@ def account_health(ds, *, as_of, health=True, risk=True, horizon_days: int = 90)
         parts.append(h[[c for c in cols if c in h.columns]].rename(columns=cols))
     if risk is True:
         from ..models.risk import ChurnRisk
+        from ..report.engines import fitted
 
         try:
-            model = ChurnRisk(horizon_days=horizon_days).fit(ds, as_of=day)
+            model = fitted(ChurnRisk(horizon_days=horizon_days), ds, as_of=day)  # once per report
             r = model.predict(ds, as_of=day)
         except (ValueError, LookupError, RuntimeError) as exc:  # too little data to fit or score
             notes.append(f"Churn risk is not available: {exc}")

@@ -245,7 +245,9 @@ def at_risk_from_engine(data, *, as_of, horizon_days: int = 90, lifetime_months:
         raise ValueError(f"sort_by must be 'mrr_at_risk', 'p_churn' or 'expected_months', not {sort_by!r}.")
     day = as_of_day(as_of)
     if model is None:
-        model = ChurnRisk(horizon_days=horizon_days, top=top).fit(data, as_of=day)
+        from ..report.engines import fitted
+
+        model = fitted(ChurnRisk(horizon_days=horizon_days, top=top), data, as_of=day)  # once per report
     elif model.horizon_days != horizon_days:
         raise ValueError(f"at_risk: the model's horizon is {model.horizon_days} days, not {horizon_days}.")
     pred = model.predict(data, as_of=day)

@@ -237,9 +237,10 @@ def _snapshot_active(ds, as_of):
 
 def _risk_engine_survival(ds, as_of, horizon_months):
     """Per-account survival from the churn-risk engine's monthly hazard; the accounts' MRR and segment."""
+    from ..report.engines import fitted
     from .risk import ChurnRisk
 
-    scored = ChurnRisk().fit(ds, as_of=as_of).predict(ds, as_of=as_of)
+    scored = fitted(ChurnRisk(), ds, as_of=as_of).predict(ds, as_of=as_of)  # the report's one fit
     scored = scored[scored["monthly_hazard"].notna()].set_index("customer_id")
     segment = scored["segment"] if "segment" in scored.columns else pd.Series("all", index=scored.index)
     return (survival_matrix_from_hazard(scored["monthly_hazard"], horizon_months), scored["mrr"].astype(float),

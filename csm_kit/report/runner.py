@@ -36,9 +36,15 @@ from .manifest import environment, git_revision, utc_now
 from .parameters import check_user_parameters, notebook_parameters, parameters_for
 from .publish import (check_target, new_work_folder, private_folder, remove_stale, swap_into_place,
                       terminating_cleanly)
+from .engines import ENV as FITS_ENV
 from .snapshot import ENV as SNAPSHOT_ENV, is_url, redact, write_snapshot
 
 KERNEL = "python3"
+#: How the runner's kernels start and stop (nbclient options, passed through papermill). Every output of a
+#: notebook has arrived when its last cell has replied, so the kernel is stopped at once instead of asked to
+#: shut down and waited for (0.5-1.2 s a notebook, idle); its input history is kept in memory, not in the
+#: user's IPython history database, which two kernels at once would otherwise both write.
+KERNEL_OPTIONS = {"shutdown_kernel": "immediate", "extra_arguments": ["--HistoryManager.hist_file=:memory:"]}
 
 
 def report_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
@@ -110,7 +116,7 @@ def _execute(nb: Path, output: Path, parameters: dict, progress: bool, teaching:
     try:
         papermill.execute_notebook(str(nb), str(output), parameters=parameters, kernel_name=KERNEL,
                                    cwd=str(nb.parent), progress_bar=progress and {"desc": nb.stem},
-                                   start_timeout=120)
+                                   start_timeout=120, **KERNEL_OPTIONS)
     except Exception as exc:  # kept and reported with the notebook's name by the caller
         return _Outcome(nb, output, time.perf_counter() - started, exc)
     executed = time.perf_counter()
@@ -289,7 +295,7 @@ def _scorecard(metrics: dict, month, previous_report: Path):
 
 def run_report(month=None, *, data, out="reports", segment: str | None = None, teaching: bool = False,
                jobs: int = 2, notebooks_dir=None, parameters: dict | None = None,
-               progress: bool = True, mapping=None, pdf: bool | None = None) -> Path:
+               progress: bool = True, mapping=None, pdf: bool | None = None, share_fits: bool = True) -> Path:
     """Run the report notebooks for one month and write ``<out>/<YYYY-MM>[_<segment>]/``.
 
     Parameters
@@ -328,6 +334,10 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
         Write ``report.pdf`` (the index and every page, by headless Chromium):
         True requires it, False skips it, None (default) writes it when
         Chromium and Playwright are available and says in the manifest why not otherwise.
+    share_fits : bool
+        Fit each model (the churn-risk engine) once per report and give the
+        same fit to every notebook that asks for it (:mod:`.engines`);
+        False: every notebook fits its own (the numbers are the same, only slower).
 
     Returns
     -------
@@ -361,6 +371,7 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
     from . import pdf as pdf_module
 
     started_at, clock = utc_now(), time.perf_counter()
+    timings = {}  # seconds of each step of the run, for manifest.json
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs is the number of notebooks run at once (1 or more), not {jobs!r}.")
     if month is not None:
@@ -377,7 +388,9 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
         data = SAMPLE_DIR
     source = str(data) if is_url(str(data)) else str(Path(data).resolve())
     shown_source = redact(source)  # what notebooks, manifest, pages and messages see
+    step = time.perf_counter()
     dataset = load_dataset(source) if mapping is None else load_dataset(source, mapping=mapping)
+    timings["load_and_validate"] = time.perf_counter() - step
     if month is None:
         last = dataset.coverage["last"].max()
         if last is None or last != last:
@@ -398,7 +411,7 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
     name = report_name(month, segment)
     target = out / name
     check_target(target, name)  # a folder of the user's with this name is never replaced
-    announced = os.environ.get(SNAPSHOT_ENV)
+    announced, announced_fits = os.environ.get(SNAPSHOT_ENV), os.environ.get(FITS_ENV)
     build = snapshot_dir = None
     with terminating_cleanly():
         try:
@@ -406,12 +419,26 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
             build = new_work_folder(out, name)
             # The notebooks' load_dataset(data) gets the data validated above, from a pickle in a
             # private folder (0700, outside --out: it holds the whole customer data set)
+            step = time.perf_counter()
             snapshot_dir = private_folder()
             snap = write_snapshot(dataset, source, snapshot_dir, mapping=mapping)
             if snap is not None:
                 os.environ[SNAPSHOT_ENV] = str(snap)  # inherited by the kernels started below
-            outcomes = _run_all(notebooks, build, plan, progress, teaching, jobs)
+            os.environ.pop(FITS_ENV, None)
+            if share_fits:  # fitted models shared by the notebooks, private as the snapshot
+                fits = snapshot_dir / "fits"
+                fits.mkdir(mode=0o700)
+                fits.chmod(0o700)
+                os.environ[FITS_ENV] = str(fits)
+            timings["before_notebooks"] = step - clock
+            timings["snapshot"] = time.perf_counter() - step
+            step = time.perf_counter()
+            outcomes = _run_all(notebooks, build, plan, progress, teaching, jobs,
+                                order=start_order(notebooks, previous_seconds(out)))
+            timings["notebooks"] = time.perf_counter() - step
+            step = time.perf_counter()
             _restore_env(SNAPSHOT_ENV, announced)
+            _restore_env(FITS_ENV, announced_fits)
             failed = [o for o in outcomes if o.error is not None]
             if failed:
                 kept = out / ".failed" / name
@@ -447,6 +474,7 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
                                                          warnings=list(dataset.warnings),
                                                          pdf_href=None if pdf_missing else "report.pdf"),
                                               encoding="utf-8")
+            timings["index"] = time.perf_counter() - step
             pdf_seconds, pdf_note = 0.0, pdf_missing
             if not pdf_missing:
                 pdf_started = time.perf_counter()
@@ -473,6 +501,7 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
                                "html_seconds": round(o.html_seconds, 2)} for o in outcomes],
                 "pdf": {"file": "report.pdf", "seconds": round(pdf_seconds, 2)} if (build / "report.pdf").exists()
                 else {"file": None, "reason": pdf_note},
+                "timings": {k: round(v, 2) for k, v in timings.items()},
                 "started": started_at, "finished": utc_now(),
                 "wall_seconds": round(time.perf_counter() - clock, 2),
             }
@@ -483,18 +512,63 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
             shutil.rmtree(out / ".failed" / name, ignore_errors=True)  # an older failure no longer applies
         finally:
             _restore_env(SNAPSHOT_ENV, announced)
+            _restore_env(FITS_ENV, announced_fits)
             for folder in (snapshot_dir, build):
                 if folder is not None:
                     _remove(folder)
     return target
 
 
-def _run_all(notebooks, build: Path, plan: dict, progress: bool, teaching: bool, jobs: int) -> list[_Outcome]:
-    """Every notebook, ``jobs`` at a time; on an interruption, queued notebooks are cancelled at once."""
+def previous_seconds(out: Path) -> dict[str, float]:
+    """Seconds each notebook took in the newest earlier report under ``out`` (its ``manifest.json``), by file name.
+
+    Empty when there is none (a first report) or its manifest cannot be read.
+
+    >>> import tempfile
+    >>> previous_seconds(Path(tempfile.mkdtemp()))
+    {}
+    """
+    manifests = []
+    for path in Path(out).glob("*/manifest.json"):
+        try:
+            manifests.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    for _, path in sorted(manifests, reverse=True):
+        try:
+            rows = json.loads(path.read_text()).get("notebooks", [])
+            return {r["notebook"]: float(r["seconds"]) for r in rows if isinstance(r, dict) and "seconds" in r}
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+    return {}
+
+
+def start_order(notebooks: list[Path], seconds: dict[str, float]) -> list[Path]:
+    """The order notebooks are started in: longest first by ``seconds`` (earlier runs), unknown ones first.
+
+    With two kernels at once, a long notebook started last runs alone while the
+    other core waits; starting the longest first leaves the short ones to fill
+    in at the end. Notebooks of equal (or unknown) length keep their report
+    order. The report itself is always in report order.
+
+    >>> nbs = [Path("00_a.ipynb"), Path("01_b.ipynb"), Path("02_c.ipynb"), Path("03_d.ipynb")]
+    >>> [p.name for p in start_order(nbs, {"00_a.ipynb": 5.0, "01_b.ipynb": 9.0, "02_c.ipynb": 5.0})]
+    ['03_d.ipynb', '01_b.ipynb', '00_a.ipynb', '02_c.ipynb']
+    """
+    return sorted(notebooks, key=lambda nb: -seconds.get(nb.name, float("inf")))
+
+
+def _run_all(notebooks, build: Path, plan: dict, progress: bool, teaching: bool, jobs: int,
+             order: list[Path] | None = None) -> list[_Outcome]:
+    """Every notebook, ``jobs`` at a time, started in ``order``; outcomes in report order.
+
+    On an interruption, queued notebooks are cancelled at once.
+    """
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        futures = [pool.submit(_execute, nb, build / nb.name, plan[nb], progress, teaching) for nb in notebooks]
-        return [f.result() for f in futures]
+        futures = {nb: pool.submit(_execute, nb, build / nb.name, plan[nb], progress, teaching)
+                   for nb in (order or notebooks)}
+        return [futures[nb].result() for nb in notebooks]
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 

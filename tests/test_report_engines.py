@@ -130,6 +130,24 @@ def test_a_corrupt_stored_fit_is_fitted_again(company, shared):
     assert again.coef_.equals(ChurnRisk().fit(company, as_of=AS_OF).coef_)
 
 
+def test_a_shared_health_fit_scores_exactly_as_a_fresh_one(company, shared):
+    from csm_kit.metrics.health import fit_health, health_scores
+    from csm_kit.report.engines import shared as shared_fit
+
+    stored = shared_fit(fit_health, company, as_of=AS_OF)
+    again = shared_fit(fit_health, company, as_of=AS_OF)
+    assert again is not stored and len(_stored(shared)) == 1
+    fresh = fit_health(company, as_of=AS_OF)
+    pd.testing.assert_frame_equal(health_scores(company, as_of=AS_OF, spec=again),
+                                  health_scores(company, as_of=AS_OF, spec=fresh), check_exact=True)
+    # health_scores' own default fit goes through the shared one: same scores as with the fresh fit
+    pd.testing.assert_frame_equal(health_scores(company, as_of=AS_OF), health_scores(company, as_of=AS_OF, spec=fresh),
+                                  check_exact=True)
+    assert len(_stored(shared)) == 1
+    assert shared_fit(fit_health, company, as_of=AS_OF, horizon_days=60).horizon_days == 60
+    assert len(_stored(shared)) == 2
+
+
 # --- in a report: the engine pages share one fit, and the numbers are those of separate fits ------------------
 
 ENGINE_PAGES = ("04_survival_churn.ipynb", "10_renewals.ipynb")
@@ -158,7 +176,8 @@ def test_report_numbers_are_the_same_with_and_without_shared_fits(tmp_path, smal
                             progress=False, pdf=False, jobs=1, share_fits=share)
         runs[share] = json.loads((folder / "metrics.json").read_text())["notebooks"]
     stored = {share: runs[share].pop("99_count_fits")["stored_fits"]["value"] for share in runs}
-    assert stored == {True: 1, False: -1}  # the two pages shared one fit; without sharing, no folder at all
+    # the two pages shared one engine fit; the renewals page's health fit is the third fit. Without sharing: no folder
+    assert stored == {True: 2, False: -1}
     assert runs[True] == runs[False]
     recorded = runs[True]["04_survival_churn"]
     assert any(v.get("value") is not None for v in recorded.values())  # real numbers, not all unavailable

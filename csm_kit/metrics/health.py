@@ -191,7 +191,9 @@ def _resolve(data, day, spec, bands, horizon_days):
         from ..models.risk import NotEnoughHistoryError
 
         try:
-            fitted = fit_health(data, as_of=day, horizon_days=horizon_days)
+            from ..report.engines import shared
+
+            fitted = shared(fit_health, data, as_of=day, horizon_days=horizon_days)  # once per report
         except NotEnoughHistoryError:
             fitted = None  # too little history: the kit's default measures, as documented
     if isinstance(spec, FittedHealth):

@@ -50,10 +50,15 @@ def _config(model) -> dict:
     return {k: v for k, v in sorted(vars(model).items()) if not k.startswith("_") and not k.endswith("_")}
 
 
-def _code_stamp(model) -> list:
-    """Name, size and modification time of the model's module file (and of the package's ``*features*`` files)."""
+def _code_stamp(obj) -> list:
+    """Name, size and modification time of the file defining ``obj`` (a model, its class, or a function).
+
+    The module's siblings named ``<module>_*.py`` (``risk_features.py`` beside
+    ``risk.py``, ``health_measures.py`` beside ``health.py``) are stamped too.
+    """
+    target = obj if inspect.isclass(obj) or inspect.isfunction(obj) else type(obj)
     try:
-        path = Path(inspect.getfile(type(model)))
+        path = Path(inspect.getfile(target))
     except (TypeError, OSError):
         return []
     files = [path] + sorted(p for p in path.parent.glob(f"{path.stem}_*.py"))
@@ -85,12 +90,15 @@ def fit_key(model, data, *, as_of) -> str:
     >>> fit_key(ChurnRisk(), ds, as_of="2026-10") == fit_key(ChurnRisk(horizon_days=60), ds, as_of="2026-10")
     False
     """
+    return _key(type(model), _config(model), data, as_of)
+
+
+def _key(what, config: dict, data, as_of) -> str:
     from ..periods import as_of_day
 
-    parts = {"class": f"{type(model).__module__}.{type(model).__qualname__}", "code": _code_stamp(model),
-             "config": _config(model), "as_of": as_of_day(as_of).isoformat(),
-             "data": [data.fingerprint, bool(getattr(data, "snapshot", False)),
-                      [name for name, _ in data]]}
+    parts = {"what": f"{what.__module__}.{what.__qualname__}", "code": _code_stamp(what), "config": config,
+             "as_of": as_of_day(as_of).isoformat(),
+             "data": [data.fingerprint, bool(getattr(data, "snapshot", False)), [name for name, _ in data]]}
     text = json.dumps(parts, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -174,13 +182,45 @@ def fitted(model, data, *, as_of):
     folder = shared_folder()
     if folder is None or not hasattr(data, "fingerprint"):  # no report sharing fits, or not a Dataset
         return model.fit(data, as_of=as_of)
-    key = fit_key(model, data, as_of=as_of)
+    return _once(folder, fit_key(model, data, as_of=as_of), lambda: model.fit(data, as_of=as_of))
+
+
+def shared(fit, data, *, as_of, **options):
+    """``fit(data, as_of=as_of, **options)``, once per report: for a fitting *function* (:func:`fitted` for models).
+
+    The key is the function (its module and name, and its file's stamp), the
+    ``options`` with the function's defaults filled in, the ``as_of`` day and the data's contents, as in
+    :func:`fit_key`. Without a report sharing fits, the function is called.
+
+    Examples
+    --------
+    >>> import csm_kit
+    >>> from csm_kit.metrics.health import fit_health
+    >>> ds = csm_kit.simulate(n_customers=300, months=24, seed=8)
+    >>> shared(fit_health, ds, as_of="2025-08-31").horizon_days
+    90
+    """
+    folder = shared_folder()
+    if folder is None or not hasattr(data, "fingerprint"):
+        return fit(data, as_of=as_of, **options)
+    try:  # the options as the function sees them, defaults filled in: horizon_days=90 given or not is one key
+        bound = inspect.signature(fit).bind(data, as_of=as_of, **options)
+        bound.apply_defaults()
+        config = {k: v for k, v in bound.arguments.items() if k != "as_of"}
+        config.pop(next(iter(bound.arguments)), None)  # the data
+    except (TypeError, ValueError):
+        config = dict(options)
+    key = _key(fit, dict(sorted(config.items())), data, as_of)
+    return _once(folder, key, lambda: fit(data, as_of=as_of, **options))
+
+
+def _once(folder: Path, key: str, compute):
     path = folder / f"{key}.pkl"
     with _locked(folder / f"{key}.lock"):
         found = _read(path, key)
         if found is not None:
             return found
-        result = model.fit(data, as_of=as_of)
+        result = compute()
         partial = folder / f".{key}.{os.getpid()}.tmp"
         with open(partial, "wb") as fh:
             pickle.dump({"format": _FORMAT, "key": key, "model": result}, fh, protocol=pickle.HIGHEST_PROTOCOL)

@@ -453,7 +453,7 @@ class ChurnRisk:
     def features(self, data, *, as_of) -> pd.DataFrame:
         """The features of the accounts paying on ``as_of`` (data after it ignored), as the model sees them."""
         check_is_fitted(self, "coef_")
-        return snapshot_features(known_at(data, as_of), as_of, horizon_days=int(self.horizon_days),
+        return snapshot_features(compact_usage(known_at(data, as_of)), as_of, horizon_days=int(self.horizon_days),
                                  segments=self.segments_)
 
     def predict(self, data, *, as_of) -> pd.DataFrame:

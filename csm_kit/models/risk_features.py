@@ -40,6 +40,8 @@ FEATURES = ("log_tenure", "new_account", "log_exposure", "no_renewal", "usage_le
             "usage_users", "activity_trend", "activity_change", "nps", "nps_missing", "csat", "csat_missing",
             "tickets_recent", "tickets_rate",
             "onboarding_gap", "onboarding_gap_new", "mrr_change", "log_mrr", "reactivated")
+#: ``DataFrame.attrs`` key :func:`compact_usage` sets: the usage table has one row per customer, user and day.
+USER_DAYS = "one_row_per_user_day"
 TIME_COLUMNS = {"usage_events": "timestamp", "surveys": "responded_at", "tickets": "opened_at",
                 "onboarding": "completed_at", "transactions": "date", "survey_sends": "sent_at"}
 
@@ -103,6 +105,7 @@ def compact_usage(data):
     frame = pd.DataFrame({"customer_id": ev["customer_id"].to_numpy(), "user_id": ev["user_id"].to_numpy(),
                           "timestamp": ev["timestamp"].dt.normalize().to_numpy(), "quantity": q.to_numpy()})
     out = frame.groupby(["customer_id", "user_id", "timestamp"], sort=True, observed=True)["quantity"].sum().reset_index()
+    out.attrs[USER_DAYS] = True  # rows are user-days already: snapshot_features need not de-duplicate them
     return data.with_tables(usage_events=out)
 
 
@@ -330,7 +333,8 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spell
         # Active user-days (a user's rows on one day count once): how often, not how much.
         t = ev["timestamp"]
         active = ev.loc[(t < day + DAY) & (t >= day + DAY - 180 * DAY), ["customer_id", "user_id", "timestamp"]]
-        active = active.assign(timestamp=active["timestamp"].dt.normalize()).drop_duplicates()
+        if not ev.attrs.get(USER_DAYS):
+            active = active.assign(timestamp=active["timestamp"].dt.normalize()).drop_duplicates()
         days30, days60, days_base = (_window_sum(active, "timestamp", day, lo, hi).reindex(ids, fill_value=0)
                                      .to_numpy(dtype=float) for lo, hi in ((0, 30), (30, 60), (30, 180)))
         days_per30 = days_base / np.maximum(base_days, 1) * 30

@@ -1,4 +1,13 @@
-"""``csm-kit kpis``: the monthly KPI table as a file, for schedulers and BI tools."""
+"""``csm-kit kpis``: the monthly KPI table as a file, for schedulers and BI tools.
+
+With the DuckDB engine, the data is checked by queries
+(:func:`csm_kit.engine.validation.validated_tables`: the same rules and
+messages as :func:`csm_kit.load_dataset`, without pandas frames of the
+tables) and the KPI queries read its typed views; the months asked are
+checked against the data's coverage as :func:`~csm_kit.engine.kpi_tables`
+checks a Dataset's. With Spark, the data is loaded by ``load_dataset`` and
+handed to the Spark session as today.
+"""
 from __future__ import annotations
 
 import inspect
@@ -57,6 +66,12 @@ def write_kpis(data, *, start, end, out, engine: str = "duckdb", mapping=None, p
                log=None) -> tuple[Path, Path]:
     """Validate ``data`` as :func:`csm_kit.load_dataset` does, compute :func:`kpi_tables`, write two files.
 
+    DuckDB engine: a folder of CSV/Parquet files or a DuckDB file is checked
+    by queries (:func:`~csm_kit.engine.validation.validated_tables`), and
+    the KPI queries read the checked tables in place; a mapping, a dict of
+    frames or an SQLAlchemy URL is loaded by ``load_dataset``. Spark engine:
+    ``load_dataset``, then the frames go to the Spark session.
+
     ``out`` gets one row per month (columns
     :data:`~csm_kit.engine.MONTHLY_COLUMNS`), ``<stem>_adoption<ext>`` one
     row per month and feature (:data:`~csm_kit.engine.ADOPTION_COLUMNS`).
@@ -101,10 +116,23 @@ def write_kpis(data, *, start, end, out, engine: str = "duckdb", mapping=None, p
     if progress:
         print(f"csm-kit kpis: reading and validating {data} ...", file=log, flush=True)
     available = None if mapping is not None else _available_tables(data)  # a mapping names its own files
-    ds = load_dataset(data, tables=available, **kwargs)
-    t1 = time.perf_counter()
-    backend = _spark_backend() if engine == "spark" else None
-    result = kpi_tables(ds, start=start, end=end, backend=backend, progress=progress)
+    if engine == "spark":
+        ds = load_dataset(data, tables=available, **kwargs)
+        t1 = time.perf_counter()
+        result = kpi_tables(ds, start=start, end=end, backend=_spark_backend(), progress=progress)
+    else:
+        from ..metrics.coverage import check_months
+        from .validation import validated_tables
+
+        checked = validated_tables(data, tables=available, **kwargs)
+        t1 = time.perf_counter()
+        if progress:
+            by_pandas = f" ({', '.join(checked.by_pandas)} by load_dataset)" if checked.by_pandas else ""
+            print(f"csm-kit kpis: {sum(checked.rows.values()):,} rows checked in {t1 - t0:.1f} s{by_pandas}",
+                  file=log, flush=True)
+        check_months(checked.coverage_dataset(), start, end, fn="kpi_tables", tables=["subscriptions"])
+        inputs = {name: checked.views[name] for name in ("subscriptions", "usage_events") if name in checked.views}
+        result = kpi_tables(inputs, start=start, end=end, backend=checked.backend(), progress=progress)
     t2 = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
     second = adoption_path(out)

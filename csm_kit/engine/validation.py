@@ -124,6 +124,8 @@ class ValidatedTables:
     by_pandas : tuple of str
         The tables checked by :func:`csm_kit.load_dataset` instead of queries
         (see the module's docstring).
+    snapshot : bool
+        A snapshot data set (:attr:`csm_kit.Dataset.snapshot`; checked by ``load_dataset``).
     coverage : dict of str to (Timestamp, Timestamp)
         Per table and dated column (``"subscriptions.end_date"``), its first
         and last value: what :func:`csm_kit.metrics.coverage.check_months`
@@ -137,6 +139,7 @@ class ValidatedTables:
     source: str
     by_pandas: tuple = ()
     coverage: dict = field(default_factory=dict)
+    snapshot: bool = False
 
     def backend(self):
         """A :class:`~csm_kit.engine.DuckDBBackend` on :attr:`con`, for :func:`~csm_kit.engine.kpi_tables`."""
@@ -157,7 +160,7 @@ class ValidatedTables:
         for key, (first, last) in self.coverage.items():
             table, column = key.split(".")
             frames.setdefault(table, {})[column] = pd.to_datetime([first, last])
-        return Dataset(**{t: pd.DataFrame(c) for t, c in frames.items()}, source=self.source)
+        return Dataset(**{t: pd.DataFrame(c) for t, c in frames.items()}, source=self.source, snapshot=self.snapshot)
 
 
 @dataclass
@@ -283,7 +286,7 @@ def _all_by_pandas(source, tables, con, strict, mapping=None) -> ValidatedTables
         views[name] = _register_frame(con, name, frame)
         rows[name] = len(frame)
     coverage = _frame_coverage(ds)
-    return ValidatedTables(con, views, rows, tuple(ds.warnings), ds.source, tuple(views), coverage)
+    return ValidatedTables(con, views, rows, tuple(ds.warnings), ds.source, tuple(views), coverage, ds.snapshot)
 
 
 def _register_frame(con, name: str, frame: pd.DataFrame) -> str:

@@ -177,6 +177,9 @@ def test_count_sd_and_interval_by_hand():
     z = np.array([[1.0], [-1.0], [0.0], [0.0]])
     cov = np.array([[0.01, 0.0], [0.0, 0.04]])
     assert count_sd([0.1, 0.2, 0.5, 0.5], z, cov) == pytest.approx(np.sqrt(0.75 + 0.75**2 * 0.01 + 0.07**2 * 0.04))
+    # an account too new to score (p missing) is left out of both terms
+    assert count_sd([0.1, 0.2, 0.5, 0.5, np.nan], np.vstack([z, [[9.0]]]), cov) == \
+        pytest.approx(count_sd([0.1, 0.2, 0.5, 0.5], z, cov))
     # 90%: 1.6449 sd either side; the low end never below 0
     assert count_interval(10.0, 2.0, 0.9) == pytest.approx((10 - 2 * 1.644854, 10 + 2 * 1.644854))
     assert count_interval(1.0, 2.0, 0.9)[0] == 0.0

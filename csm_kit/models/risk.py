@@ -12,8 +12,9 @@ How it learns (``ChurnRisk.fit(ds, as_of=...)``)
    last ``history_months`` of them). At each, every account paying on ``t``
    gets its features as of ``t``
    (:func:`~csm_kit.models.risk_features.snapshot_features`: tenure, the
-   renewals falling in the horizon, usage level and trend, surveys, tickets,
-   onboarding, MRR change, segment) and a label: did its paid spell end in
+   renewals falling in the horizon, usage level and trend, active user-days
+   against the months before, surveys, tickets, onboarding, MRR change,
+   segment) and a label: did its paid spell end in
    ``(t, t + horizon_days]``? No label window runs past ``as_of``, and the data
    after ``as_of`` is cut away before anything is read, so changing it changes
    nothing.

@@ -279,3 +279,30 @@ def test_snapshot_is_used_only_for_the_same_unchanged_source(tmp_path, small_dat
     os.utime(data / "tickets.csv", ns=(1, 1))  # a file touched since: load again
     assert read_snapshot(data) is None
     assert write_snapshot(ds, {"customers": ds.customers}, tmp_path) is None  # in memory: nothing to match
+
+
+def test_notebooks_start_longest_first_after_a_first_report_and_the_report_keeps_its_order(tmp_path, small_data_dir):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name in ("00_a", "01_b", "02_c"):
+        _notebook(folder / f"{name}.ipynb", "import time\nfrom csm_kit.record import record\n"
+                  f"record('started_{name}', time.time())")
+    out = tmp_path / "r"
+
+    def started(report):
+        recorded = json.loads((report / "metrics.json").read_text())["notebooks"]
+        return sorted(recorded, key=lambda nb: recorded[nb][f"started_{nb}"]["value"])
+
+    first = run_report("2026-10", data=small_data_dir, out=out, notebooks_dir=folder, progress=False, pdf=False, jobs=1)
+    assert started(first) == ["00_a", "01_b", "02_c"]  # nothing known yet: report order
+    manifest = json.loads((first / "manifest.json").read_text())
+    seconds = {"00_a.ipynb": 1.0, "01_b.ipynb": 9.0, "02_c.ipynb": 4.0}
+    for row in manifest["notebooks"]:
+        row["seconds"] = seconds[row["notebook"]]
+    (first / "manifest.json").write_text(json.dumps(manifest))
+    second = run_report("2026-10", data=small_data_dir, out=out, notebooks_dir=folder, progress=False, pdf=False, jobs=1)
+    assert started(second) == ["01_b", "02_c", "00_a"]  # longest first, as the earlier report measured
+    again = json.loads((second / "manifest.json").read_text())
+    assert [n["notebook"] for n in again["notebooks"]] == ["00_a.ipynb", "01_b.ipynb", "02_c.ipynb"]
+    assert set(again["timings"]) >= {"load_and_validate", "snapshot", "notebooks", "index"}
+    assert list(json.loads((second / "metrics.json").read_text())["notebooks"]) == ["00_a", "01_b", "02_c"]

@@ -31,7 +31,6 @@ from ..config import NOTEBOOKS_DIR, PROJECT_ROOT
 from ..exceptions import ReportError
 from ..periods import latest_complete_month, to_month
 from ..record import json_safe, read_recorded
-from .html import index_html, notebook_html
 from .manifest import environment, git_revision, utc_now
 from .parameters import check_user_parameters, notebook_parameters, parameters_for
 from .publish import (check_target, new_work_folder, private_folder, remove_stale, swap_into_place,
@@ -121,6 +120,8 @@ def _execute(nb: Path, output: Path, parameters: dict, progress: bool, teaching:
         return _Outcome(nb, output, time.perf_counter() - started, exc)
     executed = time.perf_counter()
     try:
+        from .html import notebook_html  # nbconvert: imported while the other kernel runs, not before the first
+
         page = notebook_html(output, teaching=teaching)
     except Exception as exc:
         return _Outcome(nb, output, executed - started, exc)
@@ -466,6 +467,8 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
             (build / "metrics.json").write_text(json.dumps(json_safe({"month": str(month),
                                                                       "segment": segment or "all",
                                                                       "notebooks": metrics}), indent=2))
+            from .html import index_html
+
             title = f"Customer-success report, {month}" + (f": {segment} segment" if segment not in
                                                              (None, "", "all") else "")
             meta = (f"Data: {data_label(source)} · fingerprint {dataset.fingerprint} · "

@@ -346,6 +346,8 @@ def test_forecast_and_predict_report_the_same_spread(small):
     fc = m.forecast(small, as_of="2025-12-31")
     assert fc.expected_sd == pytest.approx(fc.predictions.attrs["expected_sd"]) and fc.expected_sd > 0
     assert fc.interval(0.9) == pytest.approx(count_interval(fc.expected_churners, fc.expected_sd, 0.9))
+    low, high = fc.interval(0.9)
+    assert f"(90% range {low:,.0f}-{high:,.0f})" in repr(fc)
     assert list(m.covariance_.index) == ["intercept"] + m.features_
     assert np.all(np.diag(m.covariance_) > 0)
 

@@ -562,8 +562,11 @@ class RiskForecast:
         return count_interval(self.expected_churners, self.expected_sd, confidence)
 
     def __repr__(self) -> str:
+        low, high = self.interval(0.9)
+        spread = f" (90% range {low:,.0f}-{high:,.0f})" if np.isfinite(self.expected_sd) else ""
         return (f"<RiskForecast as of {self.as_of.date()}, {self.horizon_days} days: {self.expected_churners:,.1f} "
-                f"expected churners of {self.scored:,} accounts, {self.mrr_at_risk:,.0f} of {self.mrr:,.0f} MRR at risk>")
+                f"expected churners{spread} of {self.scored:,} accounts, {self.mrr_at_risk:,.0f} of {self.mrr:,.0f} "
+                "MRR at risk>")
 
 
 @dataclass(frozen=True)
@@ -621,8 +624,10 @@ class RiskBacktest:
         return int(self.predictions["p_churn"].notna().sum())
 
     def __repr__(self) -> str:
+        low, high = self.interval(0.9)
+        spread = f" (90% range {low:,.0f}-{high:,.0f})" if np.isfinite(self.predicted_sd) else ""
         return (f"<RiskBacktest as of {self.as_of.date()}, {self.horizon_days} days: {self.accounts:,} accounts, "
-                f"predicted {self.predicted:,.1f} churners, observed {self.observed:,}, AUC {self.auc:.3f}>")
+                f"predicted {self.predicted:,.1f} churners{spread}, observed {self.observed:,}, AUC {self.auc:.3f}>")
 
     def plot(self, ax=None):
         """Predicted against observed churners by decile (:func:`csm_kit.plotting.risk.plot_calibration`)."""

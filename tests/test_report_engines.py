@@ -182,3 +182,14 @@ def test_report_numbers_are_the_same_with_and_without_shared_fits(tmp_path, smal
     recorded = runs[True]["04_survival_churn"]
     assert any(v.get("value") is not None for v in recorded.values())  # real numbers, not all unavailable
     assert os.environ.get(ENV) is None  # the runner leaves the environment as it found it
+    # the renewals notebook run by hand (papermill, no runner: no snapshot, no shared fits) fits its own models
+    # and records the same numbers
+    import papermill
+
+    from csm_kit.record import json_safe, read_recorded
+
+    by_hand = tmp_path / "by_hand.ipynb"
+    papermill.execute_notebook(str(notebooks / "10_renewals.ipynb"), str(by_hand), kernel_name="python3",
+                               parameters={"month": "2026-10", "data": str(small_data_dir)}, progress_bar=False,
+                               cwd=str(notebooks))
+    assert json.loads(json.dumps(json_safe(read_recorded(by_hand)))) == runs[True]["10_renewals"]

@@ -242,3 +242,144 @@ def test_columns_and_errors():
         kpi_tables({"usage_events": DAU_EVENTS}, start="2026-03", end="2026-04")
     with pytest.raises(ValueError, match="window"):
         kpi_tables({"subscriptions": s}, start="2026-01", end="2026-03", window=0)
+
+
+# -- usage read in runs of months (passes), and the DuckDB policy for big inputs ------------------
+
+class Passes(DuckDBBackend):
+    """A DuckDB backend that reads usage in a fixed number of runs of months (instead of its estimate)."""
+
+    def __init__(self, passes, **kwargs):
+        super().__init__(**kwargs)
+        self.passes = passes
+
+    def usage_passes(self, table, *, k0, k1):
+        return self.passes
+
+
+def edge_day_events():
+    """Day edges, a month with no activity between active ones, one user id under two accounts."""
+    return events([
+        ("a", "u1", "2026-01-01 00:00:00", "login", 1),       # first second of a month: day 1, bit 0
+        ("a", "u1", "2026-01-31 23:59:59", "login", 1),       # last second of a 31-day month: bit 30
+        ("a", "u1", "2026-01-31 08:00:00", "export", 3),      # same user-day again: still one
+        ("b", "u1", "2026-01-31 09:00:00", "login", 1),       # u1 again, under account b: another user
+        ("b", "u2", "2026-02-28 23:59:59", "report", 1),      # last day of February
+        # March: no activity at all
+        ("a", "u3", "2026-04-30 12:00:00", "login", 1),       # last day of a 30-day month
+        ("a", "u3", "2026-04-15 12:00:00", "login", 0),       # quantity 0: not activity
+        ("c", "u9", "2026-05-01 00:00:00", "login", 1),       # after the window
+        ("c", "u9", "2025-12-31 23:59:59", "login", 1),       # before the window
+    ])
+
+
+@pytest.mark.parametrize("passes", [1, 2, 3, 4, 99])
+def test_usage_in_runs_of_months_by_hand(passes):
+    s = subs(("a", "2025-12-01", None, 10.0), ("b", "2026-01-01", None, 5.0))
+    ev = edge_day_events()
+    k = kpi_tables({"subscriptions": s, "usage_events": ev}, start="2026-01", end="2026-04", backend=Passes(passes))
+    m = k.monthly.set_index(k.monthly["month"].astype(str))
+    assert m["active_users"].tolist() == [2, 1, 0, 1]        # Jan: (a,u1), (b,u1); Feb: (b,u2); Apr: (a,u3)
+    assert m["active_accounts"].tolist() == [2, 1, 0, 1]
+    assert m.loc["2026-01", "stickiness"] == (3 / 31) / 2    # user-days: a/u1 on the 1st and 31st, b/u1 on the 31st
+    assert m.loc["2026-02", "stickiness"] == (1 / 28) / 1
+    assert np.isnan(m.loc["2026-03", "stickiness"])
+    assert m.loc["2026-04", "stickiness"] == (1 / 30) / 1
+    a = k.adoption.assign(month=k.adoption["month"].astype(str)).set_index(["month", "feature"])
+    assert a.loc[("2026-01", "export"), "accounts"] == 1 and a.loc[("2026-01", "export"), "adoption"] == 0.5
+    assert a.loc[("2026-01", "login"), "adoption"] == 1.0
+    assert a.loc[("2026-03", "login"), "accounts"] == 0 and np.isnan(a.loc[("2026-03", "login"), "adoption"])
+    check(s, ev, start="2026-01", end="2026-04")             # and the metric functions agree
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_any_number_of_passes_gives_the_same_numbers(seed):
+    ds = csm_kit.simulate(n_customers=120, start="2025-01", months=14, seed=seed)
+    tables = {"subscriptions": ds.subscriptions, "usage_events": ds.usage_events}
+    one = kpi_tables(tables, start="2025-02", end="2026-02", backend=Passes(1))
+    assert one.monthly["active_users"].gt(0).all()
+    for passes in (2, 5, 13):
+        many = kpi_tables(tables, start="2025-02", end="2026-02", backend=Passes(passes))
+        pd.testing.assert_frame_equal(many.monthly, one.monthly)
+        pd.testing.assert_frame_equal(many.adoption, one.adoption)
+    assert_same_monthly(one.monthly, expected_monthly(ds.subscriptions, ds.usage_events, "2025-02", "2026-02"))
+    assert_same_adoption(one.adoption, ds.usage_events, "2025-02", "2026-02")
+
+
+def test_month_ranges_cover_every_month_once():
+    from csm_kit.engine.sql import month_ranges
+
+    for n in range(1, 30):
+        for passes in range(1, n + 3):
+            runs = month_ranges(100, 100 + n - 1, passes)
+            months = [k for lo, hi in runs for k in range(lo, hi + 1)]
+            assert months == list(range(100, 100 + n)) and len(runs) == min(passes, n)
+            sizes = [hi - lo + 1 for lo, hi in runs]
+            assert max(sizes) - min(sizes) <= 1
+
+
+def test_usage_passes_follow_the_rows_of_the_months_and_the_memory_limit():
+    from csm_kit.engine.backends import USAGE_BYTES_PER_ROW
+
+    # 2,400 rows spread over 2025-01-01 .. 2026-12-31 (24 months): 1,200 in the last 12.
+    ts = pd.date_range("2025-01-01", "2026-12-31 23:00", periods=2400)
+    ev = pd.DataFrame({"customer_id": "a", "user_id": "u", "event": "e", "timestamp": ts})
+    limit = 2 * USAGE_BYTES_PER_ROW * 300                      # half of it holds 300 rows
+    with DuckDBBackend(memory_limit=f"{limit}B") as b:
+        b.register("ev", ev)
+        per_pass = b.memory_limit() // 2 // USAGE_BYTES_PER_ROW  # DuckDB rounds the limit a little
+        k = lambda month: pd.Period(month, "M").year * 12 + pd.Period(month, "M").month - 1  # noqa: E731
+        assert b.usage_passes("ev", k0=k("2026-01"), k1=k("2026-12")) == int(np.ceil(1200 / per_pass))
+        assert b.usage_passes("ev", k0=k("2026-12"), k1=k("2026-12")) == 1          # never more than the months
+        assert b.usage_passes("ev", k0=k("2030-01"), k1=k("2030-12")) == 1          # no rows in the months
+    with DuckDBBackend() as b:
+        b.register("empty", ev.iloc[:0])
+        assert b.usage_passes("empty", k0=1, k1=12) == 1
+
+
+def test_duckdb_policy_for_big_inputs(tmp_path, monkeypatch):
+    import os
+
+    import duckdb
+
+    from csm_kit.engine.backends import physical_memory
+
+    b = DuckDBBackend()
+    setting = lambda name: b.con.execute(f"SELECT current_setting('{name}')").fetchone()[0]  # noqa: E731
+    folder = setting("temp_directory")
+    assert os.path.basename(folder).startswith("csm-kit-duckdb-") and os.path.isdir(folder)
+    assert abs(b.memory_limit() - physical_memory() / 2) < 0.01 * physical_memory()
+    assert "partitioned_execution" in setting("disabled_optimizers")
+    assert setting("preserve_insertion_order") is False
+    # A query that spills: its files live in the private folder, and the folder goes with the backend.
+    b.con.execute("SET memory_limit = '64MB'")
+    b.con.execute("CREATE TEMP TABLE big AS SELECT range AS i, md5(range::VARCHAR) AS h FROM range(3000000)")
+    assert b.con.execute("SELECT count(DISTINCT h) FROM big").fetchone()[0] == 3_000_000
+    b.close()
+    assert not os.path.exists(folder)
+    # Given by the environment.
+    monkeypatch.setenv("CSM_KIT_DUCKDB_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("CSM_KIT_DUCKDB_THREADS", "1")
+    with DuckDBBackend() as b:
+        assert abs(b.memory_limit() - 300e6) < 1e6
+        assert b.con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+    # A connection the caller owns keeps its settings, except the optimizer the queries need off.
+    con = duckdb.connect(str(tmp_path / "own.duckdb"))
+    con.execute("SET memory_limit = '777MB'")
+    con.execute("SET disabled_optimizers = 'top_n'")
+    b = DuckDBBackend(con)
+    assert abs(b.memory_limit() - 777e6) < 1e6
+    assert set(b.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0].split(",")) == \
+        {"top_n", "partitioned_execution"}
+    b.close()
+    assert con.execute("SELECT 1").fetchone() == (1,)        # not closed: it is the caller's
+    con.close()
+    # The temporary folder of a backend nobody closed goes when it is collected.
+    b = DuckDBBackend()
+    folder = b.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    b.con.close()
+    del b
+    import gc
+
+    gc.collect()
+    assert not os.path.exists(folder)

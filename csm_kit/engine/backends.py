@@ -10,8 +10,14 @@ with sqlglot.
 """
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 _FILE_SUFFIXES = (".parquet", ".csv")
@@ -24,8 +30,74 @@ def _is_path(source) -> bool:
                                         or Path(source).is_dir())
 
 
+#: Memory the activity queries need per usage row of the months one pass reads (their hash tables of
+#: user-months and account-feature-months), measured on simulated data at 1M and 10M accounts
+#: (benchmarks/README.md). Used to choose how many passes the months are read in.
+USAGE_BYTES_PER_ROW = 64
+#: Optimizers turned off in the engine's DuckDB: ``partitioned_execution`` (DuckDB 2.0) splits a large
+#: GROUP BY into ranges of the key taken from the Parquet statistics and reads the whole file once per
+#: range without pushing the range into the scan: on usage sorted by customer (600 row groups at 10M
+#: accounts) a month's aggregation became tens of full scans and did not finish in 10 minutes.
+DISABLED_OPTIMIZERS = ("partitioned_execution",)
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+_UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
+          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4, "bytes": 1}
+
+
+def parse_bytes(text: str) -> int:
+    """``"11.1 GiB"``, ``"8GB"`` or ``"512 MB"`` as bytes (DuckDB's spellings).
+
+    >>> parse_bytes("8GB"), parse_bytes("1.5 GiB"), parse_bytes("512 MiB")
+    (8000000000, 1610612736, 536870912)
+    """
+    m = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]*)\s*", str(text))
+    unit = (m.group(2) or "b").lower() if m else None
+    if not m or unit not in _UNITS:
+        raise ValueError(f"Not an amount of memory: {text!r} (write e.g. '8GB' or '512MB').")
+    return int(float(m.group(1)) * _UNITS[unit])
+
+
 class DuckDBBackend:
     """Run the KPI queries in DuckDB (in-process; the default).
+
+    Policy for big inputs
+    ---------------------
+    On a connection it opens itself (the default), the backend sets:
+
+    - ``memory_limit``: half of the machine's physical memory (DuckDB's own
+      default is 80%), or ``memory_limit=`` / the environment variable
+      ``CSM_KIT_DUCKDB_MEMORY_LIMIT`` (``"8GB"``). Half, because the Parquet
+      files are read through the operating system's page cache and the
+      machine is often shared; DuckDB spills what does not fit;
+    - ``temp_directory``: a new private folder in the system's temporary
+      folder (``csm-kit-duckdb-*``), or ``temp_directory=``. DuckDB's default
+      is a ``.tmp`` folder in the current directory. The backend removes the
+      folder when it is closed (:meth:`close`, ``with DuckDBBackend() as b``),
+      when it is garbage-collected and at interpreter exit, so spilled data
+      is never left behind (short of the process being killed);
+    - ``threads``: DuckDB's default (every core), or ``threads=`` /
+      ``CSM_KIT_DUCKDB_THREADS``;
+    - ``preserve_insertion_order = false`` (large intermediate tables need
+      not keep their rows in order; every result is fetched with ORDER BY).
+
+    On a connection it is given (``connection=``: a database file, a
+    warehouse attached), only what is passed explicitly is set: the caller
+    owns that connection and its settings. On both, the session's time zone
+    is UTC and :data:`DISABLED_OPTIMIZERS` are added to its
+    ``disabled_optimizers``.
+
+    How much to read at once: :meth:`usage_passes` cuts the reported months
+    into runs so that one run's activity groups fit in half of
+    ``memory_limit`` (:data:`USAGE_BYTES_PER_ROW`).
 
     Parameters
     ----------
@@ -34,27 +106,99 @@ class DuckDBBackend:
         warehouse attached (``ATTACH 'postgres:...'``); tables named by a
         plain string are looked up there. Default: a new in-memory database.
     threads : int, optional
-        ``SET threads``; DuckDB's default is every core.
+        ``SET threads``.
+    memory_limit : str, optional
+        ``SET memory_limit``, e.g. ``"8GB"``.
+    temp_directory : str or Path, optional
+        Where DuckDB spills (kept as it is: the backend removes only a folder
+        it made).
 
     Examples
     --------
-    >>> b = DuckDBBackend()
-    >>> b.register("t", pd.DataFrame({"a": [1, 2]}))
+    >>> with DuckDBBackend(memory_limit="1GB") as b:
+    ...     b.register("t", pd.DataFrame({"a": [1, 2]}))
+    ...     b.fetch("SELECT count(*) AS n, max(a) AS top FROM t").to_dict("records")
+    ...     round(b.memory_limit() / 1e9, 2)   # DuckDB reports it to 0.1 MiB
     't'
-    >>> b.fetch("SELECT count(*) AS n, max(a) AS top FROM t").to_dict("records")
     [{'n': 2, 'top': 2}]
+    1.0
     """
 
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, connection=None, *, threads: int | None = None):
+    def __init__(self, connection=None, *, threads: int | None = None, memory_limit: str | None = None,
+                 temp_directory=None):
         import duckdb
 
-        self.con = connection if connection is not None else duckdb.connect()
+        own = connection is None
+        self.con = duckdb.connect() if own else connection
+        self._own = own
+        self._finalizer = None
+        if own:
+            memory_limit = memory_limit or os.environ.get("CSM_KIT_DUCKDB_MEMORY_LIMIT")
+            if memory_limit is None and physical_memory():
+                memory_limit = f"{physical_memory() // 2 // 1024 ** 2}MiB"
+            threads = threads or os.environ.get("CSM_KIT_DUCKDB_THREADS")
+            if temp_directory is None:
+                made = tempfile.mkdtemp(prefix="csm-kit-duckdb-")
+                temp_directory = made
+                self._finalizer = weakref.finalize(self, shutil.rmtree, made, ignore_errors=True)
+            self.con.execute("SET preserve_insertion_order = false")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{parse_bytes(memory_limit)}B'")
         if threads:
             self.con.execute(f"SET threads TO {int(threads)}")
+        if temp_directory is not None:
+            self.con.execute(f"SET temp_directory = '{Path(temp_directory).as_posix()}'")
         self.con.execute("SET TimeZone = 'UTC'")
+        disabled = [o for o in str(self.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+                                   or "").split(",") if o.strip()]
+        wanted = ",".join(dict.fromkeys([o.strip() for o in disabled] + list(DISABLED_OPTIMIZERS)))
+        self.con.execute(f"SET disabled_optimizers = '{wanted}'")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection if the backend opened it, and remove the temporary folder it made."""
+        if self._own:
+            self.con.close()
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def memory_limit(self) -> int:
+        """The connection's ``memory_limit`` in bytes."""
+        return parse_bytes(self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    def usage_passes(self, table: str, *, k0: int, k1: int) -> int:
+        """In how many runs of months to read ``table`` (usage events) for months ``k0..k1``.
+
+        The rows of the reported months are estimated from the table's row
+        count and the span of its ``timestamp`` (both free from Parquet
+        statistics and DuckDB tables; a pandas frame or CSV is scanned),
+        assuming rows spread evenly over the span; one run reads at most as
+        many rows as half of ``memory_limit`` holds at
+        :data:`USAGE_BYTES_PER_ROW`. One pass when the estimate fails.
+        """
+        try:
+            n, lo, hi = self.con.execute(f"SELECT count(*), min(timestamp), max(timestamp) FROM {table}").fetchone()
+        except Exception:  # noqa: BLE001 - an estimate only; the queries themselves report real errors
+            return 1
+        if not n or lo is None:
+            return 1
+        lo, hi = pd.Timestamp(lo), pd.Timestamp(hi)
+        lo, hi = (t.tz_convert("UTC").tz_localize(None) if t.tzinfo is not None else t for t in (lo, hi))
+        first = max(lo, pd.Timestamp(year=k0 // 12, month=k0 % 12 + 1, day=1))
+        last = min(hi, pd.Timestamp(year=(k1 + 1) // 12, month=(k1 + 1) % 12 + 1, day=1))
+        span = max((hi - lo).total_seconds(), 1.0)
+        share = max((last - first).total_seconds(), 0.0) / span
+        rows = n * min(share, 1.0)
+        per_pass = max(self.memory_limit() // 2 // USAGE_BYTES_PER_ROW, 1)
+        return max(1, min(int(np.ceil(rows / per_pass)), k1 - k0 + 1))
 
     def register(self, name: str, source) -> str:
         """Make ``source`` readable as ``name``; returns the name to use in queries."""

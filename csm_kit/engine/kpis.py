@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import MissingTableError
-from ..periods import month_end, month_start, months as month_range, to_month
+from ..periods import months as month_range, to_month
 from .backends import DuckDBBackend
 from .sql import month_number, revenue_steps, usage_steps
 
@@ -172,9 +172,9 @@ def kpi_tables(data, *, start, end, backend=None, window: int = 12, progress: bo
     events = None
     if "usage_events" in tables:
         events = backend.register("csm_in_usage_events", tables["usage_events"])
-        next_day = (month_end(end) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-        steps += usage_steps(events, k0=k0, k1=k1, first_day=month_start(start).strftime("%Y-%m-%d"),
-                             next_day=next_day, has_quantity="quantity" in backend.columns(events))
+        passes = backend.usage_passes(events, k0=k0, k1=k1) if hasattr(backend, "usage_passes") else 1
+        steps += usage_steps(events, k0=k0, k1=k1, has_quantity="quantity" in backend.columns(events),
+                             passes=passes)
 
     from tqdm.auto import tqdm
 

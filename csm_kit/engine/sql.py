@@ -155,38 +155,96 @@ def revenue_steps(subscriptions: str, *, k0: int, k1: int, has_discount: bool, w
     ]
 
 
-def usage_steps(usage_events: str, *, k0: int, k1: int, first_day: str, next_day: str,
-                has_quantity: bool) -> list[Step]:
-    """The activity queries: customer-user-day once, then users, accounts, stickiness, adoption.
+def month_ranges(k0: int, k1: int, passes: int) -> list[tuple[int, int]]:
+    """Months ``k0..k1`` cut into ``passes`` runs of consecutive months, as even as possible.
 
-    ``first_day`` is the first day of month ``k0`` and ``next_day`` the day
-    after the last day of month ``k1`` (``YYYY-MM-DD``). Activity rows have
-    ``quantity > 0`` (an empty quantity means 1).
+    >>> month_ranges(0, 11, 1), month_ranges(0, 11, 5)
+    ([(0, 11)], [(0, 2), (3, 5), (6, 7), (8, 9), (10, 11)])
+    """
+    n = k1 - k0 + 1
+    passes = max(1, min(int(passes), n))
+    size, extra = divmod(n, passes)
+    out, lo = [], k0
+    for i in range(passes):
+        hi = lo + size + (1 if i < extra else 0) - 1
+        out.append((lo, hi))
+        lo = hi + 1
+    return out
+
+
+def _first_day(k: int) -> str:
+    """``YYYY-MM-DD`` of the first day of absolute month ``k``."""
+    return f"{k // 12:04d}-{k % 12 + 1:02d}-01"
+
+
+def usage_steps(usage_events: str, *, k0: int, k1: int, has_quantity: bool, passes: int = 1) -> list[Step]:
+    """The activity queries: active users, accounts, user-days (stickiness) and adoption per month.
+
+    Activity rows have ``quantity > 0`` (an empty quantity means 1). The
+    months are read in ``passes`` runs of consecutive months
+    (:func:`month_ranges`): every figure is a count of distinct things
+    *within one month*, so a run's figures are final and the runs never need
+    combining, and the engine's memory is that of one run's groups, however
+    many months are asked. One pass reads the events once (twice: activity
+    and adoption); the backend chooses the number of passes from the size
+    of the table and its memory (:meth:`DuckDBBackend.usage_passes`).
+
+    Per run, in one query (the intermediate tables are never stored):
+
+    1. **user-months**: one row per (customer, user, month) that has
+       activity, with the month's active days as the bits of one integer
+       (bit ``d - 1`` for day ``d``; ``bit_or`` over the user's rows). A
+       user-day table would hold one row per active day (about 1.6 times as
+       many rows on simulated data) only to be counted.
+    2. **account-months**: per (customer, month), how many users were active
+       and their user-days (the set bits, ``bit_count``).
+    3. **per month**: ``user_days`` (the sum of daily active users over the
+       month's days, the numerator of DAU/MAU), ``active_users`` (a user is
+       the pair (customer, user): the same user id under two accounts is two
+       users, as :func:`~csm_kit.metrics.active_accounts` counts them) and
+       ``active_accounts``.
+
+    Adoption counts, per month and feature (``event``), the accounts that
+    used it: ``DISTINCT (customer, event, month)``.
     """
     active = "coalesce(quantity, 1) > 0 AND " if has_quantity else ""
-    where = (f"{active}timestamp >= CAST('{first_day} 00:00:00' AS TIMESTAMP) "
-             f"AND timestamp < CAST('{next_day} 00:00:00' AS TIMESTAMP)")
-    cud = f"""
-        SELECT customer_id, user_id, day, {month_number('day')} AS k
-        FROM (SELECT customer_id, user_id, CAST(timestamp AS DATE) AS day FROM {usage_events} WHERE {where}) e
-        GROUP BY customer_id, user_id, day"""
+    steps, parts = [], []
+    for i, (lo, hi) in enumerate(month_ranges(k0, k1, passes)):
+        where = (f"{active}timestamp >= CAST('{_first_day(lo)} 00:00:00' AS TIMESTAMP) "
+                 f"AND timestamp < CAST('{_first_day(hi + 1)} 00:00:00' AS TIMESTAMP)")
+        counts = f"""
+            WITH user_months AS (
+              SELECT customer_id, user_id, k, bit_or(day_bit) AS days
+              FROM (SELECT customer_id, user_id, {month_number('timestamp')} AS k,
+                           CAST(1 AS BIGINT) << (day(timestamp) - 1) AS day_bit
+                    FROM {usage_events} WHERE {where}) e
+              GROUP BY customer_id, user_id, k
+            ), account_months AS (
+              SELECT customer_id, k, count(*) AS users, sum(bit_count(days)) AS user_days
+              FROM user_months GROUP BY customer_id, k
+            )
+            SELECT k, CAST(sum(user_days) AS BIGINT) AS user_days, CAST(sum(users) AS BIGINT) AS active_users,
+                   CAST(count(*) AS BIGINT) AS active_accounts
+            FROM account_months GROUP BY k"""
+        adoption = f"""
+            SELECT k, event AS feature, CAST(count(*) AS BIGINT) AS accounts
+            FROM (SELECT DISTINCT customer_id, event, {month_number('timestamp')} AS k
+                  FROM {usage_events} WHERE {where}) f
+            GROUP BY k, event"""
+        label = "" if passes <= 1 else f" ({_first_day(lo)[:7]} to {_first_day(hi)[:7]})"
+        steps += [Step(f"csm_usage_{i}", counts, f"usage: users, accounts, user-days{label}"),
+                  Step(f"csm_adoption_{i}", adoption, f"usage: feature adoption{label}")]
+        parts.append(i)
+    usage_union = " UNION ALL ".join(f"SELECT * FROM csm_usage_{i}" for i in parts)
+    adoption_union = " UNION ALL ".join(f"SELECT * FROM csm_adoption_{i}" for i in parts)
+    # Every reported month gets a row, 0 where it had no activity at all.
     monthly = f"""
-        SELECT m.k, CAST(coalesce(d.user_days, 0) AS BIGINT) AS user_days, CAST(coalesce(u.active_users, 0) AS BIGINT) AS active_users,
-               CAST(coalesce(a.active_accounts, 0) AS BIGINT) AS active_accounts
+        SELECT m.k, CAST(coalesce(u.user_days, 0) AS BIGINT) AS user_days,
+               CAST(coalesce(u.active_users, 0) AS BIGINT) AS active_users,
+               CAST(coalesce(u.active_accounts, 0) AS BIGINT) AS active_accounts
         FROM {_months_values(k0, k1)}
-        LEFT JOIN (SELECT k, count(*) AS user_days FROM csm_cud GROUP BY k) d ON d.k = m.k
-        LEFT JOIN (SELECT k, count(*) AS active_users
-                   FROM (SELECT DISTINCT customer_id, user_id, k FROM csm_cud) x GROUP BY k) u ON u.k = m.k
-        LEFT JOIN (SELECT k, count(*) AS active_accounts
-                   FROM (SELECT DISTINCT customer_id, k FROM csm_cud) y GROUP BY k) a ON a.k = m.k
+        LEFT JOIN ({usage_union}) u ON u.k = m.k
         ORDER BY m.k"""
-    adoption = f"""
-        SELECT k, event AS feature, count(*) AS accounts
-        FROM (SELECT DISTINCT customer_id, event, {month_number('timestamp')} AS k
-              FROM {usage_events} WHERE {where}) f
-        GROUP BY k, event"""
-    return [
-        Step("csm_cud", cud, "usage: customer-user-day"),
-        Step("csm_usage", monthly, "active users, accounts, stickiness"),
-        Step("csm_adoption", adoption, "feature adoption"),
-    ]
+    steps += [Step("csm_usage", monthly, "active users, accounts, stickiness"),
+              Step("csm_adoption", adoption_union, "feature adoption")]
+    return steps

@@ -20,6 +20,7 @@ Usage::
     .venv/bin/python benchmarks/report.py                  # one run
     .venv/bin/python benchmarks/report.py --runs 2         # the second run starts the notebooks longest first
     .venv/bin/python benchmarks/report.py --no-share-fits  # every notebook fits its own models (for comparison)
+    .venv/bin/python benchmarks/report.py --runs 2 --jobs 3
 """
 from __future__ import annotations
 
@@ -80,12 +81,14 @@ def notebook_breakdown(path: Path) -> dict:
             "stop": (_t(pm["end_time"]) - times[-1][1]).total_seconds()}
 
 
-def run(out: Path, share_fits: bool) -> dict:
+def run(out: Path, share_fits: bool, jobs: int = 2) -> dict:
     env = dict(os.environ)
-    command = [str(ROOT / ".venv" / "bin" / "csm-kit"), "report", "--month", MONTH, "--out", str(out)]
+    command = [str(ROOT / ".venv" / "bin" / "csm-kit"), "report", "--month", MONTH, "--out", str(out),
+               "--jobs", str(jobs)]
     if not share_fits:  # the runner's switch has no CLI flag: run it through Python
         command = [str(PYTHON), "-c", "import sys; from csm_kit.report import run_report; "
-                   f"run_report({MONTH!r}, data='', out={str(out)!r}, progress=False, share_fits=False)"]
+                   f"run_report({MONTH!r}, data='', out={str(out)!r}, progress=False, share_fits=False, "
+                   f"jobs={jobs})"]
     load_before = os.getloadavg()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -133,13 +136,14 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", type=int, default=1, help="runs into the same folder (the second starts the "
                         "notebooks longest first, from the first's manifest)")
     parser.add_argument("--no-share-fits", action="store_true", help="every notebook fits its own models")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (csm-kit report --jobs)")
     args = parser.parse_args(argv)
     print(f"imports a kernel pays ({IMPORTS.replace('import ', '')}): {import_seconds():.2f} s, "
           f"load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="csm-kit-bench-report-") as tmp:
         for i in range(args.runs):
-            result = run(Path(tmp), share_fits=not args.no_share_fits)
-            show(result, f"run {i + 1}" + (" (fits not shared)" if args.no_share_fits else ""))
+            result = run(Path(tmp), share_fits=not args.no_share_fits, jobs=args.jobs)
+            show(result, f"run {i + 1}, --jobs {args.jobs}" + (" (fits not shared)" if args.no_share_fits else ""))
 
 
 if __name__ == "__main__":

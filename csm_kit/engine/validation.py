@@ -388,7 +388,7 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
             ts = f"TRY_CAST({t} AS TIMESTAMP)"
             odd = (f"(NOT {blank} AND (NOT regexp_full_match({t}, '{_DATE_RE}') OR {t}[1:4] < '1678' OR "
                    f"({t}[1:10] = '{LAST_DAY}' AND {ts} <> TIMESTAMP '{LAST_DAY}')))")
-            beyond = f"(NOT {blank} AND {ts} >= TIMESTAMP '{_AFTER_LAST}')"
+            beyond = f"(NOT {blank} AND coalesce({ts} >= TIMESTAMP '{_AFTER_LAST}', false))"
             bad = f"(NOT {blank} AND {ts} IS NULL)"
         elif category in ("date", "ts", "ts_ns", "tstz"):
             ts = {"date": f"CAST({v} AS TIMESTAMP)", "ts": f"CAST({v} AS TIMESTAMP)",
@@ -398,7 +398,7 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
                          f"AND {v} < TIMESTAMP '{_AFTER_LAST}'))",
                    "ts_ns": f"(epoch_ns({v}) % 1000 <> 0)",
                    "tstz": f"({v} < TIMESTAMPTZ '{_FIRST_YEAR} 00:00:00+00' OR {v} > TIMESTAMPTZ '{_TZ_LAST}')"}[category]
-            beyond = "false" if category in ("ts_ns", "tstz") else f"({ts} >= TIMESTAMP '{_AFTER_LAST}')"
+            beyond = "false" if category in ("ts_ns", "tstz") else f"coalesce({ts} >= TIMESTAMP '{_AFTER_LAST}', false)"
             bad = "false"
         else:
             return _Sql(blank, odd_any, "NULL", [])
@@ -549,7 +549,7 @@ class _Check:
             described = self.con.execute(f"DESCRIBE csm_source.main.{_q(name)}").fetchall()
             columns = [r[0] for r in described]
             types = {r[0]: _DUCKDB_TYPES.get(r[1]) for r in described}
-            n, top = self.con.execute(f"SELECT count(*), max(rowid) FROM csm_source.main.{_q(name)}").fetchone()
+            n, top = self.con.execute(f"SELECT count(*), max(rowid) FROM csm_source.main.{_q(name)}").fetchall()[0]
             if _ROW in columns or (n and top != n - 1):  # rows deleted: rowid is not the position
                 types = {c: None for c in columns}
             view = f"csm_raw_{name}"
@@ -582,7 +582,7 @@ class _Check:
                                      f"WHERE rowid IN ({listed}) ORDER BY rowid").df()
         for c in columns:  # a whole-number or true/false column with an empty cell is float/object in pandas
             if t.types.get(c) in ("int", "bool") and shown[c].notna().all():
-                nulls = self.con.execute(f"SELECT count(*) - count({_q(c)}) FROM {t.raw}").fetchone()[0]
+                nulls = self.con.execute(f"SELECT count(*) - count({_q(c)}) FROM {t.raw}").fetchall()[0][0]
                 if nulls:
                     shown[c] = shown[c].astype(float if t.types[c] == "int" else object)
         shown.index = pd.Index(rows, name="row")
@@ -609,7 +609,7 @@ class _Check:
         checked = f"csm_checked_{t.name}"
         select = [_ROW] + [f"{s.typed} AS {_q(name)}" for name, s in sql.items()]
         for name, s in sql.items():
-            select.append(f"{s.odd} AS {_q(f'__odd_{name}')}")
+            select.append(f"coalesce(NOT {s.blank} AND ({s.odd}), true) AS {_q(f'__odd_{name}')}")  # unknown: odd
             for i, (_, _, flag) in enumerate(s.checks):
                 select.append(f"{flag} AS {_q(f'__f{i}_{name}')}")
             if s.padded:
@@ -642,7 +642,7 @@ class _Check:
         if t.name == "tickets" and "opened_at" in sql:
             extra.append(f"max({_q('opened_at')})")
         query = f"SELECT {', '.join(counts + extra) or '1'} FROM {checked}"
-        values = self.con.execute(query).fetchone()
+        values = self.con.execute(query).fetchall()[0]
         found = dict(zip(names, values[:len(names)]))
         if any(found[f"odd:{name}"] for name in sql):
             return self._by_pandas(t)
@@ -761,7 +761,7 @@ class _Check:
                 same = " AND ".join(f"d.{_q(c)} = {checked}.{_q(c)}" for c in spec.key)
                 flag = (f"EXISTS (SELECT 1 FROM (SELECT {key} FROM {checked} GROUP BY {key} HAVING count(*) > 1) AS d "
                         f"WHERE {same})")
-                n = self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchone()[0]
+                n = self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchall()[0][0]
                 if n:
                     column = spec.key[-1] if len(spec.key) == 1 else ", ".join(spec.key)
                     self._fail(t, column, RULES["duplicate"], n, flag, columns=list(spec.key))
@@ -781,7 +781,7 @@ class _Check:
         if name == "tickets" and usable("opened_at", "resolved_at") and newest_ticket is not None:
             cutoff = pd.Timestamp(newest_ticket) - pd.Timedelta(days=STALE_TICKET_DAYS)
             flag = f"{_q('resolved_at')} IS NULL AND {_q('opened_at')} < {_lit(cutoff.isoformat(sep=' '))}::TIMESTAMP"
-            n = self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchone()[0]
+            n = self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchall()[0][0]
             if n:
                 ids = self._ids(checked, "ticket_id", flag) if usable("ticket_id") else []
                 self.warnings.append(NOTES["stale_tickets"].format(n=n, ids=ids))
@@ -793,7 +793,7 @@ class _Check:
                 if usable("scale_max"):
                     high = f"coalesce({_q('scale_max')}, {high})"
                 flag = f"coalesce({_q('score')} < {low} OR {_q('score')} > {high}, false)"
-                n = self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchone()[0]
+                n = self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchall()[0][0]
                 columns = ["response_id", "survey", "score"]
                 if n:
                     self._fail(t, "score", RULES["scale"], n, flag, columns=columns, detail=DETAILS["scale"])
@@ -814,7 +814,7 @@ class _Check:
             n = self.con.execute(
                 f"WITH h AS (SELECT hash({columns}) AS h FROM {checked} GROUP BY 1 HAVING count(*) > 1) "
                 f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {checked} "
-                f"WHERE hash({columns}) IN (SELECT h FROM h) GROUP BY {columns})").fetchone()[0]
+                f"WHERE hash({columns}) IN (SELECT h FROM h) GROUP BY {columns})").fetchall()[0][0]
             if n:
                 self.warnings.append(NOTES["repeated_usage"].format(n=int(n)))
 
@@ -826,7 +826,7 @@ class _Check:
         """All subscriptions' MRR together within ``MAX_TOTAL_MRR``: the same arithmetic as ``check_rules``."""
         ok = self.survived[t.name]
         discount = f", {_q('discount')}" if "discount" in ok else ""
-        top = self.con.execute(f"SELECT max({_q('amount')}) FROM csm_checked_{t.name}").fetchone()[0]
+        top = self.con.execute(f"SELECT max({_q('amount')}) FROM csm_checked_{t.name}").fetchall()[0][0]
         if top is not None and top > MAX_AMOUNT:  # already refused row by row
             return
         data = self.con.execute(f"SELECT {_q('amount')}, {_q('billing_period')}{discount} FROM csm_checked_{t.name} "
@@ -885,7 +885,7 @@ class _Check:
                     v = _q(col.name)
                     flag = (f"{v} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM csm_checked_{target} AS target "
                             f"WHERE target.{_q(target_col)} = csm_checked_{name}.{v})")
-                    n = self.con.execute(f"SELECT count(*) FROM csm_checked_{name} WHERE {flag}").fetchone()[0]
+                    n = self.con.execute(f"SELECT count(*) FROM csm_checked_{name} WHERE {flag}").fetchall()[0][0]
                     if n:
                         if t.kind == "pandas":  # its rows are load_dataset's to show
                             raise _Redo
@@ -896,13 +896,13 @@ class _Check:
         if ok.get("surveys", set()) >= {"customer_id", "responded_at"} and "signup_date" in ok["customers"]:
             n = self.con.execute(
                 f"SELECT count(*) FROM csm_checked_surveys AS s JOIN csm_checked_customers AS c "
-                f"ON s.customer_id = c.customer_id WHERE s.responded_at < c.signup_date").fetchone()[0]
+                f"ON s.customer_id = c.customer_id WHERE s.responded_at < c.signup_date").fetchall()[0][0]
             if n:
                 self.warnings.append(NOTES["early_surveys"].format(n=n))
         if "customer_id" in ok.get("subscriptions", set()):
             flag = ("customer_id NOT IN (SELECT customer_id FROM csm_checked_subscriptions "
                     "WHERE customer_id IS NOT NULL)")
-            n = self.con.execute(f"SELECT count(*) FROM csm_checked_customers WHERE {flag}").fetchone()[0]
+            n = self.con.execute(f"SELECT count(*) FROM csm_checked_customers WHERE {flag}").fetchall()[0][0]
             if n:
                 self.warnings.append(NOTES["no_subscription"].format(n=n, ids=self._ids("csm_checked_customers",
                                                                                       "customer_id", flag)))

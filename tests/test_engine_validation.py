@@ -294,8 +294,12 @@ def test_duckdb_database_file(tmp_path):
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM f')
             con.unregister("f")
         con.execute("UPDATE subscriptions SET amount = -1 WHERE rowid = 3")
+        con.execute("UPDATE subscriptions SET quantity = NULL WHERE rowid = 1")
+        con.execute("UPDATE subscriptions SET quantity = -2 WHERE rowid = 5")
     errors, _ = compare(path)
-    assert errors[0].rule == "value below the minimum 0" and list(errors[0].rows.index) == [4]
+    assert [(e.column, e.rule, list(e.rows.index)) for e in errors] == [
+        ("amount", "value below the minimum 0", [4]), ("quantity", "value below the minimum 0", [6])]
+    assert str(errors[1].rows["quantity"].dtype) == "Int64"  # as load_dataset shows a column with an empty cell
 
 
 def test_sources_the_queries_do_not_take_go_through_load_dataset():

@@ -580,11 +580,14 @@ class _Check:
             listed = ", ".join(str(int(r) - 1) for r in rows)
             shown = self.con.execute(f"SELECT {', '.join(map(_q, columns))} FROM csm_source.main.{_q(t.name)} "
                                      f"WHERE rowid IN ({listed}) ORDER BY rowid").df()
-        for c in columns:  # a whole-number or true/false column with an empty cell is float/object in pandas
-            if t.types.get(c) in ("int", "bool") and shown[c].notna().all():
+        # A whole-number or true/false column with an empty cell anywhere reads as float/object (Arrow)
+        # or Int64/boolean (DuckDB) in load_dataset, though the rows shown may have none.
+        widened = {"int": "Int64", "bool": "boolean"} if t.kind == "duckdb" else {"int": float, "bool": object}
+        for c in columns:
+            if t.types.get(c) in widened and shown[c].notna().all():
                 nulls = self.con.execute(f"SELECT count(*) - count({_q(c)}) FROM {t.raw}").fetchall()[0][0]
                 if nulls:
-                    shown[c] = shown[c].astype(float if t.types[c] == "int" else object)
+                    shown[c] = shown[c].astype(widened[t.types[c]])
         shown.index = pd.Index(rows, name="row")
         return shown
 

@@ -247,14 +247,14 @@ def test_columns_and_errors():
 # -- usage read in runs of months (passes), and the DuckDB policy for big inputs ------------------
 
 class Passes(DuckDBBackend):
-    """A DuckDB backend that reads usage in a fixed number of runs of months (instead of its estimate)."""
+    """A DuckDB backend with a fixed plan for reading usage: runs of months, or customer ranges."""
 
-    def __init__(self, passes, **kwargs):
+    def __init__(self, passes=1, customer_bounds=None, **kwargs):
         super().__init__(**kwargs)
-        self.passes = passes
+        self.plan = {"customer_bounds": customer_bounds} if customer_bounds else {"passes": passes}
 
-    def usage_passes(self, table, *, k0, k1):
-        return self.passes
+    def usage_plan(self, table, *, k0, k1):
+        return self.plan
 
 
 def edge_day_events():
@@ -273,11 +273,13 @@ def edge_day_events():
     ])
 
 
-@pytest.mark.parametrize("passes", [1, 2, 3, 4, 99])
-def test_usage_in_runs_of_months_by_hand(passes):
+@pytest.mark.parametrize("plan", [{"passes": 1}, {"passes": 2}, {"passes": 3}, {"passes": 4}, {"passes": 99},
+                                  {"customer_bounds": ["b"]}, {"customer_bounds": ["a", "b", "c", "zz"]},
+                                  {"customer_bounds": ["0", "it's"]}])
+def test_usage_in_runs_of_months_or_customers_by_hand(plan):
     s = subs(("a", "2025-12-01", None, 10.0), ("b", "2026-01-01", None, 5.0))
     ev = edge_day_events()
-    k = kpi_tables({"subscriptions": s, "usage_events": ev}, start="2026-01", end="2026-04", backend=Passes(passes))
+    k = kpi_tables({"subscriptions": s, "usage_events": ev}, start="2026-01", end="2026-04", backend=Passes(**plan))
     m = k.monthly.set_index(k.monthly["month"].astype(str))
     assert m["active_users"].tolist() == [2, 1, 0, 1]        # Jan: (a,u1), (b,u1); Feb: (b,u2); Apr: (a,u3)
     assert m["active_accounts"].tolist() == [2, 1, 0, 1]
@@ -298,8 +300,10 @@ def test_any_number_of_passes_gives_the_same_numbers(seed):
     tables = {"subscriptions": ds.subscriptions, "usage_events": ds.usage_events}
     one = kpi_tables(tables, start="2025-02", end="2026-02", backend=Passes(1))
     assert one.monthly["active_users"].gt(0).all()
-    for passes in (2, 5, 13):
-        many = kpi_tables(tables, start="2025-02", end="2026-02", backend=Passes(passes))
+    ids = sorted(ds.customers["customer_id"])
+    for plan in ({"passes": 2}, {"passes": 5}, {"passes": 13}, {"customer_bounds": ids[::17]},
+                 {"customer_bounds": [ids[0]]}, {"customer_bounds": [ids[-1] + "~"]}):
+        many = kpi_tables(tables, start="2025-02", end="2026-02", backend=Passes(**plan))
         pd.testing.assert_frame_equal(many.monthly, one.monthly)
         pd.testing.assert_frame_equal(many.adoption, one.adoption)
     assert_same_monthly(one.monthly, expected_monthly(ds.subscriptions, ds.usage_events, "2025-02", "2026-02"))
@@ -318,23 +322,37 @@ def test_month_ranges_cover_every_month_once():
             assert max(sizes) - min(sizes) <= 1
 
 
-def test_usage_passes_follow_the_rows_of_the_months_and_the_memory_limit():
-    from csm_kit.engine.backends import USAGE_BYTES_PER_ROW
+def test_usage_plan_follows_the_rows_of_the_months_the_memory_limit_and_the_order(monkeypatch):
+    from csm_kit.engine import backends
 
     # 2,400 rows spread over 2025-01-01 .. 2026-12-31 (24 months): 1,200 in the last 12.
     ts = pd.date_range("2025-01-01", "2026-12-31 23:00", periods=2400)
-    ev = pd.DataFrame({"customer_id": "a", "user_id": "u", "event": "e", "timestamp": ts})
-    limit = 2 * USAGE_BYTES_PER_ROW * 300                      # half of it holds 300 rows
+    in_time_order = pd.DataFrame({"customer_id": [f"c{i % 40:02d}" for i in range(2400)], "user_id": "u",
+                                  "event": "e", "timestamp": ts})
+    by_account = in_time_order.sort_values(["customer_id", "timestamp"], ignore_index=True)
+    monkeypatch.setattr(backends, "USAGE_BYTES_PER_ROW", 100_000)   # so that half of 60 MB holds 300 rows
+    limit = 2 * backends.USAGE_BYTES_PER_ROW * 300
+    k = lambda month: pd.Period(month, "M").year * 12 + pd.Period(month, "M").month - 1  # noqa: E731
     with DuckDBBackend(memory_limit=f"{limit}B") as b:
-        b.register("ev", ev)
-        per_pass = b.memory_limit() // 2 // USAGE_BYTES_PER_ROW  # DuckDB rounds the limit a little
-        k = lambda month: pd.Period(month, "M").year * 12 + pd.Period(month, "M").month - 1  # noqa: E731
-        assert b.usage_passes("ev", k0=k("2026-01"), k1=k("2026-12")) == int(np.ceil(1200 / per_pass))
-        assert b.usage_passes("ev", k0=k("2026-12"), k1=k("2026-12")) == 1          # never more than the months
-        assert b.usage_passes("ev", k0=k("2030-01"), k1=k("2030-12")) == 1          # no rows in the months
+        per_pass = b.memory_limit() // 2 // backends.USAGE_BYTES_PER_ROW  # DuckDB rounds the limit a little
+        runs = int(np.ceil(1200 / per_pass))
+        assert runs > 1
+        b.register("ev", in_time_order)
+        # Time order (the first rows within two months): runs of months, never more than the months.
+        assert b.usage_plan("ev", k0=k("2026-01"), k1=k("2026-12")) == {"passes": runs}
+        assert b.usage_plan("ev", k0=k("2026-12"), k1=k("2026-12")) == {}           # a month's rows fit
+        assert b.usage_plan("ev", k0=k("2030-01"), k1=k("2030-12")) == {}           # no rows in the months
+        # Written account by account: runs of customers.
+        b.register("ev2", by_account)
+        plan = b.usage_plan("ev2", k0=k("2026-01"), k1=k("2026-12"))
+        bounds = plan["customer_bounds"]
+        assert bounds == sorted(bounds) and 1 <= len(bounds) <= runs - 1
+        assert set(bounds) <= set(by_account["customer_id"])
     with DuckDBBackend() as b:
-        b.register("empty", ev.iloc[:0])
-        assert b.usage_passes("empty", k0=1, k1=12) == 1
+        b.register("empty", by_account.iloc[:0])
+        assert b.usage_plan("empty", k0=1, k1=12) == {}
+        b.register("ev", by_account)
+        assert b.usage_plan("ev", k0=k("2025-01"), k1=k("2026-12")) == {}          # plenty of memory
 
 
 def test_duckdb_policy_for_big_inputs(tmp_path, monkeypatch):

@@ -95,9 +95,9 @@ class DuckDBBackend:
     is UTC and :data:`DISABLED_OPTIMIZERS` are added to its
     ``disabled_optimizers``.
 
-    How much to read at once: :meth:`usage_passes` cuts the reported months
-    into runs so that one run's activity groups fit in half of
-    ``memory_limit`` (:data:`USAGE_BYTES_PER_ROW`).
+    How much to read at once: :meth:`usage_plan` cuts the usage table into
+    runs (of months, or of customers) so that one run's activity groups fit
+    in half of ``memory_limit`` (:data:`USAGE_BYTES_PER_ROW`).
 
     Parameters
     ----------
@@ -152,7 +152,7 @@ class DuckDBBackend:
         if temp_directory is not None:
             self.con.execute(f"SET temp_directory = '{Path(temp_directory).as_posix()}'")
         self.con.execute("SET TimeZone = 'UTC'")
-        disabled = [o for o in str(self.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+        disabled = [o for o in str(self.con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
                                    or "").split(",") if o.strip()]
         wanted = ",".join(dict.fromkeys([o.strip() for o in disabled] + list(DISABLED_OPTIMIZERS)))
         self.con.execute(f"SET disabled_optimizers = '{wanted}'")
@@ -172,33 +172,54 @@ class DuckDBBackend:
 
     def memory_limit(self) -> int:
         """The connection's ``memory_limit`` in bytes."""
-        return parse_bytes(self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return parse_bytes(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
 
-    def usage_passes(self, table: str, *, k0: int, k1: int) -> int:
-        """In how many runs of months to read ``table`` (usage events) for months ``k0..k1``.
+    def usage_plan(self, table: str, *, k0: int, k1: int) -> dict:
+        """How to read ``table`` (usage events) for months ``k0..k1``: the ``runs`` of :func:`usage_steps`.
 
-        The rows of the reported months are estimated from the table's row
-        count and the span of its ``timestamp`` (both free from Parquet
-        statistics and DuckDB tables; a pandas frame or CSV is scanned),
-        assuming rows spread evenly over the span; one run reads at most as
-        many rows as half of ``memory_limit`` holds at
-        :data:`USAGE_BYTES_PER_ROW`. One pass when the estimate fails.
+        1. **How many runs.** The rows of the reported months are estimated
+           from the table's row count and the span of its ``timestamp`` (free
+           from Parquet statistics and DuckDB tables; a pandas frame or CSV is
+           scanned), as if spread evenly; one run reads at most as many rows
+           as half of ``memory_limit`` holds at :data:`USAGE_BYTES_PER_ROW`.
+        2. **Split how.** If the table's first rows (1%, at most 65,536) fall
+           in at most two months, it is in time order: runs of months (a month filter
+           skips the other months' row groups). Otherwise (a table written
+           account by account, as the simulator's Parquet files are), runs of
+           customers, cut at quantiles of ``customer_id`` in a 1% sample of
+           the rows (a customer range skips the other customers' row groups).
+
+        Returns ``{}`` (one run) when the estimate says it fits, or fails;
+        else ``{"passes": n}`` or ``{"customer_bounds": [...]}``. Whatever the
+        plan, the numbers are the same (tests/test_engine.py).
         """
         try:
-            n, lo, hi = self.con.execute(f"SELECT count(*), min(timestamp), max(timestamp) FROM {table}").fetchone()
+            n, lo, hi = self.con.execute(f"SELECT count(*), min(timestamp), max(timestamp) FROM {table}").fetchall()[0]
         except Exception:  # noqa: BLE001 - an estimate only; the queries themselves report real errors
-            return 1
+            return {}
         if not n or lo is None:
-            return 1
+            return {}
         lo, hi = pd.Timestamp(lo), pd.Timestamp(hi)
         lo, hi = (t.tz_convert("UTC").tz_localize(None) if t.tzinfo is not None else t for t in (lo, hi))
         first = max(lo, pd.Timestamp(year=k0 // 12, month=k0 % 12 + 1, day=1))
         last = min(hi, pd.Timestamp(year=(k1 + 1) // 12, month=(k1 + 1) % 12 + 1, day=1))
         span = max((hi - lo).total_seconds(), 1.0)
-        share = max((last - first).total_seconds(), 0.0) / span
-        rows = n * min(share, 1.0)
+        rows = n * min(max((last - first).total_seconds(), 0.0) / span, 1.0)
         per_pass = max(self.memory_limit() // 2 // USAGE_BYTES_PER_ROW, 1)
-        return max(1, min(int(np.ceil(rows / per_pass)), k1 - k0 + 1))
+        runs = int(np.ceil(rows / per_pass))
+        if runs <= 1:
+            return {}
+        months = self.con.execute(
+            f"SELECT count(DISTINCT year(timestamp) * 12 + month(timestamp)) FROM "
+            f"(SELECT timestamp FROM {table} LIMIT {max(min(n // 100, 65536), 1)}) t").fetchall()[0][0]
+        if months <= 2:
+            return {"passes": min(runs, k1 - k0 + 1)}
+        cuts = ", ".join(f"{i / runs!r}" for i in range(1, runs))
+        bounds = self.con.execute(f"SELECT quantile_disc(customer_id, [{cuts}]) FROM "
+                                  f"(SELECT customer_id FROM {table} USING SAMPLE 1 PERCENT (bernoulli, 7)) t"
+                                  ).fetchall()[0][0]
+        bounds = sorted({b for b in (bounds or []) if b is not None})
+        return {"customer_bounds": bounds} if bounds else {"passes": min(runs, k1 - k0 + 1)}
 
     def register(self, name: str, source) -> str:
         """Make ``source`` readable as ``name``; returns the name to use in queries."""

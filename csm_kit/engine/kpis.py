@@ -172,9 +172,9 @@ def kpi_tables(data, *, start, end, backend=None, window: int = 12, progress: bo
     events = None
     if "usage_events" in tables:
         events = backend.register("csm_in_usage_events", tables["usage_events"])
-        passes = backend.usage_passes(events, k0=k0, k1=k1) if hasattr(backend, "usage_passes") else 1
-        steps += usage_steps(events, k0=k0, k1=k1, has_quantity="quantity" in backend.columns(events),
-                             passes=passes)
+        # Big tables are read in runs (of months or of customers) that fit in memory; Spark needs none.
+        plan = backend.usage_plan(events, k0=k0, k1=k1) if hasattr(backend, "usage_plan") else {}
+        steps += usage_steps(events, k0=k0, k1=k1, has_quantity="quantity" in backend.columns(events), **plan)
 
     from tqdm.auto import tqdm
 

@@ -177,41 +177,68 @@ def _first_day(k: int) -> str:
     return f"{k // 12:04d}-{k % 12 + 1:02d}-01"
 
 
-def usage_steps(usage_events: str, *, k0: int, k1: int, has_quantity: bool, passes: int = 1) -> list[Step]:
+def _text(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def usage_steps(usage_events: str, *, k0: int, k1: int, has_quantity: bool, passes: int = 1,
+                customer_bounds=None) -> list[Step]:
     """The activity queries: active users, accounts, user-days (stickiness) and adoption per month.
 
-    Activity rows have ``quantity > 0`` (an empty quantity means 1). The
-    months are read in ``passes`` runs of consecutive months
-    (:func:`month_ranges`): every figure is a count of distinct things
-    *within one month*, so a run's figures are final and the runs never need
-    combining, and the engine's memory is that of one run's groups, however
-    many months are asked. One pass reads the events once (twice: activity
-    and adoption); the backend chooses the number of passes from the size
-    of the table and its memory (:meth:`DuckDBBackend.usage_passes`).
+    Activity rows have ``quantity > 0`` (an empty quantity means 1).
+
+    Reading a big table in runs
+    ---------------------------
+    Every figure is a count of distinct things *within one month and one
+    customer* (a user is the pair (customer, user)), so the table can be read
+    in runs that split either the months or the customers: a run's counts
+    are exact for its part, and the parts add up. The engine's memory is then
+    that of one run's groups, however big the table. Two ways, chosen by the
+    backend (:meth:`~csm_kit.engine.DuckDBBackend.usage_plan`) from the
+    table's size, its memory and the table's order:
+
+    - ``passes``: the months ``k0..k1`` in that many runs of consecutive
+      months (:func:`month_ranges`); for a table in time order, whose files
+      a month filter skips;
+    - ``customer_bounds``: sorted customer ids ``b1 < b2 < ...``; run ``i``
+      reads the customers ``b_i <= customer_id < b_(i+1)`` (the first run
+      everything below ``b1``, the last everything from the last bound) over
+      all the months; for a table written account by account, whose Parquet
+      row groups a customer range skips.
+
+    One run (the default) reads the table twice: activity, then adoption.
 
     Per run, in one query (the intermediate tables are never stored):
 
     1. **user-months**: one row per (customer, user, month) that has
        activity, with the month's active days as the bits of one integer
        (bit ``d - 1`` for day ``d``; ``bit_or`` over the user's rows). A
-       user-day table would hold one row per active day (about 1.6 times as
-       many rows on simulated data) only to be counted.
+       user-day table would hold one row per active day (1.6 times as many
+       rows on simulated data) only to be counted.
     2. **account-months**: per (customer, month), how many users were active
        and their user-days (the set bits, ``bit_count``).
     3. **per month**: ``user_days`` (the sum of daily active users over the
-       month's days, the numerator of DAU/MAU), ``active_users`` (a user is
-       the pair (customer, user): the same user id under two accounts is two
-       users, as :func:`~csm_kit.metrics.active_accounts` counts them) and
+       month's days, the numerator of DAU/MAU), ``active_users`` (the same
+       user id under two accounts is two users, as
+       :func:`~csm_kit.metrics.active_accounts` counts them) and
        ``active_accounts``.
 
     Adoption counts, per month and feature (``event``), the accounts that
     used it: ``DISTINCT (customer, event, month)``.
     """
     active = "coalesce(quantity, 1) > 0 AND " if has_quantity else ""
-    steps, parts = [], []
-    for i, (lo, hi) in enumerate(month_ranges(k0, k1, passes)):
+    if customer_bounds:
+        bounds = sorted(set(customer_bounds))
+        edges = [None, *bounds, None]
+        runs = [(k0, k1, edges[i], edges[i + 1]) for i in range(len(bounds) + 1)]
+    else:
+        runs = [(lo, hi, None, None) for lo, hi in month_ranges(k0, k1, passes)]
+    steps, names = [], []
+    for i, (lo, hi, c_lo, c_hi) in enumerate(runs):
         where = (f"{active}timestamp >= CAST('{_first_day(lo)} 00:00:00' AS TIMESTAMP) "
                  f"AND timestamp < CAST('{_first_day(hi + 1)} 00:00:00' AS TIMESTAMP)")
+        where += f" AND customer_id >= {_text(c_lo)}" if c_lo is not None else ""
+        where += f" AND customer_id < {_text(c_hi)}" if c_hi is not None else ""
         counts = f"""
             WITH user_months AS (
               SELECT customer_id, user_id, k, bit_or(day_bit) AS days
@@ -231,20 +258,26 @@ def usage_steps(usage_events: str, *, k0: int, k1: int, has_quantity: bool, pass
             FROM (SELECT DISTINCT customer_id, event, {month_number('timestamp')} AS k
                   FROM {usage_events} WHERE {where}) f
             GROUP BY k, event"""
-        label = "" if passes <= 1 else f" ({_first_day(lo)[:7]} to {_first_day(hi)[:7]})"
+        label = "" if len(runs) == 1 else f" (run {i + 1} of {len(runs)})"
         steps += [Step(f"csm_usage_{i}", counts, f"usage: users, accounts, user-days{label}"),
                   Step(f"csm_adoption_{i}", adoption, f"usage: feature adoption{label}")]
-        parts.append(i)
-    usage_union = " UNION ALL ".join(f"SELECT * FROM csm_usage_{i}" for i in parts)
-    adoption_union = " UNION ALL ".join(f"SELECT * FROM csm_adoption_{i}" for i in parts)
-    # Every reported month gets a row, 0 where it had no activity at all.
+        names.append(i)
+    usage_union = " UNION ALL ".join(f"SELECT * FROM csm_usage_{i}" for i in names)
+    adoption_union = " UNION ALL ".join(f"SELECT * FROM csm_adoption_{i}" for i in names)
+    # The runs' counts add up (each customer-month is in one run); every reported month gets a row,
+    # 0 where it had no activity at all.
     monthly = f"""
         SELECT m.k, CAST(coalesce(u.user_days, 0) AS BIGINT) AS user_days,
                CAST(coalesce(u.active_users, 0) AS BIGINT) AS active_users,
                CAST(coalesce(u.active_accounts, 0) AS BIGINT) AS active_accounts
         FROM {_months_values(k0, k1)}
-        LEFT JOIN ({usage_union}) u ON u.k = m.k
+        LEFT JOIN (SELECT k, sum(user_days) AS user_days, sum(active_users) AS active_users,
+                          sum(active_accounts) AS active_accounts
+                   FROM ({usage_union}) r GROUP BY k) u ON u.k = m.k
         ORDER BY m.k"""
+    adoption_total = f"""
+        SELECT k, feature, CAST(sum(accounts) AS BIGINT) AS accounts
+        FROM ({adoption_union}) r GROUP BY k, feature"""
     steps += [Step("csm_usage", monthly, "active users, accounts, stickiness"),
-              Step("csm_adoption", adoption_union, "feature adoption")]
+              Step("csm_adoption", adoption_total, "feature adoption")]
     return steps

@@ -1,8 +1,10 @@
 -- The monthly KPI table in plain DuckDB SQL over the Parquet files: the reference that
 -- benchmarks/kpis.py times `csm-kit kpis` against (and checks its numbers with).
--- No validation. Written to be fast: month-end balances from a range join on a small months
--- table, movements from LAG/LEAD over each customer's balance rows (no dense customer x month
--- grid, no self-join), usage read once into customer-user-day, adoption from one more scan.
+-- No validation. Run with the partitioned_execution optimizer off (kpis.py; DuckDB 2.0's splitting of
+-- big GROUP BYs into key ranges re-reads the whole file per range: at 10M it did not finish), a
+-- memory_limit of half the machine and a temp_directory of its own. Written to be fast: month-end
+-- balances from a range join on a small months table, movements from LAG/LEAD over each customer's balance rows (no dense customer x month
+-- grid, no self-join), usage read once into user-months, adoption from one more scan.
 -- Parameters substituted by kpis.py: {subs}, {events} (Parquet paths), {k0}, {k1} (first and
 -- last reported month as year * 12 + month - 1), {first_day}, {next_day} (first day of k0, day
 -- after the last day of k1, 'YYYY-MM-DD').
@@ -71,24 +73,44 @@ SELECT m.k,
 FROM range({k0}, {k1} + 1) m(k)
 LEFT JOIN closing USING (k) LEFT JOIN opening USING (k) LEFT JOIN joined_left USING (k) LEFT JOIN cohort USING (k);
 
--- Usage: activity rows (quantity > 0, empty = 1) aggregated to customer-user-day once.
-CREATE OR REPLACE TEMP TABLE cud AS
-SELECT customer_id, user_id, timestamp::DATE AS day
-FROM read_parquet('{events}')
-WHERE timestamp >= TIMESTAMP '{first_day}' AND timestamp < TIMESTAMP '{next_day}' AND coalesce(quantity, 1) > 0
-GROUP BY ALL;
+-- Usage: activity rows (quantity > 0, empty = 1), read once into user-months: one row per
+-- (customer, user, month) with the month's active days as bits of one integer (bit_or), so that
+-- user-days are its set bits (bit_count) and no customer-user-day table is built. Counted in the
+-- same statement down to months. Every count is within one customer and month, so the table can be
+-- read in runs of customers whose counts add up: the block between BEGIN RUN and END RUN is run
+-- once per run with {run} = '' (the whole table: 100k, 1M) or a customer range such as
+-- "AND customer_id >= 'C2000001' AND customer_id < 'C4000001'" (10M: five runs, cut at quantiles
+-- of a sample of customer ids; the Parquet row groups outside the range are skipped).
+CREATE OR REPLACE TEMP TABLE usage_runs (k INTEGER, user_days BIGINT, active_users BIGINT, active_accounts BIGINT);
+CREATE OR REPLACE TEMP TABLE adoption_runs (k INTEGER, feature VARCHAR, accounts BIGINT);
 
-CREATE OR REPLACE TEMP TABLE usage AS
-SELECT year(day) * 12 + month(day) - 1 AS k,
-       count(DISTINCT customer_id) AS active_accounts,
-       count(DISTINCT (customer_id, user_id)) AS active_users,
-       count(*) / any_value(date_part('day', last_day(day))) / count(DISTINCT (customer_id, user_id)) AS stickiness
-FROM cud GROUP BY ALL;
+-- BEGIN RUN
+INSERT INTO usage_runs
+WITH user_months AS (
+  SELECT customer_id, user_id, year(timestamp) * 12 + month(timestamp) - 1 AS k,
+         bit_or(1::BIGINT << (day(timestamp) - 1)) AS days
+  FROM read_parquet('{events}')
+  WHERE timestamp >= TIMESTAMP '{first_day}' AND timestamp < TIMESTAMP '{next_day}' AND coalesce(quantity, 1) > 0 {run}
+  GROUP BY ALL
+), account_months AS (
+  SELECT customer_id, k, count(*) AS users, sum(bit_count(days)) AS user_days FROM user_months GROUP BY ALL
+)
+SELECT k, sum(user_days), sum(users), count(*) FROM account_months GROUP BY k;
 
-CREATE OR REPLACE TEMP TABLE adoption AS
-SELECT u.k, u.event AS feature, count(*) AS accounts, count(*) / any_value(a.active_accounts) AS adoption
+INSERT INTO adoption_runs
+SELECT k, event, count(*)
 FROM (SELECT DISTINCT customer_id, event, year(timestamp) * 12 + month(timestamp) - 1 AS k
       FROM read_parquet('{events}')
-      WHERE timestamp >= TIMESTAMP '{first_day}' AND timestamp < TIMESTAMP '{next_day}' AND coalesce(quantity, 1) > 0) u
-JOIN usage a USING (k)
+      WHERE timestamp >= TIMESTAMP '{first_day}' AND timestamp < TIMESTAMP '{next_day}' AND coalesce(quantity, 1) > 0 {run})
+GROUP BY ALL;
+-- END RUN
+
+CREATE OR REPLACE TEMP TABLE usage AS
+SELECT k, sum(active_accounts) AS active_accounts, sum(active_users) AS active_users,
+       sum(user_days) / any_value(date_part('day', last_day(make_date(k // 12, k % 12 + 1, 1)))) / sum(active_users) AS stickiness
+FROM usage_runs GROUP BY k;
+
+CREATE OR REPLACE TEMP TABLE adoption AS
+SELECT r.k, r.feature, sum(r.accounts) AS accounts, sum(r.accounts) / any_value(a.active_accounts) AS adoption
+FROM adoption_runs r JOIN usage a USING (k)
 GROUP BY ALL;

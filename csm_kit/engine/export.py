@@ -122,9 +122,11 @@ def write_kpis(data, *, start, end, out, engine: str = "duckdb", mapping=None, p
         result = kpi_tables(ds, start=start, end=end, backend=_spark_backend(), progress=progress)
     else:
         from ..metrics.coverage import check_months
+        from .backends import DuckDBBackend
         from .validation import validated_tables
 
-        checked = validated_tables(data, tables=available, **kwargs)
+        backend = DuckDBBackend()  # the engine's policy for big inputs (memory limit, a spill folder it removes)
+        checked = validated_tables(data, tables=available, con=backend.con, **kwargs)
         t1 = time.perf_counter()
         if progress:
             by_pandas = f" ({', '.join(checked.by_pandas)} by load_dataset)" if checked.by_pandas else ""
@@ -132,7 +134,8 @@ def write_kpis(data, *, start, end, out, engine: str = "duckdb", mapping=None, p
                   file=log, flush=True)
         check_months(checked.coverage_dataset(), start, end, fn="kpi_tables", tables=["subscriptions"])
         inputs = {name: checked.views[name] for name in ("subscriptions", "usage_events") if name in checked.views}
-        result = kpi_tables(inputs, start=start, end=end, backend=checked.backend(), progress=progress)
+        result = kpi_tables(inputs, start=start, end=end, backend=backend, progress=progress)
+        backend.close()
     t2 = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
     second = adoption_path(out)

@@ -21,6 +21,7 @@ Usage::
     .venv/bin/python benchmarks/report.py --runs 2         # the second run starts the notebooks longest first
     .venv/bin/python benchmarks/report.py --no-share-fits  # every notebook fits its own models (for comparison)
     .venv/bin/python benchmarks/report.py --runs 2 --jobs 3
+    .venv/bin/python benchmarks/report.py --before         # the runner without these speed-ups, same machine state
 """
 from __future__ import annotations
 
@@ -81,14 +82,21 @@ def notebook_breakdown(path: Path) -> dict:
             "stop": (_t(pm["end_time"]) - times[-1][1]).total_seconds()}
 
 
-def run(out: Path, share_fits: bool, jobs: int = 2) -> dict:
+#: The runner without this work's speed-ups, for a comparison at the same load: every notebook fits its own
+#: models, kernels are asked to shut down and waited for, notebooks start in report order, nothing is imported
+#: ahead.
+BEFORE = ("import csm_kit.report.runner as r; r.KERNEL_OPTIONS = {}; r.start_order = lambda nbs, seconds: nbs; "
+          "r._import_for_the_end = lambda: None; ")
+
+
+def run(out: Path, share_fits: bool, jobs: int = 2, before: bool = False) -> dict:
     env = dict(os.environ)
     command = [str(ROOT / ".venv" / "bin" / "csm-kit"), "report", "--month", MONTH, "--out", str(out),
                "--jobs", str(jobs)]
-    if not share_fits:  # the runner's switch has no CLI flag: run it through Python
-        command = [str(PYTHON), "-c", "import sys; from csm_kit.report import run_report; "
-                   f"run_report({MONTH!r}, data='', out={str(out)!r}, progress=False, share_fits=False, "
-                   f"jobs={jobs})"]
+    if before or not share_fits:  # the runner's switches have no CLI flags: run it through Python
+        command = [str(PYTHON), "-c", (BEFORE if before else "") + "from csm_kit.report import run_report; "
+                   f"run_report({MONTH!r}, data='', out={str(out)!r}, progress=False, "
+                   f"share_fits={share_fits and not before}, jobs={jobs})"]
     load_before = os.getloadavg()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -137,13 +145,16 @@ def main(argv=None) -> None:
                         "notebooks longest first, from the first's manifest)")
     parser.add_argument("--no-share-fits", action="store_true", help="every notebook fits its own models")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (csm-kit report --jobs)")
+    parser.add_argument("--before", action="store_true", help="the runner without this work's speed-ups "
+                        "(fits not shared, kernels shut down gracefully, report order, no imports ahead)")
     args = parser.parse_args(argv)
     print(f"imports a kernel pays ({IMPORTS.replace('import ', '')}): {import_seconds():.2f} s, "
           f"load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="csm-kit-bench-report-") as tmp:
         for i in range(args.runs):
-            result = run(Path(tmp), share_fits=not args.no_share_fits, jobs=args.jobs)
-            show(result, f"run {i + 1}, --jobs {args.jobs}" + (" (fits not shared)" if args.no_share_fits else ""))
+            result = run(Path(tmp), share_fits=not args.no_share_fits, jobs=args.jobs, before=args.before)
+            show(result, f"run {i + 1}, --jobs {args.jobs}" + (" (fits not shared)" if args.no_share_fits else "")
+                 + (" (runner as before)" if args.before else ""))
 
 
 if __name__ == "__main__":

@@ -168,7 +168,8 @@ def kpi_tables(data, *, start, end, backend=None, window: int = 12, progress: bo
     k0, k1 = _k(start), _k(end)
 
     subs = backend.register("csm_in_subscriptions", tables["subscriptions"])
-    steps = revenue_steps(subs, k0=k0, k1=k1, has_discount="discount" in backend.columns(subs), window=window)
+    ledger = revenue_steps(subs, k0=k0, k1=k1, has_discount="discount" in backend.columns(subs), window=window)
+    steps = list(ledger)
     events = None
     if "usage_events" in tables:
         events = backend.register("csm_in_usage_events", tables["usage_events"])
@@ -179,13 +180,16 @@ def kpi_tables(data, *, start, end, backend=None, window: int = 12, progress: bo
     from tqdm.auto import tqdm
 
     bar = tqdm(steps, desc="KPIs", unit="step", disable=not progress, leave=False)
+    revenue = None
     for step in bar:
         bar.set_postfix_str(step.label)
         backend.create(step.name, step.sql)
-    revenue = backend.fetch("SELECT * FROM csm_revenue ORDER BY k")
+        if step is ledger[-1]:  # the ledger's tables (a row per customer and month) go before usage is read
+            revenue = backend.fetch("SELECT * FROM csm_revenue ORDER BY k")
+            backend.drop([s.name for s in reversed(ledger)])
     usage = backend.fetch("SELECT * FROM csm_usage ORDER BY k") if events else None
     adoption = backend.fetch("SELECT * FROM csm_adoption") if events else None
-    backend.drop([s.name for s in reversed(steps)])
+    backend.drop([s.name for s in reversed(steps[len(ledger):])])
     bar.close()
     months = month_range(start, end)
     return KpiTables(_monthly(revenue, usage, months), _adoption(adoption, usage, months), backend.name)

@@ -360,9 +360,14 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
     if category is None:
         return _Sql("false", "true", "NULL", [])
     if category == "text":
-        t = f"trim({v}, {_SPACES_SQL})"
-        blank = f"({v} IS NULL OR {t} = '')"
-        ends = f"({t}[1] BETWEEN '!' AND '~' AND {t}[-1] BETWEEN '!' AND '~')"
+        # Most values begin and end with a printable ASCII character: nothing to trim, not blank (and
+        # DuckDB's trim with a set of characters is slow), so the trim runs only for the others.
+        plain = f"({v}[1] BETWEEN '!' AND '~' AND {v}[-1] BETWEEN '!' AND '~')"
+        trimmed = f"trim({v}, {_SPACES_SQL})"
+        t = f"(CASE WHEN {plain} THEN {v} ELSE {trimmed} END)"
+        blank = f"(CASE WHEN {v} IS NULL THEN true WHEN {plain} THEN false ELSE {trimmed} = '' END)"
+        ends = (f"(CASE WHEN {plain} THEN true ELSE "
+                f"{trimmed}[1] BETWEEN '!' AND '~' AND {trimmed}[-1] BETWEEN '!' AND '~' END)")
     else:
         t = v
         blank = f"({v} IS NULL OR isnan({v}))" if category == "double" else f"({v} IS NULL)"
@@ -375,7 +380,8 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
             if trims:
                 odd = f"(NOT {blank} AND NOT {ends})"
                 typed = f"CASE WHEN {blank} THEN NULL ELSE {t} END"
-                return _Sql(blank, odd, typed, empty, padded=f"(NOT {blank} AND {v} <> {t})")
+                padded = f"(CASE WHEN {v} IS NULL OR {plain} THEN false ELSE NOT {blank} AND {v} <> {trimmed} END)"
+                return _Sql(blank, odd, typed, empty, padded=padded)
             odd = f"(NOT {blank} AND NOT {ends} AND NOT regexp_matches({t}, '[!-~]'))"
             return _Sql(blank, odd, f"CASE WHEN {blank} THEN NULL ELSE {v} END", empty)
         if category == "int":

@@ -98,6 +98,29 @@ def test_the_key_follows_every_constructor_attribute_and_the_code(company, tmp_p
     assert fit_key(ChurnRisk(), company, as_of=AS_OF) != base
 
 
+class Counted:
+    """A model whose fit counts how often it really ran (module level: stored fits are pickled)."""
+
+    fits = 0
+
+    def __init__(self, *, k: int = 1):
+        self.k = k
+
+    def fit(self, data, *, as_of, extra: int = 0):
+        Counted.fits += 1
+        self.value_ = self.k * 10 + extra
+        return self
+
+
+def test_fit_options_and_constructor_arguments_are_part_of_the_key(company, shared):
+    Counted.fits = 0
+    assert fitted(Counted(), company, as_of=AS_OF).value_ == 10
+    assert fitted(Counted(), company, as_of=AS_OF).value_ == 10 and Counted.fits == 1  # the stored fit
+    assert fitted(Counted(), company, as_of=AS_OF, extra=5).value_ == 15 and Counted.fits == 2
+    assert fitted(Counted(k=2), company, as_of=AS_OF).value_ == 20 and Counted.fits == 3
+    assert fitted(Counted(), company, as_of=AS_OF, extra=5).value_ == 15 and Counted.fits == 3
+
+
 def test_without_a_runner_the_model_is_simply_fitted(company, monkeypatch, tmp_path):
     monkeypatch.delenv(ENV, raising=False)
     model = ChurnRisk()

@@ -72,8 +72,8 @@ def _code_stamp(obj) -> list:
     return stamp
 
 
-def fit_key(model, data, *, as_of) -> str:
-    """What identifies a fit: model class, its code, configuration, ``as_of`` day and the data's contents.
+def fit_key(model, data, *, as_of, **fit_options) -> str:
+    """What identifies a fit: model class, its code, configuration, ``as_of`` day, ``fit`` options and the data.
 
     A SHA-256 (hex) of those; two calls with the same key would fit the same
     numbers. ``as_of`` goes through :func:`csm_kit.periods.as_of_day`, so
@@ -90,7 +90,10 @@ def fit_key(model, data, *, as_of) -> str:
     >>> fit_key(ChurnRisk(), ds, as_of="2026-10") == fit_key(ChurnRisk(horizon_days=60), ds, as_of="2026-10")
     False
     """
-    return _key(type(model), _config(model), data, as_of)
+    config = _config(model)
+    if fit_options:
+        config = {"model": config, "fit": dict(sorted(fit_options.items()))}
+    return _key(type(model), config, data, as_of)
 
 
 def _key(what, config: dict, data, as_of) -> str:
@@ -143,7 +146,7 @@ def _read(path: Path, key: str):
     return stored["model"]
 
 
-def fitted(model, data, *, as_of):
+def fitted(model, data, *, as_of, **fit_options):
     """``model.fit(data, as_of=as_of)``, once per report: the report's shared fit when there is one.
 
     Parameters
@@ -156,6 +159,8 @@ def fitted(model, data, *, as_of):
         The data to fit on (as the caller would pass it to ``fit``).
     as_of : date-like
         The day the model is fitted as of.
+    **fit_options
+        Further arguments of ``fit``, if the model's ``fit`` takes any (part of the key).
 
     Returns
     -------
@@ -181,8 +186,9 @@ def fitted(model, data, *, as_of):
     """
     folder = shared_folder()
     if folder is None or not hasattr(data, "fingerprint"):  # no report sharing fits, or not a Dataset
-        return model.fit(data, as_of=as_of)
-    return _once(folder, fit_key(model, data, as_of=as_of), lambda: model.fit(data, as_of=as_of))
+        return model.fit(data, as_of=as_of, **fit_options)
+    return _once(folder, fit_key(model, data, as_of=as_of, **fit_options),
+                 lambda: model.fit(data, as_of=as_of, **fit_options))
 
 
 def shared(fit, data, *, as_of, **options):

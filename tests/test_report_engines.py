@@ -121,6 +121,40 @@ def test_fit_options_and_constructor_arguments_are_part_of_the_key(company, shar
     assert fitted(Counted(), company, as_of=AS_OF, extra=5).value_ == 15 and Counted.fits == 3
 
 
+class Slow:
+    """A model whose fit takes a second and notes each real fit in a file (for two processes at once)."""
+
+    def __init__(self, *, log: str):
+        self.log = log
+
+    def fit(self, data, *, as_of):
+        import time
+
+        with open(self.log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        time.sleep(1.0)
+        self.value_ = 42
+        return self
+
+
+def test_two_processes_asking_at_once_fit_once(shared, tmp_path):
+    import subprocess
+    import sys
+
+    log = tmp_path / "fits.log"
+    code = ("import pandas as pd\nfrom csm_kit.dataset import Dataset\nfrom csm_kit.report.engines import fitted\n"
+            "from tests.test_report_engines import Slow\n"
+            "ds = Dataset(customers=pd.DataFrame({'customer_id': ['a'], 'signup_date': pd.to_datetime(['2026-01-05'])}))\n"
+            f"print(fitted(Slow(log={str(log)!r}), ds, as_of='2026-10-31').value_)")
+    root = Path(__file__).resolve().parents[1]
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ)) for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert outputs == ["42", "42"] and [p.returncode for p in procs] == [0, 0]
+    assert len(log.read_text().splitlines()) == 1  # the second waited for the first's fit and read it
+    assert len(_stored(shared)) == 1
+
+
 def test_without_a_runner_the_model_is_simply_fitted(company, monkeypatch, tmp_path):
     monkeypatch.delenv(ENV, raising=False)
     model = ChurnRisk()

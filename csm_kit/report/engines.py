@@ -37,7 +37,6 @@ import json
 import os
 import pickle
 import stat
-from contextlib import contextmanager
 from pathlib import Path
 
 #: Environment variable naming the runner's private folder of fitted models (set for its kernels only).
@@ -123,16 +122,6 @@ def shared_folder() -> Path | None:
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) != 0o700:
         return None
     return folder
-
-
-@contextmanager
-def _locked(path: Path):
-    with open(path, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # released when the file closes, or when a killed holder's process ends
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _read(path: Path, key: str):
@@ -221,14 +210,23 @@ def shared(fit, data, *, as_of, **options):
 
 
 def _once(folder: Path, key: str, compute):
+    """The stored result under ``key``, or ``compute()`` stored there; the folder failing never fails the fit."""
     path = folder / f"{key}.pkl"
-    with _locked(folder / f"{key}.lock"):
+    try:
+        lock = open(folder / f"{key}.lock", "a+b")
+    except OSError:  # the folder went away (the run ended) or is full: fit as if no report shared fits
+        return compute()
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when a killed holder's process ends
         found = _read(path, key)
         if found is not None:
             return found
         result = compute()
         partial = folder / f".{key}.{os.getpid()}.tmp"
-        with open(partial, "wb") as fh:
-            pickle.dump({"format": _FORMAT, "key": key, "model": result}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, path)
+        try:
+            with open(partial, "wb") as fh:
+                pickle.dump({"format": _FORMAT, "key": key, "model": result}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, path)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):  # not stored: the next caller fits
+            partial.unlink(missing_ok=True)
         return result

@@ -228,9 +228,12 @@ def test_rule_breaks(text_frames, tmp_path, fmt, case):
 def test_typed_parquet_kept_as_written(tmp_path):
     """The kit's own Parquet (timestamps, doubles, Int64): checked by queries, same values, no pandas."""
     ds = csm_kit.simulate(n_customers=60, start="2025-01", months=8, seed=5)
+    events = ds.usage_events
+    ds = ds.with_tables(usage_events=pd.concat([events, events.iloc[[3, 3, 10]]], ignore_index=True))
     folder = ds.to_dir(tmp_path / "pq", format="parquet")
     errors, checked = compare(folder)
     assert errors is None and checked.by_pandas == ()
+    assert any(w.startswith("usage_events: 3 row(s) repeat an earlier row exactly") for w in checked.warnings)
     errors, checked = compare(ds.to_dir(tmp_path / "csv", format="csv"))
     assert errors is None and checked.by_pandas == ()
 

@@ -819,10 +819,17 @@ class _Check:
                     self._fail(t, "first_value", RULES["first_value"].format(n=n_first), n_first or t.n, flag,
                                columns=["milestone", "first_value"])
         if name == "usage_events" and usable("user_id", "timestamp", "event") and t.n >= 2:
-            columns = ", ".join(_q(c.name) for c in spec.columns if c.name in ok)
+            names = [c.name for c in spec.columns if c.name in ok]
+            columns = ", ".join(map(_q, names))
+            # Repeats share a hash of their values. Where the stored values are the typed ones (typed
+            # Parquet/DuckDB columns, ids and labels with nothing trimmed), hashing them skips the typing.
+            same = all(t.types[c] in ("int", "ts", "ts_ns", "date")
+                       or (t.types[c] == "text" and (spec[c].kind == "id" or spec[c].label) and not found.get(f"pad:{c}"))
+                       for c in names)
+            source = t.raw if t.kind != "pandas" and same and not any(found.get(f"beyond:{c}") for c in names) else checked
             n = self.con.execute(
-                f"WITH h AS (SELECT hash({columns}) AS h FROM {checked} GROUP BY 1 HAVING count(*) > 1) "
-                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {checked} "
+                f"WITH h AS (SELECT hash({columns}) AS h FROM {source} GROUP BY 1 HAVING count(*) > 1) "
+                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {source} "
                 f"WHERE hash({columns}) IN (SELECT h FROM h) GROUP BY {columns})").fetchall()[0][0]
             if n:
                 self.warnings.append(NOTES["repeated_usage"].format(n=int(n)))
@@ -891,14 +898,17 @@ class _Check:
                 if target not in self.survived or target_col not in self.survived[target]:
                     continue
                 with collected(self.errors):
-                    v = _q(col.name)
-                    flag = (f"{v} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM csm_checked_{target} AS target "
-                            f"WHERE target.{_q(target_col)} = csm_checked_{name}.{v})")
-                    n = self.con.execute(f"SELECT count(*) FROM csm_checked_{name} WHERE {flag}").fetchall()[0][0]
+                    v = f"csm_checked_{name}.{_q(col.name)}"
+                    # An anti join (NOT EXISTS is planned far slower by DuckDB 1.x here).
+                    unmatched = (f"csm_checked_{name} ANTI JOIN (SELECT DISTINCT {_q(target_col)} AS __csm_key "
+                                 f"FROM csm_checked_{target}) AS target ON target.__csm_key = {v}")
+                    flag = f"{v} IS NOT NULL"
+                    n = self.con.execute(f"SELECT count(*) FROM {unmatched} WHERE {flag}").fetchall()[0][0]
                     if n:
                         if t.kind == "pandas":  # its rows are load_dataset's to show
                             raise _Redo
-                        self._fail(t, col.name, RULES["reference"].format(references=col.references), n, flag)
+                        self._fail(t, col.name, RULES["reference"].format(references=col.references), n, flag,
+                                   relation=unmatched)
         if "customers" not in self.survived or "customer_id" not in self.survived["customers"]:
             return
         ok = self.survived

@@ -401,3 +401,40 @@ def test_duckdb_policy_for_big_inputs(tmp_path, monkeypatch):
 
     gc.collect()
     assert not os.path.exists(folder)
+
+
+@pytest.mark.parametrize("bits", [0, 1, 62])
+def test_adoption_in_the_same_pass_or_its_own_query(bits, monkeypatch):
+    from csm_kit.engine import sql
+
+    ds = csm_kit.simulate(n_customers=80, start="2025-06", months=8, seed=12)
+    tables = {"subscriptions": ds.subscriptions, "usage_events": ds.usage_events}
+    monkeypatch.setattr(sql, "FEATURE_BITS", bits)          # 0 and 1: fewer bits than features, own query
+    for plan in ({"passes": 1}, {"passes": 3}, {"customer_bounds": sorted(ds.customers["customer_id"])[::9]}):
+        k = kpi_tables(tables, start="2025-07", end="2026-01", backend=Passes(**plan))
+        assert_same_monthly(k.monthly, expected_monthly(ds.subscriptions, ds.usage_events, "2025-07", "2026-01"))
+        assert_same_adoption(k.adoption, ds.usage_events, "2025-07", "2026-01")
+
+
+def test_seventy_features_a_quote_and_markup_in_feature_names():
+    rows = [(f"c{i % 5}", f"u{i % 3}", f"2026-03-{1 + i % 28:02d} 10:00", f"feature {i:02d}", 1) for i in range(70)]
+    rows += [("c1", "u1", "2026-03-05 11:00", "it's <script>x</script>", 1), ("c2", "u0", "2026-04-30 23:00", "a\\b", 2)]
+    ev = events(rows)
+    s = subs(("c0", "2026-01-01", None, 10.0))
+    k = check(s, ev, start="2026-03", end="2026-04")         # 72 features: more than the bits, own query
+    assert k.adoption["feature"].nunique() == 72
+    few = events(rows[-2:] + rows[:3])
+    k = check(s, few, start="2026-03", end="2026-04")        # 5 features: in the same pass
+    a = k.adoption.assign(month=k.adoption["month"].astype(str)).set_index(["month", "feature"])
+    assert a.loc[("2026-03", "it's <script>x</script>"), "accounts"] == 1
+    assert a.loc[("2026-04", "a\\b"), "adoption"] == 1.0
+
+
+def test_no_activity_in_any_reported_month():
+    ev = events([("a", "u1", "2025-12-31 23:59:59", "login", 1), ("a", "u1", "2026-02-10 10:00", "login", 0)])
+    s = subs(("a", "2025-12-01", None, 10.0))
+    for backend in (Passes(1), Passes(2), Passes(customer_bounds=["a"])):
+        k = kpi_tables({"subscriptions": s, "usage_events": ev}, start="2026-01", end="2026-02", backend=backend)
+        assert k.monthly["active_users"].tolist() == [0, 0] and k.monthly["stickiness"].isna().all()
+        assert k.adoption.empty
+    check(s, ev, start="2026-01", end="2026-02")

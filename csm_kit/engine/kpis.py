@@ -14,7 +14,7 @@ import pandas as pd
 from ..exceptions import MissingTableError
 from ..periods import months as month_range, to_month
 from .backends import DuckDBBackend
-from .sql import month_number, revenue_steps, usage_steps
+from .sql import features_step, month_number, revenue_steps, usage_steps
 
 #: Integer micro-units per currency unit: the ledger's (csm_kit.metrics.ledger.MICRO; a test keeps them
 #: equal). Not imported from there, so that the engine does not import every metric module.
@@ -175,7 +175,12 @@ def kpi_tables(data, *, start, end, backend=None, window: int = 12, progress: bo
         events = backend.register("csm_in_usage_events", tables["usage_events"])
         # Big tables are read in runs (of months or of customers) that fit in memory; Spark needs none.
         plan = backend.usage_plan(events, k0=k0, k1=k1) if hasattr(backend, "usage_plan") else {}
-        steps += usage_steps(events, k0=k0, k1=k1, has_quantity="quantity" in backend.columns(events), **plan)
+        has_quantity = "quantity" in backend.columns(events)
+        # The features used, numbered: up to FEATURE_BITS of them are counted in the same pass as activity.
+        features = features_step(events, k0=k0, k1=k1, has_quantity=has_quantity)
+        backend.create(features.name, features.sql)
+        n_features = int(backend.fetch("SELECT count(*) AS n FROM csm_features")["n"].iloc[0])
+        steps += usage_steps(events, k0=k0, k1=k1, has_quantity=has_quantity, features=n_features, **plan)
 
     from tqdm.auto import tqdm
 
@@ -184,12 +189,13 @@ def kpi_tables(data, *, start, end, backend=None, window: int = 12, progress: bo
     for step in bar:
         bar.set_postfix_str(step.label)
         backend.create(step.name, step.sql)
+        backend.drop(step.drops)
         if step is ledger[-1]:  # the ledger's tables (a row per customer and month) go before usage is read
             revenue = backend.fetch("SELECT * FROM csm_revenue ORDER BY k")
             backend.drop([s.name for s in reversed(ledger)])
     usage = backend.fetch("SELECT * FROM csm_usage ORDER BY k") if events else None
     adoption = backend.fetch("SELECT * FROM csm_adoption") if events else None
-    backend.drop([s.name for s in reversed(steps[len(ledger):])])
+    backend.drop([s.name for s in reversed(steps[len(ledger):])] + (["csm_features"] if events else []))
     bar.close()
     months = month_range(start, end)
     return KpiTables(_monthly(revenue, usage, months), _adoption(adoption, usage, months), backend.name)

@@ -43,6 +43,7 @@ class Step:
     name: str
     sql: str
     label: str  # what the progress bar says
+    drops: tuple = ()  # earlier steps' tables no longer needed once this one is stored
 
 
 def revenue_steps(subscriptions: str, *, k0: int, k1: int, has_discount: bool, window: int = 12) -> list[Step]:
@@ -181,8 +182,28 @@ def _text(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+#: At most this many features are tracked as the bits of one BIGINT per account-month (bit 63 is the sign).
+FEATURE_BITS = 62
+
+
+def activity_filter(*, k0: int, k1: int, has_quantity: bool) -> str:
+    """The WHERE condition of activity rows in months ``k0..k1``: ``quantity > 0`` (empty = 1), in the months."""
+    active = "coalesce(quantity, 1) > 0 AND " if has_quantity else ""
+    return (f"{active}timestamp >= CAST('{_first_day(k0)} 00:00:00' AS TIMESTAMP) "
+            f"AND timestamp < CAST('{_first_day(k1 + 1)} 00:00:00' AS TIMESTAMP)")
+
+
+def features_step(usage_events: str, *, k0: int, k1: int, has_quantity: bool) -> Step:
+    """The features (``event`` values) used in months ``k0..k1``, numbered 0, 1, ... in sorted order."""
+    sql = f"""
+        SELECT feature, CAST(row_number() OVER (ORDER BY feature) - 1 AS INT) AS bit
+        FROM (SELECT DISTINCT event AS feature FROM {usage_events}
+              WHERE event IS NOT NULL AND {activity_filter(k0=k0, k1=k1, has_quantity=has_quantity)}) f"""
+    return Step("csm_features", sql, "usage: features used")
+
+
 def usage_steps(usage_events: str, *, k0: int, k1: int, has_quantity: bool, passes: int = 1,
-                customer_bounds=None) -> list[Step]:
+                customer_bounds=None, features: int | None = None) -> list[Step]:
     """The activity queries: active users, accounts, user-days (stickiness) and adoption per month.
 
     Activity rows have ``quantity > 0`` (an empty quantity means 1).
@@ -224,27 +245,36 @@ def usage_steps(usage_events: str, *, k0: int, k1: int, has_quantity: bool, pass
        ``active_accounts``.
 
     Adoption counts, per month and feature (``event``), the accounts that
-    used it: ``DISTINCT (customer, event, month)``.
+    used it. With ``features`` (the number of rows of the table
+    ``csm_features`` made by :func:`features_step`) at most
+    :data:`FEATURE_BITS`, it is read in the same pass: each user-month also
+    carries the features it used as bits (feature ``i`` is bit ``i``), an
+    account-month the ``bit_or`` of its users', and a feature's adopters in
+    a month are the account-months with its bit set. Otherwise (more
+    features, or ``features=None``) a second query per run counts
+    ``DISTINCT (customer, event, month)``.
     """
-    active = "coalesce(quantity, 1) > 0 AND " if has_quantity else ""
     if customer_bounds:
         bounds = sorted(set(customer_bounds))
         edges = [None, *bounds, None]
         runs = [(k0, k1, edges[i], edges[i + 1]) for i in range(len(bounds) + 1)]
     else:
         runs = [(lo, hi, None, None) for lo, hi in month_ranges(k0, k1, passes)]
+    bits = features is not None and features <= FEATURE_BITS
     steps, names = [], []
     for i, (lo, hi, c_lo, c_hi) in enumerate(runs):
-        where = (f"{active}timestamp >= CAST('{_first_day(lo)} 00:00:00' AS TIMESTAMP) "
-                 f"AND timestamp < CAST('{_first_day(hi + 1)} 00:00:00' AS TIMESTAMP)")
+        where = activity_filter(k0=lo, k1=hi, has_quantity=has_quantity)
         where += f" AND customer_id >= {_text(c_lo)}" if c_lo is not None else ""
         where += f" AND customer_id < {_text(c_hi)}" if c_hi is not None else ""
-        counts = f"""
+        label = "" if len(runs) == 1 else f" (run {i + 1} of {len(runs)})"
+        rows = f"""SELECT customer_id, user_id, event, {month_number('timestamp')} AS k,
+                           CAST(1 AS BIGINT) << (day(timestamp) - 1) AS day_bit
+                    FROM {usage_events} WHERE {where}"""
+        if not bits:
+            counts = f"""
             WITH user_months AS (
               SELECT customer_id, user_id, k, bit_or(day_bit) AS days
-              FROM (SELECT customer_id, user_id, {month_number('timestamp')} AS k,
-                           CAST(1 AS BIGINT) << (day(timestamp) - 1) AS day_bit
-                    FROM {usage_events} WHERE {where}) e
+              FROM ({rows}) e
               GROUP BY customer_id, user_id, k
             ), account_months AS (
               SELECT customer_id, k, count(*) AS users, sum(bit_count(days)) AS user_days
@@ -253,14 +283,44 @@ def usage_steps(usage_events: str, *, k0: int, k1: int, has_quantity: bool, pass
             SELECT k, CAST(sum(user_days) AS BIGINT) AS user_days, CAST(sum(users) AS BIGINT) AS active_users,
                    CAST(count(*) AS BIGINT) AS active_accounts
             FROM account_months GROUP BY k"""
-        adoption = f"""
+            adoption = f"""
             SELECT k, event AS feature, CAST(count(*) AS BIGINT) AS accounts
             FROM (SELECT DISTINCT customer_id, event, {month_number('timestamp')} AS k
-                  FROM {usage_events} WHERE {where}) f
+                  FROM {usage_events} WHERE event IS NOT NULL AND {where}) f
             GROUP BY k, event"""
-        label = "" if len(runs) == 1 else f" (run {i + 1} of {len(runs)})"
-        steps += [Step(f"csm_usage_{i}", counts, f"usage: users, accounts, user-days{label}"),
-                  Step(f"csm_adoption_{i}", adoption, f"usage: feature adoption{label}")]
+            steps += [Step(f"csm_usage_{i}", counts, f"usage: users, accounts, user-days{label}"),
+                      Step(f"csm_adoption_{i}", adoption, f"usage: feature adoption{label}")]
+        else:
+            # One pass: a user-month's days and features as bits; a row of an unknown (NULL) event is
+            # still activity (LEFT JOIN) and sets no feature bit.
+            account_months = f"""
+            WITH user_months AS (
+              SELECT e.customer_id, e.user_id, e.k, bit_or(e.day_bit) AS days,
+                     bit_or(CAST(1 AS BIGINT) << f.bit) AS used
+              FROM ({rows}) e LEFT JOIN csm_features f ON f.feature = e.event
+              GROUP BY e.customer_id, e.user_id, e.k
+            )
+            SELECT customer_id, k, count(*) AS users, sum(bit_count(days)) AS user_days,
+                   coalesce(bit_or(used), 0) AS used
+            FROM user_months GROUP BY customer_id, k"""
+            counts = f"""
+            SELECT k, CAST(sum(user_days) AS BIGINT) AS user_days, CAST(sum(users) AS BIGINT) AS active_users,
+                   CAST(count(*) AS BIGINT) AS active_accounts
+            FROM csm_account_months_{i} GROUP BY k"""
+            # Adopters of feature j in month k: the account-months with bit j set (one column per feature,
+            # one pass over the account-months), then one row per month and feature.
+            wide = ", ".join(f"sum(CASE WHEN used & (CAST(1 AS BIGINT) << {j}) <> 0 THEN 1 ELSE 0 END) AS f{j}"
+                             for j in range(features))
+            tall = " UNION ALL ".join(
+                f"SELECT w.k, f.feature, CAST(w.f{j} AS BIGINT) AS accounts FROM w JOIN csm_features f ON f.bit = {j}"
+                for j in range(features)) or "SELECT k, CAST(NULL AS VARCHAR) AS feature, CAST(0 AS BIGINT) AS accounts FROM w WHERE 1 = 0"
+            adoption = f"""
+            WITH w AS (SELECT k{", " + wide if wide else ""} FROM csm_account_months_{i} GROUP BY k)
+            {tall}"""
+            steps += [Step(f"csm_account_months_{i}", account_months, f"usage: account-months{label}"),
+                      Step(f"csm_usage_{i}", counts, f"usage: users, accounts, user-days{label}"),
+                      Step(f"csm_adoption_{i}", adoption, f"usage: feature adoption{label}",
+                           drops=(f"csm_account_months_{i}",))]
         names.append(i)
     usage_union = " UNION ALL ".join(f"SELECT * FROM csm_usage_{i}" for i in names)
     adoption_union = " UNION ALL ".join(f"SELECT * FROM csm_adoption_{i}" for i in names)

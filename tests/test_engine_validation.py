@@ -225,6 +225,18 @@ def test_rule_breaks(text_frames, tmp_path, fmt, case):
     assert errors is not None
 
 
+def test_repeated_usage_rows_counted_alike_in_several_passes(tmp_path, monkeypatch):
+    import csm_kit.engine.validation as engine_validation
+
+    tables = valid_tables()
+    events = tables["usage_events"]
+    tables["usage_events"] = pd.concat([events, events.iloc[[0, 0, 2]], events], ignore_index=True)
+    folder = Dataset(**tables).to_dir(tmp_path / "pq", format="parquet")
+    monkeypatch.setattr(engine_validation, "_ROWS_PER_PASS", 2)  # 5 passes over 9 rows
+    _, checked = compare(folder)
+    assert "usage_events: 6 row(s) repeat an earlier row exactly" in checked.warnings[-1]
+
+
 def test_typed_parquet_kept_as_written(tmp_path):
     """The kit's own Parquet (timestamps, doubles, Int64): checked by queries, same values, no pandas."""
     ds = csm_kit.simulate(n_customers=60, start="2025-01", months=8, seed=5)

@@ -103,6 +103,8 @@ _AFTER_LAST = (datetime.date.fromisoformat(LAST_DAY) + datetime.timedelta(days=1
 _TZ_LAST = "2262-04-11 23:47:16+00"  # the last second a nanosecond timestamp holds
 _WHOLE_LIMIT = 2**53
 _ROW = "__csm_row"
+#: Usage rows hashed per pass when looking for repeated rows (a hash table of this many entries).
+_ROWS_PER_PASS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -827,10 +829,15 @@ class _Check:
                        or (t.types[c] == "text" and (spec[c].kind == "id" or spec[c].label) and not found.get(f"pad:{c}"))
                        for c in names)
             source = t.raw if t.kind != "pandas" and same and not any(found.get(f"beyond:{c}") for c in names) else checked
-            n = self.con.execute(
-                f"WITH h AS (SELECT hash({columns}) AS h FROM {source} GROUP BY 1 HAVING count(*) > 1) "
-                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {source} "
-                f"WHERE hash({columns}) IN (SELECT h FROM h) GROUP BY {columns})").fetchall()[0][0]
+            # In passes of at most _ROWS_PER_PASS rows' hashes (repeats share a pass), so that the hash
+            # table of 560M rows need not fit in memory at once.
+            passes, n = -(-t.n // _ROWS_PER_PASS), 0
+            for i in range(passes):
+                n += self.con.execute(
+                    f"WITH h AS (SELECT hash({columns}) AS h FROM {source} WHERE hash({columns}) % {passes} = {i} "
+                    f"GROUP BY 1 HAVING count(*) > 1) "
+                    f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {source} "
+                    f"WHERE hash({columns}) IN (SELECT h FROM h) GROUP BY {columns})").fetchall()[0][0]
             if n:
                 self.warnings.append(NOTES["repeated_usage"].format(n=int(n)))
 

@@ -295,6 +295,13 @@ def _register_frame(con, name: str, frame: pd.DataFrame) -> str:
     columns = [c.name for c in TABLES[name].columns if c.name in frame.columns]
     data = frame[columns].assign(**{_ROW: np.arange(1, len(frame) + 1)})
     con.register(f"csm_frame_{name}", data)
+    import duckdb
+
+    for kind in ("TABLE", "VIEW"):  # the queries' own checked relation, if they began with this table
+        try:
+            con.execute(f"DROP {kind} IF EXISTS csm_checked_{name}")
+        except duckdb.CatalogException:
+            pass
     view = f"csm_valid_{name}"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(map(_q, columns))} "
                 f"FROM csm_frame_{name} ORDER BY {_ROW}")
@@ -353,23 +360,26 @@ class _Sql:
     padded: str | None = None  # ids and labels: spaces removed (a warning)
     beyond: str | None = None  # dates after LAST_DAY
     placeholder_note: bool = False
+    inner: tuple = ()  # (level, alias, expression): computed once per row in nested projections
 
 
 def _column_sql(col: Column, category: str | None) -> _Sql:
     """How one column is typed and checked in SQL, for the way it is stored."""
     v = _q(col.name)
     needs_value = not col.nullable and col.required
+    inner = []
     if category is None:
         return _Sql("false", "true", "NULL", [])
     if category == "text":
         # Most values begin and end with a printable ASCII character: nothing to trim, not blank (and
-        # DuckDB's trim with a set of characters is slow), so the trim runs only for the others.
-        plain = f"({v}[1] BETWEEN '!' AND '~' AND {v}[-1] BETWEEN '!' AND '~')"
+        # DuckDB's trim with a set of characters is slow), so the trim runs only for the others. The
+        # trimmed text (and below, its parse) is computed once per row, in a projection of its own.
+        plain, t, blank = (_q(f"__{k}_{col.name}") for k in ("p", "t", "b"))
         trimmed = f"trim({v}, {_SPACES_SQL})"
-        t = f"(CASE WHEN {plain} THEN {v} ELSE {trimmed} END)"
-        blank = f"(CASE WHEN {v} IS NULL THEN true WHEN {plain} THEN false ELSE {trimmed} = '' END)"
-        ends = (f"(CASE WHEN {plain} THEN true ELSE "
-                f"{trimmed}[1] BETWEEN '!' AND '~' AND {trimmed}[-1] BETWEEN '!' AND '~' END)")
+        inner = [(1, plain, f"({v}[1] BETWEEN '!' AND '~' AND {v}[-1] BETWEEN '!' AND '~')"),
+                 (2, t, f"(CASE WHEN {plain} THEN {v} ELSE {trimmed} END)"),
+                 (2, blank, f"(CASE WHEN {v} IS NULL THEN true WHEN {plain} THEN false ELSE {trimmed} = '' END)")]
+        ends = f"(CASE WHEN {plain} THEN true ELSE {t}[1] BETWEEN '!' AND '~' AND {t}[-1] BETWEEN '!' AND '~' END)"
     else:
         t = v
         blank = f"({v} IS NULL OR isnan({v}))" if category == "double" else f"({v} IS NULL)"
@@ -382,10 +392,10 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
             if trims:
                 odd = f"(NOT {blank} AND NOT {ends})"
                 typed = f"CASE WHEN {blank} THEN NULL ELSE {t} END"
-                padded = f"(CASE WHEN {v} IS NULL OR {plain} THEN false ELSE NOT {blank} AND {v} <> {trimmed} END)"
-                return _Sql(blank, odd, typed, empty, padded=padded)
+                padded = f"(CASE WHEN {v} IS NULL OR {plain} THEN false ELSE NOT {blank} AND {v} <> {t} END)"
+                return _Sql(blank, odd, typed, empty, padded=padded, inner=tuple(inner))
             odd = f"(NOT {blank} AND NOT {ends} AND NOT regexp_matches({t}, '[!-~]'))"
-            return _Sql(blank, odd, f"CASE WHEN {blank} THEN NULL ELSE {v} END", empty)
+            return _Sql(blank, odd, f"CASE WHEN {blank} THEN NULL ELSE {v} END", empty, inner=tuple(inner))
         if category == "int":
             return _Sql(blank, "false", f"CAST({v} AS VARCHAR)", empty)
         return _Sql(blank, odd_any, "NULL", [])
@@ -393,7 +403,8 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
     if col.kind in ("date", "datetime"):
         kind = RULES["invalid"].format(kind=col.kind)
         if category == "text":
-            ts = f"TRY_CAST({t} AS TIMESTAMP)"
+            ts = _q(f"__ts_{col.name}")
+            inner.append((3, ts, f"TRY_CAST({t} AS TIMESTAMP)"))
             odd = (f"(NOT {blank} AND (NOT regexp_full_match({t}, '{_DATE_RE}') OR {t}[1:4] < '1678' OR "
                    f"({t}[1:10] = '{LAST_DAY}' AND {ts} <> TIMESTAMP '{LAST_DAY}')))")
             beyond = f"(NOT {blank} AND coalesce({ts} >= TIMESTAMP '{_AFTER_LAST}', false))"
@@ -420,11 +431,12 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
         if col.kind == "date":
             checks.append((RULES["timed"], DETAILS["timed"],
                            f"(NOT {blank} AND NOT {beyond} AND {ts} <> date_trunc('day', {ts}))"))
-        return _Sql(blank, odd, typed, checks, beyond=beyond, placeholder_note=col.nullable)
+        return _Sql(blank, odd, typed, checks, beyond=beyond, placeholder_note=col.nullable, inner=tuple(inner))
 
     if col.kind in ("float", "int"):
         if category == "text":
-            d = f"TRY_CAST({t} AS DOUBLE)"
+            d = _q(f"__d_{col.name}")
+            inner.append((3, d, f"TRY_CAST({t} AS DOUBLE)"))
             odd = f"(NOT {blank} AND NOT regexp_full_match({t}, '{_NUMBER_RE}'))"
         elif category == "double":
             d = f"CAST({v} AS DOUBLE)"
@@ -442,14 +454,15 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
             typed = f"CASE WHEN {blank} OR isinf({d}) OR {d} <> trunc({d}) THEN NULL ELSE {whole} END"
         else:
             typed = f"CASE WHEN {blank} THEN NULL ELSE {d} END"
-        return _Sql(blank, odd, typed, checks)
+        return _Sql(blank, odd, typed, checks, inner=tuple(inner))
 
     if col.kind == "bool":
         if category == "text":
             w = f"lower({t})"
             odd = f"(NOT {blank} AND NOT regexp_full_match({t}, '[!-~]+'))"
             bad = f"({blank} OR {w} NOT IN ('true', '1', 'false', '0'))"
-            return _Sql(blank, odd, f"{w} IN ('true', '1')", empty + [(RULES["bool"], DETAILS["bool"], bad)])
+            return _Sql(blank, odd, f"{w} IN ('true', '1')", empty + [(RULES["bool"], DETAILS["bool"], bad)],
+                        inner=tuple(inner))
         if category == "bool":
             return _Sql(blank, "false", v, empty + [(RULES["bool"], DETAILS["bool"], blank)])
         return _Sql(blank, odd_any, "NULL", [])
@@ -618,6 +631,11 @@ class _Check:
         if not shape_ok or any(s.odd == "true" for s in sql.values()):
             return self._by_pandas(t)
         checked = f"csm_checked_{t.name}"
+        source = t.raw
+        for level in (1, 2, 3):
+            extra = [f"{expr} AS {alias}" for s in sql.values() for lv, alias, expr in s.inner if lv == level]
+            if extra:
+                source = f"(SELECT *, {', '.join(extra)} FROM {source})"
         select = [_ROW] + [f"{s.typed} AS {_q(name)}" for name, s in sql.items()]
         for name, s in sql.items():
             select.append(f"coalesce(NOT {s.blank} AND ({s.odd}), true) AS {_q(f'__odd_{name}')}")  # unknown: odd
@@ -627,7 +645,11 @@ class _Check:
                 select.append(f"{s.padded} AS {_q(f'__pad_{name}')}")
             if s.beyond and s.placeholder_note:
                 select.append(f"{s.beyond} AS {_q(f'__beyond_{name}')}")
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {checked} AS SELECT {', '.join(select)} FROM {t.raw}")
+        # Text parsed into dates, numbers or booleans is parsed once, into a table; typed columns are
+        # cheap to read again, so the checks and the KPI queries read them through a view.
+        parses = any(t.types.get(c.name) == "text" and c.kind not in ("id", "text") for c in present)
+        relation = "TABLE" if parses else "VIEW"
+        self.con.execute(f"CREATE OR REPLACE TEMP {relation} {checked} AS SELECT {', '.join(select)} FROM {source}")
 
         counts, names = [], []
 

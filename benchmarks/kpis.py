@@ -153,7 +153,7 @@ def runs_for(events: int) -> int:
     return max(1, int(np.ceil(events * 12 / MONTHS / (memory // 2 // 64))))
 
 
-def run(n: int, with_engine: bool = True) -> dict:
+def run(n: int, with_engine: bool = True, with_kit: bool = True) -> dict:
     data = ensure_data(n)
     events = pq.ParquetFile(data / "usage_events.parquet").metadata.num_rows
     first, last = pd.Period(FIRST, "M"), pd.Period(LAST, "M")
@@ -165,31 +165,37 @@ def run(n: int, with_engine: bool = True) -> dict:
                                str(k0), str(k1), first.to_timestamp().strftime("%Y-%m-%d"), next_day,
                                str(runs_for(events))])
         kit = timed_with_load([str(BIN / "csm-kit"), "kpis", "--data", str(data), "--start", FIRST, "--end", LAST,
-                               "--out", str(out / "kit.parquet")])
+                               "--out", str(out / "kit.parquet")]) if with_kit else None
         engine = timed_with_load([sys.executable, "-c", ENGINE, str(data), tmp, FIRST, LAST]) if with_engine else None
-        problems = compare(out, with_engine=with_engine)
-    split = re.search(r"load and validation ([\d.]+) s, KPIs \(duckdb\) ([\d.]+) s", kit["stderr"])
+        if not with_kit:  # the engine's numbers against the reference's
+            (out / "engine_kpi.parquet").rename(out / "kit.parquet")
+            (out / "engine_adoption.parquet").rename(out / "kit_adoption.parquet")
+        problems = compare(out, with_engine=with_engine and with_kit)
+    split = re.search(r"load and validation ([\d.]+) s, KPIs \(duckdb\) ([\d.]+) s", kit["stderr"]) if kit else None
     return {"n": n, "events": events, "ref": ref, "kit": kit, "engine": engine, "problems": problems,
-            "validation": float(split.group(1)), "queries": float(split.group(2)), "runs": runs_for(events)}
+            "validation": float(split.group(1)) if split else None, "queries": float(split.group(2)) if split else None,
+            "runs": runs_for(events)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--no-engine", action="store_true", help="skip the engine-alone run")
+    parser.add_argument("--no-kit", action="store_true", help="skip csm-kit kpis (the engine is compared instead)")
     args = parser.parse_args()
     print(f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} cores")
     print("| accounts | usage rows | reference SQL | csm-kit kpis (validation; queries) | kit / reference | "
           "engine alone | load average (ref; kit; engine) | agree |")
     print("|---:|---:|---:|---:|---:|---:|---|:--:|")
     for n in args.sizes:
-        r = run(n, with_engine=not args.no_engine)
+        r = run(n, with_engine=not args.no_engine, with_kit=not args.no_kit)
         ref, kit, eng = r["ref"], r["kit"], r["engine"]
         loads = "; ".join(f"{x['load'][0]:.1f}-{x['load'][1]:.1f}" for x in (ref, kit, eng) if x)
         eng_cell = "not run" if eng is None else f"{eng['seconds']:.1f} s, {eng['peak_mb']:,.0f} MB"
-        print(f"| {n:,} | {r['events']:,} | {ref['seconds']:.1f} s, {ref['peak_mb']:,.0f} MB | "
-              f"{kit['seconds']:.1f} s ({r['validation']:.1f} s; {r['queries']:.1f} s), {kit['peak_mb']:,.0f} MB | "
-              f"{kit['seconds'] / ref['seconds']:.2f}x time, {kit['peak_mb'] / ref['peak_mb']:.2f}x memory | "
+        kit_cells = ("not run | |" if kit is None else
+                     f"{kit['seconds']:.1f} s ({r['validation']:.1f} s; {r['queries']:.1f} s), {kit['peak_mb']:,.0f} MB | "
+                     f"{kit['seconds'] / ref['seconds']:.2f}x time, {kit['peak_mb'] / ref['peak_mb']:.2f}x memory |")
+        print(f"| {n:,} | {r['events']:,} | {ref['seconds']:.1f} s, {ref['peak_mb']:,.0f} MB | {kit_cells} "
               f"{eng_cell} | {loads} | {'yes' if not r['problems'] else 'NO: ' + ', '.join(r['problems'])} |",
               flush=True)
         with open(HERE / "data" / "kpis_results.jsonl", "a") as f:

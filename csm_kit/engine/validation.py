@@ -69,6 +69,11 @@ every table checked again by ``load_dataset`` so that the list is its list.
 A snapshot folder, a mapping, a dict of frames and an SQLAlchemy URL go
 through ``load_dataset`` entirely, and the frames it gives are registered.
 
+Where a table's text is parsed into dates, numbers or booleans (CSV), the
+typed values and the rule flags are computed once into a temporary table;
+typed Parquet and DuckDB columns are read through views, so the KPI queries
+scan the files themselves.
+
 The typed views (:attr:`ValidatedTables.views`) hold the contract's columns
 only, typed as ``load_dataset`` types them: ids and text ``VARCHAR`` (ids and
 labels trimmed, blanks null), dates and datetimes ``TIMESTAMP`` (placeholders

@@ -36,6 +36,12 @@ def test_key_numbers_are_the_pages_numbers(small):
     assert k["cox_concordance_holdout"].value == pytest.approx(a.validation.concordance)
     # the model used is fitted on every customer observed; the holdout copy on three quarters
     assert a.drivers.n_rows_ == len(survival_table(small, as_of="2025-10-31", covariates_at="2024-10-31", spells=True))
+    # expected churners with the engine's 90% range: sum p +- 1.645 sd, on the page and in the key number
+    expected, sd = a.risk["p_churn"].sum(), a.risk.attrs["expected_sd"]
+    low, high = k["customers_expected_to_churn_90d"].extra["range_90"]
+    assert k["customers_expected_to_churn_90d"].value == pytest.approx(expected) and sd > 0
+    assert (low, high) == pytest.approx((expected - 1.6448536 * sd, expected + 1.6448536 * sd))
+    assert f"(90% range {low:,.0f} to {high:,.0f})" in str(a.risk_text())
     # the page and its key numbers share one computation (cached), so they cannot disagree
     assert survival_analysis(small, month="2025-10", segment="x").drivers is a.drivers
 

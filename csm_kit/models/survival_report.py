@@ -34,7 +34,7 @@ from ..periods import as_of_day, month_end, to_month
 from .at_risk import at_risk
 from .churn_drivers import DEFAULT_COVARIATES, ChurnDrivers, Validation
 from .retention_curves import RetentionCurves
-from .risk import NotEnoughHistoryError
+from .risk import NotEnoughHistoryError, count_interval
 from .survival_table import MAX_LEVELS, survival_table
 
 #: Tenures (months) of the retention table and key numbers.
@@ -175,9 +175,28 @@ class SurvivalAnalysis:
         """Expected churners and MRR at risk within the horizon, or why there is no list."""
         if self.risk is None:
             return display.text("{reason}", reason=self.risk_reason)
-        return display.text("{n:int} active customers; expected to churn within {h:int} days: {c:.1f} customers, "
-                            "{m:money} of MRR.", n=len(self.risk), h=self.horizon_days,
-                            c=float(self.risk["p_churn"].sum()), m=float(self.risk["mrr_at_risk"].sum()))
+        expected, low, high = self.expected_churners()
+        spread = " (90% range {low:,.0f} to {high:,.0f})" if low is not None else ""
+        return display.text("{n:int} active customers; expected to churn within {h:int} days: {c:.1f} customers"
+                            + spread + ", {m:money} of MRR.", n=len(self.risk), h=self.horizon_days, c=expected,
+                            low=low, high=high, m=float(self.risk["mrr_at_risk"].sum()))
+
+    def expected_churners(self) -> tuple[float | None, float | None, float | None]:
+        """Customers expected to churn within the horizon, and the 90% range of that count.
+
+        ``expected = sum of p_churn``; the range is
+        :func:`~csm_kit.models.risk.count_interval` of the churn-risk engine's
+        spread (``attrs["expected_sd"]``: the accounts' own outcomes and the
+        fit's uncertainty). ``(None, None, None)`` without an at-risk list; the
+        range is ``(None, None)`` for a list without a spread (a snapshot's Cox list).
+        """
+        if self.risk is None:
+            return None, None, None
+        expected, sd = float(self.risk["p_churn"].sum()), self.risk.attrs.get("expected_sd", float("nan"))
+        if pd.isna(sd):
+            return expected, None, None
+        low, high = count_interval(expected, sd, 0.9)
+        return expected, low, high
 
     # -- tables --------------------------------------------------------------------
     def _retention(self, curves, reason: str, caption: str) -> Section:
@@ -480,7 +499,8 @@ def survival_key_numbers(ds, *, month, horizon_days: int = 90, lookback_months: 
     risk = a.risk
     numbers.append(KeyNumber(f"mrr_at_risk_{horizon_days}d", None if risk is None else float(risk["mrr_at_risk"].sum()),
                              "USD", f"MRR expected to churn within {horizon_days} days", {"scorecard": False}))
-    numbers.append(KeyNumber(f"customers_expected_to_churn_{horizon_days}d",
-                             None if risk is None else float(risk["p_churn"].sum()), "customers",
-                             f"Customers expected to churn within {horizon_days} days", {"scorecard": False}))
+    expected, low, high = a.expected_churners()
+    numbers.append(KeyNumber(f"customers_expected_to_churn_{horizon_days}d", expected, "customers",
+                             f"Customers expected to churn within {horizon_days} days",
+                             {"scorecard": False, "range_90": None if low is None else [low, high]}))
     return numbers

@@ -48,6 +48,8 @@ from pathlib import Path
 import duckdb
 data, out, sql, k0, k1, first_day, next_day, runs = sys.argv[1:9]
 tmp = tempfile.mkdtemp(prefix="kpi-reference-")
+import atexit
+atexit.register(shutil.rmtree, tmp, True)  # spilled files go even when a statement fails
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
 con.execute(f"SET memory_limit = '{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2 // 2**20}MiB'")

@@ -327,3 +327,46 @@ def test_padded_ids_and_labels_load_as_their_stripped_selves(cells):
     expected = [f"customers.customer_id: {padded[0]} value(s)"] * bool(padded[0]) + \
         [f"customers.segment: {padded[1]} value(s)"] * bool(padded[1])
     assert [w.split(" had spaces")[0] for w in ds.warnings if "had spaces" in w] == expected
+
+
+def test_whole_numbers_written_as_text_are_read_exactly_or_refused(tmp_path):
+    tables = valid_tables()
+    tables["subscriptions"]["quantity"] = pd.array([2**53 + 1, 20, None], dtype="Int64")
+    csm_kit.Dataset(**tables).to_dir(tmp_path / "csv", format="csv")
+    assert csm_kit.load_dataset(tmp_path / "csv").subscriptions["quantity"][0] == 2**53 + 1  # digits: exact
+    path = tmp_path / "csv" / "subscriptions.csv"
+    text = path.read_text()
+    for written, rule in (("12345678901234567890123", "a whole number too large to hold exactly"),  # beyond int64
+                          ("9007199254740993.0", "a whole number too large to hold exactly")):  # a float spelling
+        path.write_text(text.replace(str(2**53 + 1), written))
+        with pytest.raises(csm_kit.DataValidationError) as err:
+            csm_kit.load_dataset(tmp_path / "csv")
+        assert (err.value.table, err.value.column, err.value.rule) == ("subscriptions", "quantity", rule)
+        assert list(err.value.rows.index) == [2] and err.value.rows["quantity"].tolist() == [written]
+    for written in ("9007199254740992.0", "9.007199254740992e15"):  # 2**53: may be 2**53 + 1 rounded
+        path.write_text(text.replace(str(2**53 + 1), written))
+        with pytest.raises(csm_kit.DataValidationError, match="too large to hold exactly"):
+            csm_kit.load_dataset(tmp_path / "csv")
+    path.write_text(text.replace(str(2**53 + 1), "9007199254740991.0"))  # below 2**53 a float is exact
+    assert csm_kit.load_dataset(tmp_path / "csv").subscriptions["quantity"][0] == 2**53 - 1
+
+
+def test_duplicate_customers_with_surveys_are_listed_not_a_crash():
+    tables = valid_tables()
+    tables["customers"] = pd.concat([tables["customers"], tables["customers"].iloc[[0]]], ignore_index=True)
+    from csm_kit.io.loaders import validate
+
+    report = validate(tables)
+    assert [(e.table, e.column, e.rule) for e in report.errors] == [("customers", "customer_id", "duplicate key")]
+
+
+def test_a_ragged_file_that_is_not_utf8_always_gives_one_message(tmp_path):
+    rows = "".join(f"c{i},2026-01-0{1 + i % 9}\n" for i in range(200_000))
+    (tmp_path / "customers.csv").write_bytes(
+        ("customer_id,signup_date\n" + rows + "c\xe9,2026-01-01\n" + "c9,2026-01-01,extra\n" * 3).encode("latin-1"))
+    rules = set()
+    for _ in range(5):
+        with pytest.raises(csm_kit.DataValidationError) as err:
+            csm_kit.load_dataset(tmp_path)
+        rules.add(err.value.rule)
+    assert rules == {"text is not UTF-8"}

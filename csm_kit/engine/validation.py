@@ -445,7 +445,7 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
             odd = f"(NOT {blank} AND NOT regexp_full_match({t}, '{_NUMBER_RE}'))"
         elif category == "double":
             d = f"CAST({v} AS DOUBLE)"
-            odd = f"(NOT {blank} AND NOT isinf({v}) AND abs({v}) > {_WHOLE_LIMIT})" if col.kind == "int" else "false"
+            odd = f"(NOT {blank} AND NOT isinf({v}) AND abs({v}) >= {_WHOLE_LIMIT})" if col.kind == "int" else "false"
         elif category == "int":
             d = f"CAST({v} AS DOUBLE)"
             odd = f"(abs({v}) > {_WHOLE_LIMIT})"
@@ -456,6 +456,13 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
         if col.kind == "int":
             checks.append((RULES["fraction"], "", f"(NOT {blank} AND NOT isinf({d}) AND {d} <> trunc({d}))"))
             whole = v if category == "int" else f"TRY_CAST({d} AS BIGINT)"
+            if category == "text":
+                # As load_dataset: plain digits are read as integers (exact beyond 2**53; _NUMBER_RE allows
+                # 18 of them, so they fit), other spellings through their double, refused from 2**53 up.
+                plain = f"regexp_full_match({t}, '-?[0-9]+')"
+                checks.append((RULES["huge"], DETAILS["huge"],
+                               f"(NOT {blank} AND NOT {plain} AND NOT isinf({d}) AND abs({d}) >= {_WHOLE_LIMIT})"))
+                whole = f"CASE WHEN {plain} THEN TRY_CAST({t} AS BIGINT) ELSE TRY_CAST({d} AS BIGINT) END"
             typed = f"CASE WHEN {blank} OR isinf({d}) OR {d} <> trunc({d}) THEN NULL ELSE {whole} END"
         else:
             typed = f"CASE WHEN {blank} THEN NULL ELSE {d} END"

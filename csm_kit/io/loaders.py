@@ -84,7 +84,9 @@ def read_csv_table(path: Path, options: FileOptions = DEFAULT_FILE) -> tuple[pa.
     except UnicodeDecodeError as exc:
         _not_utf8(path, exc, data)
     except pa.ArrowInvalid as exc:
-        if utf8 and "utf8" in str(exc).lower():
+        # Arrow reads blocks in threads: which problem it meets first (bad bytes, a ragged row) varies from run
+        # to run. Bad bytes are looked for first, whatever Arrow said, so one file always gives one message.
+        if utf8:
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as decode_error:

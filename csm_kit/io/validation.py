@@ -34,6 +34,8 @@ from ..contract import (BILLING_PERIOD_MONTHS, LAST_DAY, MAX_AMOUNT, MAX_TOTAL_M
 from ..exceptions import DataValidationError
 
 MAX_ROWS_SHOWN = 5
+#: Whole numbers read from text are exact up to this size (float64's 53-bit mantissa).
+WHOLE_LIMIT = 2**53
 #: A ticket still open this many days before the newest ticket is worth a warning.
 STALE_TICKET_DAYS = 30
 # Only these spellings (any case): "yes"/"t" are refused rather than guessed at.
@@ -52,6 +54,7 @@ RULES: dict[str, str] = {
     "not_number": "not a number",
     "infinite": "infinite number",
     "fraction": "not a whole number",
+    "huge": "a whole number too large to hold exactly",
     "bool": "not true/false",
     "min": "value below the minimum {min:g}",
     "max": "value above the maximum {max:g}",
@@ -69,6 +72,7 @@ DETAILS: dict[str, str] = {
     "partial": "a day is needed: write YYYY-MM-DD (2024-05 is a month, not its first day)",
     "timed": "dates are calendar days; use YYYY-MM-DD",
     "bool": "use true/false or 1/0",
+    "huge": "write whole numbers as plain digits (up to 18), or below 2**53 (9,007,199,254,740,992) otherwise",
     "allowed": "allowed: {allowed}",
     "total_mrr": "all subscriptions together make {total:.4g} a month; the largest are shown; "
                  "are amounts in cents, or a card number in the amount column?",
@@ -250,6 +254,35 @@ def _exact_numbers(trim: tuple, blank: np.ndarray, index) -> pd.Series | None:
     return pd.Series(values, index=index, dtype="float64")
 
 
+def _whole_numbers(table: str, col: Column, numbers: pd.Series, trim: tuple | None, blank: np.ndarray,
+                   raw: pd.DataFrame, rows: np.ndarray) -> pd.Series:
+    """Whole numbers as Int64, exactly: digits read as integers, other spellings through their float value.
+
+    A value written as plain digits (``-?[0-9]+``, after trimming) is read by
+    Arrow as an int64, so ``9007199254740993`` (2**53 + 1) stays itself; one
+    written otherwise (``2.0``, or from a float column) is its float64 value,
+    exact only below 2**53 (``WHOLE_LIMIT``). Beyond those limits the value is
+    refused ("a whole number too large to hold exactly") rather than rounded.
+    """
+    plain = np.zeros(len(numbers), dtype=bool)
+    if trim is not None:
+        plain = pc.match_substring_regex(trim[0], r"^-?[0-9]+$").fill_null(False).to_numpy(zero_copy_only=False)
+        plain &= ~blank
+    magnitude = numbers.abs().fillna(0).to_numpy()
+    # Plain digits fit an int64 up to 18 of them (2**62 is safely inside). A float spelling is exact only
+    # below 2**53: 9007199254740993.0 reads as 2**53, so 2**53 itself may be a rounded neighbour.
+    huge = np.where(plain, magnitude > 2.0**62, magnitude >= WHOLE_LIMIT) & ~blank
+    if huge.any():
+        _fail(table, col.name, RULES["huge"], raw, huge, rows, detail=DETAILS["huge"])
+    whole = numbers.astype("Int64")
+    if plain.any():
+        exact = pc.cast(trim[0].filter(pa.array(plain)), pa.int64()).to_numpy(zero_copy_only=False)
+        values = whole.to_numpy(dtype="int64", na_value=0)
+        values[plain] = exact
+        whole = pd.Series(pd.arrays.IntegerArray(values, mask=whole.isna().to_numpy()), index=numbers.index)
+    return whole
+
+
 def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
                   notes: list | None = None) -> pd.Series:
     s = raw[col.name]
@@ -326,7 +359,7 @@ def _parse_column(table: str, col: Column, raw: pd.DataFrame, rows: np.ndarray,
             fractional = (numbers.notna() & (numbers % 1 != 0)).to_numpy()
             if fractional.any():
                 _fail(table, col.name, RULES["fraction"], raw, fractional, rows)
-            return numbers.astype("Int64")
+            return _whole_numbers(table, col, numbers, trim, blank, raw, rows)
         return numbers
 
     if col.kind == "bool":
@@ -687,7 +720,8 @@ def check_references(tables: dict[str, pd.DataFrame], raws: dict, row_numbers: d
         return warnings
     surveys = tables.get("surveys")
     if surveys is not None and _has(surveys, "customer_id", "responded_at") and _has(customers, "signup_date"):
-        signup = customers.set_index("customer_id")["signup_date"]
+        # drop_duplicates: a repeated customer_id is its own error (strict=False goes on); the first row counts here
+        signup = customers.drop_duplicates("customer_id").set_index("customer_id")["signup_date"]
         early = (surveys["responded_at"] < surveys["customer_id"].map(signup)).to_numpy(dtype=bool)
         if early.any():
             warnings.append(NOTES["early_surveys"].format(n=early.sum()))

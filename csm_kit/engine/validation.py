@@ -354,6 +354,27 @@ _DUCKDB_TYPES = {"VARCHAR": "text", "DOUBLE": "double", "FLOAT": "double", "BIGI
                  "TIMESTAMP_NS": "ts_ns", "TIMESTAMP WITH TIME ZONE": "tstz"}
 
 
+def _as_stored(col: Column, s: "_Sql", category: str | None, found: dict) -> bool:
+    """Whether a checked column's typed value is the stored value itself (so the view can read it as stored).
+
+    Only when the checks that passed prove it: a required id or text with no
+    value padded (no blank either: blanks of a required column are errors);
+    a required float (no NULL or NaN to turn into NULL); a whole number stored
+    as an integer; a datetime stored as a timestamp with no "no end"
+    placeholder to turn into NULL.
+    """
+    required = not col.nullable and col.required
+    if col.kind in ("id", "text") and category == "text":
+        return required and not found.get(f"pad:{col.name}", 0)
+    if col.kind == "float" and category == "double":
+        return required
+    if col.kind == "int" and category == "int":
+        return True
+    if col.kind == "datetime" and category == "ts":
+        return not found.get(f"beyond:{col.name}", 0)  # counted for a nullable column; an error otherwise
+    return False
+
+
 @dataclass
 class _Sql:
     """The SQL of one contract column: blank, odd (not provably read alike), typed, and its parse checks."""
@@ -715,8 +736,17 @@ class _Check:
         self.warnings += unknown_columns(spec, t.columns)
         self._check_rules(t, sql, found, newest_ticket)
         view = f"csm_valid_{t.name}"
-        typed = [c.name for c in present if c.name in survived]
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(map(_q, typed))} FROM {checked}")
+        typed = [c for c in present if c.name in survived]
+        if relation == "TABLE":  # text parsed once into a table: read it
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(_q(c.name) for c in typed)} "
+                             f"FROM {checked}")
+        else:
+            # Typed storage: the KPI queries read the file itself, each column as stored where the checks
+            # proved the typed value equal to it, so their filters reach the Parquet scan (row groups of
+            # other months or customers skipped) and no row computes its checks again.
+            columns = [_q(c.name) if _as_stored(c, sql[c.name], t.types.get(c.name), found)
+                       else f"{sql[c.name].typed} AS {_q(c.name)}" for c in typed]
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(columns)} FROM {source}")
         self.views[t.name] = view
 
     def _note_placeholders(self, t: _Table, col: Column, found: dict) -> None:

@@ -368,3 +368,30 @@ def test_kpis_command_with_a_broken_row_exits_1_naming_it(tmp_path, capsys, fmt)
     err = capsys.readouterr().err
     assert str(direct.value) in err and "usage_events.quantity: not a whole number (1 row)" in err
     assert not out.exists()
+
+
+def test_repeated_rows_passes_are_customer_ranges(tmp_path, monkeypatch):
+    """Each pass reads one range of customers; together they cover every row once (NULLs in the first)."""
+    from csm_kit.engine import validation as engine_validation
+
+    ds = csm_kit.simulate(n_customers=30, start="2025-01", months=4, seed=9)
+    events = ds.usage_events
+    repeats = events.iloc[[0, 0, len(events) // 2, len(events) - 1]]  # first, middle and last customers
+    folder = ds.with_tables(usage_events=pd.concat([events, repeats], ignore_index=True)).to_dir(tmp_path / "pq",
+                                                                                                 format="parquet")
+    monkeypatch.setattr(engine_validation, "_ROWS_PER_PASS", len(events) // 6)
+    seen = []
+    original = engine_validation._Check._customer_ranges
+
+    def spy(self, relation, passes, n_rows):
+        seen.append(original(self, relation, passes, n_rows))
+        return seen[-1]
+
+    monkeypatch.setattr(engine_validation._Check, "_customer_ranges", spy)
+    _, checked = compare(folder)
+    assert "usage_events: 4 row(s) repeat an earlier row exactly" in checked.warnings[-1]
+    ranges = seen[0]
+    assert len(ranges) >= 3  # 7 quantiles asked; a customer with many rows can span several
+    counts = [checked.con.execute(f"SELECT count(*) FROM read_parquet('{folder}/usage_events.parquet') WHERE {w}")
+              .fetchall()[0][0] for w in ranges]
+    assert sum(counts) == len(events) + 4 and min(counts) > 0

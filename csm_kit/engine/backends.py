@@ -41,6 +41,20 @@ USAGE_BYTES_PER_ROW = 64
 DISABLED_OPTIMIZERS = ("partitioned_execution",)
 
 
+def customer_bounds(con, table: str, runs: int, *, sample: bool = True) -> list:
+    """Values of ``customer_id`` that cut ``table`` into about ``runs`` ranges of equal rows (sorted, distinct).
+
+    Quantiles of ``customer_id`` in a 1% Bernoulli sample (seeded), or of
+    every row with ``sample=False`` (small tables); a customer with many rows
+    can merge ranges, so there may be fewer than ``runs - 1`` bounds.
+    """
+    cuts = ", ".join(f"{i / runs!r}" for i in range(1, runs))
+    rows = f"{table} USING SAMPLE 1 PERCENT (bernoulli, 7)" if sample else table
+    bounds = con.execute(f"SELECT quantile_disc(customer_id, [{cuts}]) FROM (SELECT customer_id FROM {rows}) t"
+                         ).fetchall()[0][0]
+    return sorted({b for b in (bounds or []) if b is not None})
+
+
 def physical_memory() -> int | None:
     """Bytes of physical memory of this machine (None where the OS does not say)."""
     try:
@@ -214,11 +228,7 @@ class DuckDBBackend:
             f"(SELECT timestamp FROM {table} LIMIT {max(min(n // 100, 65536), 1)}) t").fetchall()[0][0]
         if months <= 2:
             return {"passes": min(runs, k1 - k0 + 1)}
-        cuts = ", ".join(f"{i / runs!r}" for i in range(1, runs))
-        bounds = self.con.execute(f"SELECT quantile_disc(customer_id, [{cuts}]) FROM "
-                                  f"(SELECT customer_id FROM {table} USING SAMPLE 1 PERCENT (bernoulli, 7)) t"
-                                  ).fetchall()[0][0]
-        bounds = sorted({b for b in (bounds or []) if b is not None})
+        bounds = customer_bounds(self.con, table, runs)
         return {"customer_bounds": bounds} if bounds else {"passes": min(runs, k1 - k0 + 1)}
 
     def register(self, name: str, source) -> str:

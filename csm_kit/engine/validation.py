@@ -912,11 +912,9 @@ class _Check:
         """``passes`` SQL conditions on ``customer_id`` that split ``relation``'s rows into ranges (NULLs in the first)."""
         if passes <= 1:
             return ["true"]
-        cuts = ", ".join(f"{i / passes!r}" for i in range(1, passes))
-        sample = "USING SAMPLE 1 PERCENT (bernoulli, 7)" if n_rows > 1_000_000 else ""  # small: every row
-        bounds = self.con.execute(f"SELECT quantile_disc(customer_id, [{cuts}]) FROM "
-                                  f"(SELECT customer_id FROM {relation} {sample}) t").fetchall()[0][0]
-        bounds = sorted({b for b in (bounds or []) if b is not None})
+        from .backends import customer_bounds  # the engine's own cut of usage into runs of customers
+
+        bounds = customer_bounds(self.con, relation, passes, sample=n_rows > 1_000_000)  # small: every row
         if not bounds:
             return ["true"]
         cid = _q("customer_id")

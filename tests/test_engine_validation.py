@@ -238,6 +238,22 @@ def test_repeated_usage_rows_counted_alike_in_several_passes(tmp_path, monkeypat
     assert "usage_events: 6 row(s) repeat an earlier row exactly" in checked.warnings[-1]
 
 
+def test_repeated_rows_told_apart_from_rows_sharing_a_hash(tmp_path, monkeypatch):
+    """Rows whose fingerprints collide but whose values differ are not counted as repeats."""
+    import csm_kit.engine.validation as engine_validation
+
+    ds = csm_kit.simulate(n_customers=30, start="2025-01", months=4, seed=8)
+    events = ds.usage_events
+    ds = ds.with_tables(usage_events=pd.concat([events, events.iloc[[4, 4, 4, 9]]], ignore_index=True))
+    folder = ds.to_dir(tmp_path / "pq", format="parquet")
+    _, exact = compare(folder)
+    # A fingerprint of three values: a third of all rows share each, so nearly every row is a candidate.
+    monkeypatch.setattr(engine_validation, "_ROW_HASH", "(hash({columns}) % 3)::UBIGINT")
+    _, coarse = compare(folder)
+    assert "usage_events: 4 row(s) repeat an earlier row exactly" in exact.warnings[-1]
+    assert coarse.warnings == exact.warnings
+
+
 def test_typed_parquet_kept_as_written(tmp_path):
     """The kit's own Parquet (timestamps, doubles, Int64): checked by queries, same values, no pandas."""
     ds = csm_kit.simulate(n_customers=60, start="2025-01", months=8, seed=5)

@@ -108,8 +108,10 @@ _AFTER_LAST = (datetime.date.fromisoformat(LAST_DAY) + datetime.timedelta(days=1
 _TZ_LAST = "2262-04-11 23:47:16+00"  # the last second a nanosecond timestamp holds
 _WHOLE_LIMIT = 2**53
 _ROW = "__csm_row"
-#: Usage rows hashed per pass when looking for repeated rows (a hash table of this many entries).
+#: Usage rows hashed per pass when looking for repeated rows (this many 64-bit hashes sorted in memory).
 _ROWS_PER_PASS = 20_000_000
+#: The fingerprint of a row that repeated rows share (and, rarely, different rows: they are told apart after).
+_ROW_HASH = "hash({columns})"
 
 
 @dataclass(frozen=True)
@@ -364,6 +366,8 @@ def _as_stored(col: Column, s: "_Sql", category: str | None, found: dict) -> boo
     placeholder to turn into NULL.
     """
     required = not col.nullable and col.required
+    if s.typed == _q(col.name):  # typed as it is stored (a text column proven plain, typed booleans)
+        return True
     if col.kind in ("id", "text") and category == "text":
         return required and not found.get(f"pad:{col.name}", 0)
     if col.kind == "float" and category == "double":
@@ -389,23 +393,30 @@ class _Sql:
     inner: tuple = ()  # (level, alias, expression): computed once per row in nested projections
 
 
-def _column_sql(col: Column, category: str | None) -> _Sql:
-    """How one column is typed and checked in SQL, for the way it is stored."""
+def _column_sql(col: Column, category: str | None, plain: bool = False) -> _Sql:
+    """How one column is typed and checked in SQL, for the way it is stored.
+
+    ``plain``: a text column whose every value is proven (:meth:`_Check._plain_columns`)
+    to begin and end with a printable ASCII character, so nothing in it is
+    trimmed, blank but NULL, or odd at its ends: its checks skip the trimming.
+    """
     v = _q(col.name)
     needs_value = not col.nullable and col.required
     inner = []
     if category is None:
         return _Sql("false", "true", "NULL", [])
-    if category == "text":
+    if category == "text" and plain:
+        t, blank = v, f"({v} IS NULL)"
+    elif category == "text":
         # Most values begin and end with a printable ASCII character: nothing to trim, not blank (and
         # DuckDB's trim with a set of characters is slow), so the trim runs only for the others. The
         # trimmed text (and below, its parse) is computed once per row, in a projection of its own.
-        plain, t, blank = (_q(f"__{k}_{col.name}") for k in ("p", "t", "b"))
+        ascii_ends, t, blank = (_q(f"__{k}_{col.name}") for k in ("p", "t", "b"))
         trimmed = f"trim({v}, {_SPACES_SQL})"
-        inner = [(1, plain, f"({v}[1] BETWEEN '!' AND '~' AND {v}[-1] BETWEEN '!' AND '~')"),
-                 (2, t, f"(CASE WHEN {plain} THEN {v} ELSE {trimmed} END)"),
-                 (2, blank, f"(CASE WHEN {v} IS NULL THEN true WHEN {plain} THEN false ELSE {trimmed} = '' END)")]
-        ends = f"(CASE WHEN {plain} THEN true ELSE {t}[1] BETWEEN '!' AND '~' AND {t}[-1] BETWEEN '!' AND '~' END)"
+        inner = [(1, ascii_ends, f"({v}[1] BETWEEN '!' AND '~' AND {v}[-1] BETWEEN '!' AND '~')"),
+                 (2, t, f"(CASE WHEN {ascii_ends} THEN {v} ELSE {trimmed} END)"),
+                 (2, blank, f"(CASE WHEN {v} IS NULL THEN true WHEN {ascii_ends} THEN false ELSE {trimmed} = '' END)")]
+        ends = f"(CASE WHEN {ascii_ends} THEN true ELSE {t}[1] BETWEEN '!' AND '~' AND {t}[-1] BETWEEN '!' AND '~' END)"
     else:
         t = v
         blank = f"({v} IS NULL OR isnan({v}))" if category == "double" else f"({v} IS NULL)"
@@ -415,10 +426,12 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
     if col.kind in ("id", "text"):
         if category == "text":
             trims = col.kind == "id" or col.label
+            if plain:  # nothing to trim, nothing blank but NULL: the stored value is the typed one
+                return _Sql(blank, "false", v, empty, padded="false" if trims else None)
             if trims:
                 odd = f"(NOT {blank} AND NOT {ends})"
                 typed = f"CASE WHEN {blank} THEN NULL ELSE {t} END"
-                padded = f"(CASE WHEN {v} IS NULL OR {plain} THEN false ELSE NOT {blank} AND {v} <> {t} END)"
+                padded = f"(CASE WHEN {v} IS NULL OR {ascii_ends} THEN false ELSE NOT {blank} AND {v} <> {t} END)"
                 return _Sql(blank, odd, typed, empty, padded=padded, inner=tuple(inner))
             odd = f"(NOT {blank} AND NOT {ends} AND NOT regexp_matches({t}, '[!-~]'))"
             return _Sql(blank, odd, f"CASE WHEN {blank} THEN NULL ELSE {v} END", empty, inner=tuple(inner))
@@ -480,10 +493,10 @@ def _column_sql(col: Column, category: str | None) -> _Sql:
             if category == "text":
                 # As load_dataset: plain digits are read as integers (exact beyond 2**53; _NUMBER_RE allows
                 # 18 of them, so they fit), other spellings through their double, refused from 2**53 up.
-                plain = f"regexp_full_match({t}, '-?[0-9]+')"
+                digits = f"regexp_full_match({t}, '-?[0-9]+')"
                 checks.append((RULES["huge"], DETAILS["huge"],
-                               f"(NOT {blank} AND NOT {plain} AND NOT isinf({d}) AND abs({d}) >= {_WHOLE_LIMIT})"))
-                whole = f"CASE WHEN {plain} THEN TRY_CAST({t} AS BIGINT) ELSE TRY_CAST({d} AS BIGINT) END"
+                               f"(NOT {blank} AND NOT {digits} AND NOT isinf({d}) AND abs({d}) >= {_WHOLE_LIMIT})"))
+                whole = f"CASE WHEN {digits} THEN TRY_CAST({t} AS BIGINT) ELSE TRY_CAST({d} AS BIGINT) END"
             typed = f"CASE WHEN {blank} OR isinf({d}) OR {d} <> trunc({d}) THEN NULL ELSE {whole} END"
         else:
             typed = f"CASE WHEN {blank} THEN NULL ELSE {d} END"
@@ -660,8 +673,11 @@ class _Check:
         present = [c for c in spec.columns if c.name in t.columns]
         shape_ok = (t.n > 0 and len(set(t.columns)) == len(t.columns) and "" not in t.columns
                     and all(c in t.columns for c in spec.required_columns))
-        sql = {c.name: _column_sql(c, t.types.get(c.name)) for c in present}
-        if not shape_ok or any(s.odd == "true" for s in sql.values()):
+        if not shape_ok:
+            return self._by_pandas(t)
+        plain = self._plain_columns(t, present)
+        sql = {c.name: _column_sql(c, t.types.get(c.name), c.name in plain) for c in present}
+        if any(s.odd == "true" for s in sql.values()):
             return self._by_pandas(t)
         checked = f"csm_checked_{t.name}"
         source = t.raw
@@ -748,6 +764,24 @@ class _Check:
                        else f"{sql[c.name].typed} AS {_q(c.name)}" for c in typed]
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(columns)} FROM {source}")
         self.views[t.name] = view
+
+    def _plain_columns(self, t: _Table, present) -> set:
+        """The text-stored columns whose every value begins and ends with a printable ASCII character.
+
+        Most ids, labels, dates and numbers are written so. Proving it for a
+        whole column in one cheap pass lets the checks skip trimming it (the
+        trim, with its set of characters, is the slowest part of a text
+        check). The first character is tested as ``v >= '!' AND v < chr(127)``,
+        which DuckDB answers from a Parquet file's min/max statistics without
+        reading the column; the last as ``v[-1]``, its last code point.
+        """
+        text = [c.name for c in present if t.types.get(c.name) == "text"]
+        if not text or t.kind == "pandas":
+            return set()
+        counts = [f"count_if(NOT ({_q(c)} >= '!' AND {_q(c)} < chr(127) AND {_q(c)}[-1] BETWEEN '!' AND '~'))"
+                  for c in text]
+        found = self.con.execute(f"SELECT {', '.join(counts)} FROM {t.raw}").fetchall()[0]
+        return {c for c, n in zip(text, found) if n == 0}
 
     def _note_placeholders(self, t: _Table, col: Column, found: dict) -> None:
         key = f"beyond:{col.name}"
@@ -898,15 +932,37 @@ class _Check:
             # quantiles of a sample): in a file written account by account, the range skips the other
             # passes' row groups, and the passes together read the file about once (a pass per hash
             # remainder read all of it every time: 28 full scans at 10M customers).
-            n = 0
-            for where in self._customer_ranges(source, -(-t.n // _ROWS_PER_PASS), t.n):
-                n += self.con.execute(
-                    f"WITH r AS (SELECT {columns} FROM {source} WHERE {where}), "
-                    f"h AS (SELECT hash({columns}) AS h FROM r GROUP BY 1 HAVING count(*) > 1) "
-                    f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM r "
-                    f"WHERE hash({columns}) IN (SELECT h FROM h) GROUP BY {columns})").fetchall()[0][0]
+            n = sum(self._repeats(source, columns, where)
+                    for where in self._customer_ranges(source, -(-t.n // _ROWS_PER_PASS), t.n))
             if n:
                 self.warnings.append(NOTES["repeated_usage"].format(n=int(n)))
+
+    def _repeats(self, relation: str, columns: str, where: str) -> int:
+        """Rows of ``relation`` (those ``where`` holds) equal in every column to an earlier one.
+
+        Rows that repeat share a 64-bit hash of their values, so the hashes
+        that occur twice are the only candidates; the candidates' rows are
+        then grouped by their values themselves (two different rows may share
+        a hash). The hashes are sorted by numpy, not grouped by DuckDB: a hash
+        table of tens of millions of distinct keys is far bigger than the
+        processor's caches, and DuckDB's aggregate over it took about 200 ns
+        a row here, numpy's sort of the same hashes about 50.
+        """
+        import pyarrow as pa
+
+        fingerprint = _ROW_HASH.format(columns=columns)
+        hashes = self.con.execute(f"SELECT {fingerprint} AS h FROM {relation} WHERE {where}").fetchnumpy()["h"]
+        hashes = np.sort(np.asarray(hashes))
+        twice = hashes[1:][hashes[1:] == hashes[:-1]]
+        if not len(twice):
+            return 0
+        self.con.register("csm_repeated_hashes", pa.table({"h": pa.array(np.unique(twice), pa.uint64())}))
+        try:
+            return int(self.con.execute(
+                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {relation} WHERE {where} "
+                f"AND {fingerprint} IN (SELECT h FROM csm_repeated_hashes) GROUP BY {columns})").fetchall()[0][0])
+        finally:
+            self.con.unregister("csm_repeated_hashes")
 
     def _customer_ranges(self, relation: str, passes: int, n_rows: int) -> list[str]:
         """``passes`` SQL conditions on ``customer_id`` that split ``relation``'s rows into ranges (NULLs in the first)."""

@@ -54,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--teaching", action="store_true", help="keep the teaching cells in the HTML")
     report.add_argument("--jobs", type=_positive, default=2, help="notebooks run at once (default 2)")
     report.add_argument("--notebooks", default=None, help="folder of report notebooks (default: the kit's)")
+    report.add_argument("--fresh-kernels", action="store_true",
+                        help="run every notebook in its own new kernel (default: each of the --jobs kernels runs "
+                             "several notebooks, reset between them; slower, for a notebook that changes state "
+                             "the reset does not restore)")
     report.add_argument("--param", "-p", type=_param, action="append", default=[], metavar="NAME=VALUE",
                         help="a notebook parameter such as gross_margin=0.75 (passed to the notebooks that "
                              "declare it, as the type they declare)")
@@ -114,11 +118,18 @@ def main(argv: list[str] | None = None) -> int:
                                            engine=args.engine, mapping=args.mapping)
             print(f"KPIs written: {monthly} and {adoption}")
         elif args.command == "report":
+            kernels = None
+            if not args.fresh_kernels:  # started first: the kernels import the kit while the runner is imported
+                from .report.kernels import KernelPool
+
+                notebooks = Path(args.notebooks).resolve() if args.notebooks else None
+                kernels = KernelPool(args.jobs, cwd=notebooks if notebooks and notebooks.is_dir() else None)
             from .report import run_report
 
             folder = run_report(args.month, data=args.data, out=args.out, segment=args.segment,
                                 teaching=args.teaching, jobs=args.jobs, notebooks_dir=args.notebooks,
                                 parameters=dict(args.param) or None, pdf=args.pdf,
+                                fresh_kernels=args.fresh_kernels, kernels=kernels,
                                 **({"mapping": args.mapping} if args.mapping else {}))
             print(f"Report written: {folder / 'index.html'}")
         elif args.command == "validate":

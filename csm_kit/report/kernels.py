@@ -1,0 +1,240 @@
+"""Kernels reused between the report's notebooks: one kernel per worker, started and warmed up at once.
+
+A fresh kernel for each notebook costs its start (0.7-1.2 s) and the kit's
+imports (pandas, matplotlib, seaborn, scipy.stats, lifelines: about 2.9 s)
+every time: about 40 of the sample report's 85 CPU-seconds. A
+:class:`KernelPool` instead starts ``jobs`` worker threads, each with one
+kernel that imports the kit once (:data:`WARM_UP`) as soon as the pool is
+made (the CLI makes it before it imports papermill, so the warm-up overlaps
+the CLI's own start and the data's validation). Each worker then runs the
+notebooks handed to it one after another in its kernel.
+
+Between two notebooks the kernel is put back in the state it had right after
+the warm-up (:func:`.kernel_state.prepare`: namespace, execution counter,
+figures, ``rcParams``, warnings filters, options, working directory,
+environment); the notebook itself runs through papermill as before, which
+is given the running kernel (nbclient's ``km=``: it does not own that
+kernel, so it leaves it running). A notebook that fails, or whose kernel
+dies, is reported as it would be with a fresh kernel, and its kernel is
+replaced by a fresh one (started and warmed up the same way) for the rest.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+
+KERNEL = "python3"
+#: What every kernel imports once, before its first notebook: what the report's notebooks import.
+WARM_UP = ("import csm_kit, csm_kit.display, csm_kit.record, csm_kit.plotting, csm_kit.metrics, csm_kit.models, "
+           "matplotlib.pyplot, seaborn, lifelines\n"
+           "import csm_kit.report.kernel_state\n"
+           "csm_kit.report.kernel_state.capture()")
+#: Arguments of every kernel the runner starts: its input history in memory, not in the user's IPython
+#: history database (which two kernels at once would both write).
+EXTRA_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+
+
+class KernelError(RuntimeError):
+    """A kernel could not be started, warmed up or reset."""
+
+
+def _run_sync(coro):
+    from jupyter_core.utils import run_sync
+
+    return run_sync(coro)
+
+
+class _Kernel:
+    """One running kernel, its manager (handed to papermill) and the runner's own client (silent requests)."""
+
+    def __init__(self, cwd: Path, timeout: float):
+        from jupyter_client.manager import AsyncKernelManager
+
+        class Manager(AsyncKernelManager):
+            """Keeps the clients nbclient makes (one per notebook), so their channels are closed after it."""
+
+            def client(self, **kwargs):
+                kc = super().client(**kwargs)
+                handed.append(kc)
+                return kc
+
+        handed: list = []
+        self._handed = handed
+        self.timeout = timeout
+        self.env = dict(os.environ)  # the environment it starts with (prepare() applies later changes)
+        self.km = Manager(kernel_name=KERNEL)
+        _run_sync(self.km.start_kernel)(extra_arguments=list(EXTRA_ARGUMENTS), cwd=str(cwd), env=dict(self.env))
+        self.kc = None
+        try:
+            self.kc = self.km.blocking_client()
+            self.kc.start_channels()
+            self.kc.wait_for_ready(timeout=timeout)
+            self.run(WARM_UP)
+        except BaseException:
+            self.stop()
+            raise
+
+    def run(self, code: str) -> None:
+        """Run ``code`` silently (no outputs, no history, the execution counter untouched); raise on an error."""
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        while True:
+            try:
+                reply = self.kc.get_shell_msg(timeout=self.timeout)
+            except queue.Empty:
+                raise KernelError(f"the kernel did not answer within {self.timeout:.0f} s") from None
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise KernelError(f"{content.get('ename', 'error')}: {content.get('evalue', '')}")
+
+    def prepare(self, cwd: Path) -> None:
+        """Reset the kernel for the next notebook (:func:`.kernel_state.prepare`), in ``cwd``."""
+        now = dict(os.environ)
+        changes = {k: v for k, v in now.items() if self.env.get(k) != v}
+        changes.update({k: None for k in self.env if k not in now})
+        self.run(f"__import__('csm_kit.report.kernel_state').report.kernel_state.prepare({str(cwd)!r}, {changes!r})")
+
+    def alive(self) -> bool:
+        try:
+            return bool(_run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def close_clients(self) -> None:
+        while self._handed:
+            try:
+                self._handed.pop().stop_channels()
+            except Exception:
+                pass
+
+    def stop(self) -> None:
+        """Kill the kernel at once (every output of its last notebook has arrived) and close every channel."""
+        self.close_clients()
+        if self.kc is not None:
+            try:
+                self.kc.stop_channels()
+            except Exception:
+                pass
+        try:
+            if self.km.has_kernel:
+                _run_sync(self.km.shutdown_kernel)(now=True)  # also removes its connection file
+        except Exception:
+            pass
+
+
+class KernelPool:
+    """``jobs`` workers, each with one reused kernel, started (and warmed up) when the pool is made.
+
+    Parameters
+    ----------
+    jobs : int
+        Workers, so kernels, at once.
+    cwd : Path, optional
+        Working directory the kernels start in (the notebooks' folder); each
+        notebook then runs in the folder given to :meth:`submit`.
+    timeout : float
+        Seconds a kernel may take to start and warm up, or to reset.
+
+    :meth:`submit` queues a task; a free worker prepares its kernel and calls
+    ``task(km)`` with the kernel's manager, which returns ``(result, ok)``:
+    ``ok`` False (the notebook failed) or an exception replaces the kernel
+    with a fresh one before the worker's next task. :meth:`close` stops every
+    kernel; queued tasks not started are cancelled.
+    """
+
+    def __init__(self, jobs: int, *, cwd=None, timeout: float = 120):
+        if not isinstance(jobs, int) or jobs < 1:
+            raise ValueError(f"jobs is the number of notebooks run at once (1 or more), not {jobs!r}.")
+        from ..config import NOTEBOOKS_DIR
+
+        self.jobs = jobs
+        self.cwd = Path(cwd or NOTEBOOKS_DIR).resolve()
+        self.timeout = timeout
+        self.kernels_started = 0
+        self._lock = threading.Lock()
+        self._queue: queue.Queue = queue.Queue()
+        self._closed = threading.Event()
+        self._threads = [threading.Thread(target=self._work, name=f"csm-kit-kernel-{i}", daemon=True)
+                         for i in range(jobs)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, task, cwd) -> Future:
+        if self._closed.is_set():
+            raise RuntimeError("the kernel pool is closed")
+        future: Future = Future()
+        self._queue.put((task, Path(cwd), future))
+        return future
+
+    def _start(self):
+        kernel = _Kernel(self.cwd, self.timeout)
+        with self._lock:
+            self.kernels_started += 1
+        return kernel
+
+    def _work(self) -> None:
+        kernel, failure = None, None
+        try:
+            try:
+                kernel = self._start()
+            except Exception as exc:  # told to the first task; the next one tries again
+                failure = exc
+            while True:
+                job = self._queue.get()
+                if job is None or self._closed.is_set():
+                    if job is not None:
+                        job[2].cancel()
+                    break
+                task, cwd, future = job
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    if kernel is not None and not kernel.alive():
+                        kernel.stop()
+                        kernel = None
+                    if kernel is None:
+                        if failure is not None:
+                            exc, failure = failure, None
+                            raise KernelError(f"the notebook kernel could not start: {exc}") from exc
+                        kernel = self._start()
+                    kernel.prepare(cwd)
+                    result, ok = task(kernel.km)
+                except BaseException as exc:
+                    future.set_exception(exc)
+                    ok = False
+                else:
+                    future.set_result(result)
+                if kernel is not None:
+                    kernel.close_clients()
+                    if not ok:  # failed, died, or could not be reset: the next notebook gets a fresh kernel
+                        kernel.stop()
+                        kernel = None
+        finally:
+            if kernel is not None:
+                kernel.stop()
+
+    def close(self, wait: bool = True) -> None:
+        """Stop taking tasks, cancel those not started, stop every kernel (``wait``: until they are stopped)."""
+        self._closed.set()
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[2].cancel()
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for t in self._threads:
+                t.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

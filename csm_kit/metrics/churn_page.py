@@ -35,7 +35,8 @@ from ..key_numbers import KeyNumber
 from ..periods import to_month
 from .churn_reasons import NOT_RECORDED, cancel_reasons, churn_events, feedback_left_vs_stayed
 from .cohorts import cohort_retention
-from .results import Section, ledger_reason, segment_lead, trend_start
+from .pages import PagePart
+from .results import ledger_reason, segment_lead, trend_start
 from .retention import CONVENTIONS, DEFAULT_CONVENTION, MonthChurn, churn_rates, month_churn, retention_rates
 from .revenue import mrr_movement_log
 
@@ -156,11 +157,12 @@ class ChurnPage:
     def __repr__(self) -> str:
         return f"Churn page for {self.month} ({self.segment}): {'available' if self.available else self.reason}"
 
-    def _section(self, frame, **kw) -> Section:
+    def _section(self, frame, **kw) -> PagePart:
         if frame is None:
-            return Section(None, reason=self.reason or kw.pop("missing", "Not available for this data."))
+            return PagePart(None, reason=self.reason or kw.pop("missing", "Not available for this data."),
+                            escape_markdown=True)
         kw.pop("missing", None)
-        return Section(frame, **kw)
+        return PagePart(frame, **kw)
 
     # -- sentences --------------------------------------------------------------------------------------
     def headline_text(self):
@@ -202,7 +204,7 @@ class ChurnPage:
                             stated=f"{stated:,}", reason=reason.replace("_", " "), n=f"{n:,}", lost=lost)
 
     # -- tables -----------------------------------------------------------------------------------------
-    def counts_table(self) -> Section:
+    def counts_table(self) -> PagePart:
         """Every count behind the month's churn rate, so it can be rebuilt by hand."""
         if self.rates is None:
             return self._section(None)
@@ -213,40 +215,40 @@ class ChurnPage:
                  ("Retention rate (1 - churn)", display.format_number(this["retention_rate"], "share")),
                  ("Classic retention (end - new) / start",
                   display.format_number(this["classic_retention_rate"], "share"))]
-        return Section(pd.DataFrame(rows, columns=["what", "value"]), labels={"what": f"{self.month}", "value": ""},
-                       caption=f"{self.convention} convention")
+        return PagePart(pd.DataFrame(rows, columns=["what", "value"]), labels={"what": f"{self.month}", "value": ""},
+                        caption=f"{self.convention} convention")
 
-    def conventions_table(self) -> Section:
+    def conventions_table(self) -> PagePart:
         """The month's churn under each convention."""
         return self._section(self.conventions, formats={"numerator": "int", "denominator": "decimal",
                                                         "churn_rate": "share"})
 
-    def segment_table(self) -> Section:
+    def segment_table(self) -> PagePart:
         """This month by segment."""
         if self.by_segment is None:
             return self._section(None, missing="No customer segments in this data: no breakdown.")
         t = self.by_segment[self.by_segment["month"] == self.month]
-        return Section(t[["segment", "customers_start", "new", "reactivated", "churned", "customers_end",
-                          "churn_rate"]], formats={"churn_rate": "share"})
+        return PagePart(t[["segment", "customers_start", "new", "reactivated", "churned", "customers_end",
+                           "churn_rate"]], formats={"churn_rate": "share"})
 
-    def billing_table(self) -> Section:
+    def billing_table(self) -> PagePart:
         """This month by billing period."""
         if self.by_billing is None:
             return self._section(None)
         t = self.by_billing[self.by_billing["month"] == self.month]
-        return Section(t[["billing_period", "customers_start", "churned", "churn_rate"]],
-                       formats={"churn_rate": "share"})
+        return PagePart(t[["billing_period", "customers_start", "churned", "churn_rate"]],
+                        formats={"churn_rate": "share"})
 
-    def reactivations_table(self) -> Section:
+    def reactivations_table(self) -> PagePart:
         """Customers who came back this month, with the MRR they returned at."""
         if self.reactivations is None:
             return self._section(None)
         if self.reactivations.empty:
-            return Section(None, reason=f"No customer came back in {self.month}.")
-        return Section(self.reactivations, formats={"mrr_after": "money"}, labels={"mrr_after": "MRR on return"},
-                       max_rows=15, caption=f"{len(self.reactivations):,} reactivated in {self.month}")
+            return PagePart(None, reason=f"No customer came back in {self.month}.", escape_markdown=True)
+        return PagePart(self.reactivations, formats={"mrr_after": "money"}, labels={"mrr_after": "MRR on return"},
+                        max_rows=15, caption=f"{len(self.reactivations):,} reactivated in {self.month}")
 
-    def cohort_table(self) -> Section:
+    def cohort_table(self) -> PagePart:
         """The last eight logo cohorts at ages 0, 1, 3, 6, 12 (blank: not reached yet)."""
         if self.logo_cohorts is None or self.logo_cohorts.empty:
             return self._section(None, missing=f"No cohort up to {self.month}.")
@@ -254,10 +256,10 @@ class ChurnPage:
         ages = [a for a in (0, 1, 3, 6, 12) if a in t.columns]
         shown = t[["cohort_size", *ages]].tail(8).reset_index().rename(columns={"index": "cohort"})
         shown["cohort"] = shown["cohort"].astype(str)
-        return Section(shown.rename(columns={a: f"month {a}" for a in ages}),
-                       formats={f"month {a}": "share" for a in ages} | {"cohort_size": "int"})
+        return PagePart(shown.rename(columns={a: f"month {a}" for a in ages}),
+                        formats={f"month {a}": "share" for a in ages} | {"cohort_size": "int"})
 
-    def reasons_table(self) -> Section:
+    def reasons_table(self) -> PagePart:
         """Cancel reasons of the window: customers and MRR lost per reason (largest first)."""
         if self.reasons is None:
             return self._section(None, missing="No churn in the window: no cancel reasons.")
@@ -266,37 +268,37 @@ class ChurnPage:
         t["share_of_churned"] = t["customers"] / t["customers"].sum()
         t["share_of_mrr_lost"] = t["mrr_lost"] / t["mrr_lost"].sum() if t["mrr_lost"].sum() > 0 else np.nan
         t["reason"] = t["reason"].str.replace("_", " ")
-        return Section(t, formats={"mrr_lost": "money", "share_of_churned": "share", "share_of_mrr_lost": "share",
-                                   "customers": "int"}, labels={"mrr_lost": "MRR lost"},
-                       caption=f"{self.window[0]} to {self.window[1]}")
+        return PagePart(t, formats={"mrr_lost": "money", "share_of_churned": "share", "share_of_mrr_lost": "share",
+                                    "customers": "int"}, labels={"mrr_lost": "MRR lost"},
+                        caption=f"{self.window[0]} to {self.window[1]}")
 
-    def reasons_month_table(self) -> Section:
+    def reasons_month_table(self) -> PagePart:
         """Cancel reasons of the reporting month by segment."""
         t = self.reasons_by_segment
         if t is None:
             return self._section(None, missing="No customer segments in this data: no breakdown.")
         t = t[t["month"] == self.month]
         if t.empty:
-            return Section(None, reason=f"Nobody left in {self.month}.")
+            return PagePart(None, reason=f"Nobody left in {self.month}.", escape_markdown=True)
         t = t.assign(reason=t["reason"].str.replace("_", " "))
-        return Section(t[["segment", "reason", "customers", "mrr_lost", "share_of_churned"]],
-                       formats={"mrr_lost": "money", "share_of_churned": "share"}, labels={"mrr_lost": "MRR lost"},
-                       caption=f"{self.month}, by segment")
+        return PagePart(t[["segment", "reason", "customers", "mrr_lost", "share_of_churned"]],
+                        formats={"mrr_lost": "money", "share_of_churned": "share"}, labels={"mrr_lost": "MRR lost"},
+                        caption=f"{self.month}, by segment")
 
-    def left_vs_stayed_table(self) -> Section:
+    def left_vs_stayed_table(self) -> PagePart:
         """Comment themes of customers who left against those who stayed (largest difference first)."""
         t = self.left_vs_stayed
         if t is None:
             return self._section(None, missing="No survey comments: no themes of leavers.")
         if t["left_comments"].iloc[0] == 0:
-            return Section(None, reason=f"No customer who left from {self.window[0]} to {self.window[1]} "
-                                        "wrote a survey comment.")
+            return PagePart(None, reason=f"No customer who left from {self.window[0]} to {self.window[1]} "
+                                         "wrote a survey comment.", escape_markdown=True)
         shown = t.sort_values("difference", ascending=False)[["theme", "left_share", "stayed_share", "difference"]]
         shown = shown.assign(theme=shown["theme"].str.replace("_", " "))
-        return Section(shown, formats={"left_share": "share", "stayed_share": "share", "difference": "{:+.1%}"},
-                       labels={"left_share": f"Left ({t['left_comments'].iloc[0]:,} comments)",
-                               "stayed_share": f"Stayed ({t['stayed_comments'].iloc[0]:,} comments)",
-                               "difference": "Left minus stayed"})
+        return PagePart(shown, formats={"left_share": "share", "stayed_share": "share", "difference": "{:+.1%}"},
+                        labels={"left_share": f"Left ({t['left_comments'].iloc[0]:,} comments)",
+                                "stayed_share": f"Stayed ({t['stayed_comments'].iloc[0]:,} comments)",
+                                "difference": "Left minus stayed"})
 
 
 def _try(fn):

@@ -15,7 +15,8 @@ from .. import display
 from ..key_numbers import KeyNumber
 from ..periods import months as month_range, to_month
 from .coverage import data_coverage
-from .results import Section, segment_lead
+from .pages import PagePart
+from .results import segment_lead
 
 __all__ = ["DataOverview", "data_overview", "overview_key_numbers", "source_name"]
 
@@ -79,13 +80,13 @@ class DataOverview:
                    "not in this data set (areas that need them say so): " + ", ".join(self.absent))
         return display.text("Fingerprint {fingerprint}; {missing}.", fingerprint=self.fingerprint, missing=missing)
 
-    def coverage_table(self) -> Section:
+    def coverage_table(self) -> PagePart:
         """First and last date of each table's time column, and its rows."""
         if self.coverage.empty:
-            return Section(None, reason="This data set has no tables.")
+            return PagePart(None, reason="This data set has no tables.", escape_markdown=True)
         t = self.coverage.assign(first=pd.to_datetime(self.coverage["first"]).dt.date,
                                  last=pd.to_datetime(self.coverage["last"]).dt.date)
-        return Section(t, formats={"rows": "int"}, labels={"time_column": "Dated by"})
+        return PagePart(t, formats={"rows": "int"}, labels={"time_column": "Dated by"})
 
     @property
     def counts_reason(self) -> str | None:
@@ -97,24 +98,25 @@ class DataOverview:
             return "No table has a date column with rows: nothing to count by month."
         return None
 
-    def recent_table(self) -> Section:
+    def recent_table(self) -> PagePart:
         """Rows per table in the six months up to the reporting month (0 where none)."""
         if self.counts_reason:
-            return Section(None, reason=self.counts_reason)
+            return PagePart(None, reason=self.counts_reason, escape_markdown=True)
         if self.counts.empty:
-            return Section(None, reason="No table has a date column with rows: nothing to count by month.")
+            return PagePart(None, reason="No table has a date column with rows: nothing to count by month.",
+                            escape_markdown=True)
         window = month_range(self.month - 5, self.month)
         c = self.counts[self.counts["month"].isin(window)]
         wide = (c.pivot_table(index="table", columns="month", values="rows", aggfunc="sum", fill_value=0)
                 .reindex(index=self.counts["table"].unique(), columns=window, fill_value=0))
         wide.columns = [str(m) for m in wide.columns]
-        return Section(wide.reset_index(), formats={m: "int" for m in wide.columns})
+        return PagePart(wide.reset_index(), formats={m: "int" for m in wide.columns})
 
-    def warnings_table(self) -> Section:
+    def warnings_table(self) -> PagePart:
         """The validation warnings found on load (escaped)."""
         if not self.warnings:
-            return Section(None, reason="No warnings: the data passed every soft check.")
-        return Section(pd.DataFrame({"warning": list(self.warnings)}))
+            return PagePart(None, reason="No warnings: the data passed every soft check.", escape_markdown=True)
+        return PagePart(pd.DataFrame({"warning": list(self.warnings)}))
 
 
 def data_overview(data, *, month, segment: str = "all") -> DataOverview:

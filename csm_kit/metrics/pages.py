@@ -5,7 +5,8 @@
   that runs past the data is an error naming the data's last complete month,
   never a run of months of zeros;
 - :class:`PagePart`: one piece of a report page (a table and its headline
-  numbers), or the one sentence saying why it could not be computed.
+  numbers), or the one sentence saying why it could not be computed; every
+  page's tables are PageParts.
 """
 from __future__ import annotations
 
@@ -161,20 +162,26 @@ def snapshot_reason(what: str) -> str:
 
 @dataclass(frozen=True)
 class PagePart:
-    """One piece of a report page: a table with its headline numbers, or why it could not be computed.
+    """One piece of a report page: a table with its headline numbers, or the sentence saying why it could not be computed.
+
+    Every report page is built of these: the page's library function decides
+    once, here, whether a part could be computed, and the part renders itself
+    either way, so a notebook cell is one line with no ``if``: ``page.x.show()``,
+    ``page.x.note()`` beside a chart, or the part itself as the cell's output
+    (Jupyter shows :meth:`_repr_html_`).
 
     Attributes
     ----------
     frame : DataFrame or None
-        The result shown on the page (None when not available).
+        The result shown on the page.
     reason : str or None
         One sentence saying what could not be computed and why; None when
-        available. Written by the kit, never carrying text from the data
-        (it is HTML-escaped, not Markdown-escaped, so ``usage_events`` reads as written).
+        available (``""``: unavailable, and another part of the page says why).
     values : dict
         Headline numbers the page's sentences, charts and key numbers read.
     formats, labels : dict
-        How :meth:`show` formats and labels ``frame``'s columns.
+        How :meth:`show` formats and labels ``frame``'s columns
+        (:func:`csm_kit.display.table`).
     shown : DataFrame or None
         What :meth:`show` shows when it is not all of ``frame`` (the last
         six months of a twelve-month series, say).
@@ -185,6 +192,12 @@ class PagePart:
     caption : str or None
         A sentence above the table (written by the kit; escaped). With no
         rows to show, :meth:`show` gives the caption alone.
+    escape_markdown : bool
+        How the reason is escaped. False: HTML-escaped only, for a sentence the
+        kit wrote (``usage_events`` reads as written). True: as data text
+        (:func:`csm_kit.display.text`, Markdown and HTML escaped), for reasons
+        that may carry text from the data or an error message; the churn,
+        revenue, satisfaction, overview, survival and CLV pages use it.
 
     Examples
     --------
@@ -194,6 +207,10 @@ class PagePart:
     >>> ok = PagePart(frame=pd.DataFrame({"feature": ["<b>x</b>"], "adoption": [0.5]}), formats={"adoption": "share"})
     >>> "&lt;b&gt;" in ok.show().html and "50.0%" in ok.show().html
     True
+    >>> print(PagePart(reason="No churn (yet).", escape_markdown=True).show())
+    No churn \\(yet\\).
+    >>> PagePart(reason="No churn (yet).")._repr_html_()
+    '<p>No churn (yet).</p>'
     """
 
     frame: pd.DataFrame | None = None
@@ -205,18 +222,24 @@ class PagePart:
     index: bool = False
     max_rows: int | None = None
     caption: str | None = None
+    escape_markdown: bool = False
 
     @property
     def available(self) -> bool:
         """True when the part was computed (``reason`` is None)."""
         return self.reason is None
 
+    def _reason(self):
+        from ..display import escape, text
+
+        return text("{reason}", reason=self.reason) if self.escape_markdown else Sentence(escape(self.reason))
+
     def show(self):
         """The escaped table (:func:`csm_kit.display.table`), or the reason as a sentence."""
         from ..display import escape, table
 
         if not self.available:
-            return Sentence(escape(self.reason))
+            return self._reason()
         frame = self.frame if self.shown is None else self.shown
         if frame is None or (frame.empty and self.caption):
             return Sentence(escape(self.caption or ""))
@@ -232,13 +255,19 @@ class PagePart:
         from ..display import escape
 
         if not self.available:
-            return Sentence(escape(self.reason))
+            return self._reason()
         return Sentence(escape(self.caption)) if self.caption else None
+
+    def _repr_html_(self) -> str:
+        from ..display import Table
+
+        shown = self.show()
+        return shown.html if isinstance(shown, Table) else f"<p>{shown}</p>"
 
     def __repr__(self) -> str:
         if not self.available:
-            return f"PagePart(not available: {self.reason})"
-        return f"PagePart({len(self.frame):,} rows)" if self.frame is not None else "PagePart(available)"
+            return self.reason
+        return repr(self.frame) if self.frame is not None else "PagePart(available, no table)"
 
 
 def reason_headline(segment: str, reason: str):

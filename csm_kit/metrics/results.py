@@ -1,82 +1,21 @@
-"""Pieces of a report page that know whether they could be computed, and why not.
+"""Why a report page cannot answer for a month, and the page openings that go with it.
 
 A report area shows tables and charts built from the data. When the data
 cannot answer (no subscriptions table, a snapshot data set, a month after the
 data, nobody answered a survey), the page says so in one sentence and the key
-number is recorded as empty. That decision is made here, in the library, once:
-a :class:`Section` holds either its table or the reason it has none, and
-renders itself either way, so a notebook cell is one line with no ``if``.
+number is recorded as empty. The sentences for the ledger and survey pages are
+written here (:func:`ledger_reason`, :func:`survey_reason`); the page part
+that holds either its table or such a reason, and renders itself either way,
+is :class:`csm_kit.metrics.pages.PagePart`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 
-from .. import display
 from ..periods import to_month
 from .coverage import data_coverage
 
-__all__ = ["Section", "ledger_reason", "survey_reason", "trend_start", "segment_lead"]
-
-
-@dataclass(frozen=True)
-class Section:
-    """A table of a report page, or the reason it could not be computed.
-
-    Attributes
-    ----------
-    frame : DataFrame or None
-        What the section shows (None when unavailable).
-    reason : str
-        One sentence saying what could not be computed and why ("" when available).
-    formats, labels : dict
-        How :func:`csm_kit.display.table` formats and names the columns.
-    caption : str
-        Optional line above the table.
-    max_rows : int or None
-        Rows shown at most.
-
-    Examples
-    --------
-    >>> s = Section(pd.DataFrame({"churn_rate": [0.025]}), formats={"churn_rate": "share"})
-    >>> s.available, "2.5%" in s.show().html
-    (True, True)
-    >>> Section(None, reason="No subscriptions: no churn.").show()
-    No subscriptions: no churn.
-    """
-
-    frame: pd.DataFrame | None
-    reason: str = ""
-    formats: dict = field(default_factory=dict)
-    labels: dict = field(default_factory=dict)
-    caption: str = ""
-    max_rows: int | None = None
-    index: bool = False
-
-    @property
-    def available(self) -> bool:
-        """Whether the section has something to show."""
-        return self.frame is not None
-
-    def show(self):
-        """The escaped, formatted table, or the reason as one escaped sentence."""
-        if not self.available:
-            return display.text("{reason}", reason=self.reason)
-        return display.table(self.frame, formats=self.formats, labels=self.labels, caption=self.caption or None,
-                             max_rows=self.max_rows, index=self.index)
-
-    def _repr_html_(self) -> str:
-        shown = self.show()
-        return shown.html if isinstance(shown, display.Table) else f"<p>{shown.markdown}</p>"
-
-    def __repr__(self) -> str:
-        return repr(self.frame) if self.available else self.reason
-
-
-def unavailable(reason: str) -> Section:
-    """A section with nothing to show, and why."""
-    return Section(None, reason=reason)
+__all__ = ["ledger_reason", "survey_reason", "trend_start", "segment_lead"]
 
 
 def ledger_reason(ds, month) -> str | None:

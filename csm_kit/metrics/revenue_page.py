@@ -15,7 +15,8 @@ import pandas as pd
 from .. import display
 from ..key_numbers import KeyNumber
 from ..periods import to_month
-from .results import Section, ledger_reason, segment_lead, trend_start
+from .pages import PagePart
+from .results import ledger_reason, segment_lead, trend_start
 from .revenue import MOVEMENTS, mrr, mrr_movements, quick_ratio, revenue_retention
 
 __all__ = ["RevenuePage", "revenue_page", "revenue_key_numbers", "movements_worked_example"]
@@ -77,23 +78,23 @@ class RevenuePage:
                             "customers, {growth}.", who=who, month=str(self.month), mrr=float(t["mrr_end"]),
                             arr=float(now["arr"]), paying=f"{int(now['paying_customers']):,}", growth=growth)
 
-    def headline_table(self) -> Section:
+    def headline_table(self) -> PagePart:
         """MRR, ARR, paying customers, ARPA and growth at the month end."""
         if not self.available:
-            return Section(None, reason=self.reason)
+            return PagePart(None, reason=self.reason, escape_markdown=True)
         t, now = self.this, self.balances[self.balances["month"] == self.month].iloc[0]
         rows = [("MRR", display.format_number(now["mrr"], "money")),
                 ("ARR (12 x MRR)", display.format_number(now["arr"], "money")),
                 ("Paying customers", display.format_number(now["paying_customers"], "int")),
                 ("ARPA (MRR per paying customer)", display.format_number(now["arpa"], "${:,.2f}")),
                 ("MRR growth on last month", display.format_number(t["mrr_growth"], "{:+.2%}"))]
-        return Section(pd.DataFrame(rows, columns=["what", "value"]), labels={"what": str(self.month), "value": ""},
-                       caption=t["note"] or None)
+        return PagePart(pd.DataFrame(rows, columns=["what", "value"]), labels={"what": str(self.month), "value": ""},
+                        caption=t["note"] or None)
 
-    def reconciliation_table(self) -> Section:
+    def reconciliation_table(self) -> PagePart:
         """start + new + reactivation + expansion - contraction - churn = end, with the customers behind each."""
         if not self.available:
-            return Section(None, reason=self.reason)
+            return PagePart(None, reason=self.reason, escape_markdown=True)
         t = self.this
         frame = pd.DataFrame({
             "step": ["MRR at the start", *MOVEMENTS, "MRR at the end"],
@@ -105,8 +106,8 @@ class RevenuePage:
             - t["mrr_end"]
         caption = (f"start + movements - end = {difference:,.2f}; {int(t['joined_and_left']):,} customer(s) started "
                    f"and stopped paying inside {self.month} (in no balance and no movement)")
-        return Section(frame, formats={"mrr": "{:+,.2f}", "customers": "int"}, labels={"mrr": "MRR (USD)"},
-                       caption=caption)
+        return PagePart(frame, formats={"mrr": "{:+,.2f}", "customers": "int"}, labels={"mrr": "MRR (USD)"},
+                        caption=caption)
 
     def retention_text(self):
         """NRR and GRR of the month and of the trailing 12 months, in one sentence."""
@@ -130,16 +131,17 @@ class RevenuePage:
         return display.text("Quick ratio in {month}: **{q:ratio}** (MRR gained per dollar lost).",
                             month=str(self.month), q=q["quick_ratio"])
 
-    def segment_table(self) -> Section:
+    def segment_table(self) -> PagePart:
         """MRR, customers, ARPA, movements, NRR/GRR and quick ratio of each segment this month."""
         if not self.available:
-            return Section(None, reason=self.reason)
+            return PagePart(None, reason=self.reason, escape_markdown=True)
         if self.segment_table_frame is None:
-            return Section(None, reason="No customer segments in this data: no segment breakdown.")
+            return PagePart(None, reason="No customer segments in this data: no segment breakdown.",
+                            escape_markdown=True)
         money = {c: "money" for c in ["mrr", "new", "reactivation", "expansion", "contraction", "churn"]}
-        return Section(self.segment_table_frame, formats={**money, "arpa": "${:,.2f}", "paying_customers": "int",
-                                                          "mrr_growth": "{:+.1%}", "nrr": "share", "grr": "share",
-                                                          "quick_ratio": "ratio"}, labels={"arpa": "ARPA"})
+        return PagePart(self.segment_table_frame, formats={**money, "arpa": "${:,.2f}", "paying_customers": "int",
+                                                           "mrr_growth": "{:+.1%}", "nrr": "share", "grr": "share",
+                                                           "quick_ratio": "ratio"}, labels={"arpa": "ARPA"})
 
 
 def revenue_page(data, *, month, trend_months: int = 24, segment: str = "all",

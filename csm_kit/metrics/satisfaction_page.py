@@ -19,7 +19,8 @@ from ..key_numbers import KeyNumber
 from ..periods import to_month
 from .feedback import OTHER, feedback_themes, referral_candidates, theme_frequency
 from .intervals import proportion_change
-from .results import Section, segment_lead, survey_reason
+from .pages import PagePart
+from .results import segment_lead, survey_reason
 from .satisfaction import NPSWaves, ces, csat, nps, nps_category, nps_waves, survey_summary
 
 __all__ = ["SatisfactionPage", "satisfaction_page", "satisfaction_key_numbers", "nps_worked_examples",
@@ -89,10 +90,10 @@ class SatisfactionPage:
                             n=f"{int(latest['n']):,}", before=before)
 
     # -- tables -----------------------------------------------------------------------------------------
-    def scores_table(self) -> Section:
+    def scores_table(self) -> PagePart:
         """Relationship NPS (latest wave) and this month's CSAT and CES per touchpoint, with intervals."""
         if not self.available:
-            return Section(None, reason=self.reason)
+            return PagePart(None, reason=self.reason, escape_markdown=True)
         rows = []
         latest = self.waves.latest
         if latest is not None:
@@ -108,14 +109,15 @@ class SatisfactionPage:
                              "score": f"{r[column]:.1f}%", "interval": f"{r[low]:.1f}% to {r[high]:.1f}%",
                              "response_rate": r["response_rate"], "unit": unit})
         if not rows:
-            return Section(None, reason=f"No survey answers in {self.month} and no relationship NPS wave before it.")
-        return Section(pd.DataFrame(rows), formats={"response_rate": "share", "n": "int"},
-                       labels={"interval": "95% interval"})
+            return PagePart(None, reason=f"No survey answers in {self.month} and no relationship NPS wave before it.",
+                            escape_markdown=True)
+        return PagePart(pd.DataFrame(rows), formats={"response_rate": "share", "n": "int"},
+                        labels={"interval": "95% interval"})
 
-    def moves_table(self) -> Section:
+    def moves_table(self) -> PagePart:
         """Each score against its previous value (NPS: the previous distinct wave), with the change's interval."""
         if not self.available:
-            return Section(None, reason=self.reason)
+            return PagePart(None, reason=self.reason, escape_markdown=True)
         rows = []
         w = self.waves
         if w.change is not None:
@@ -135,39 +137,42 @@ class SatisfactionPage:
                                  "interval": f"{100 * t.ci_low:+.1f} to {100 * t.ci_high:+.1f}",
                                  "within_noise": bool(t.within_noise)})
         if not rows:
-            return Section(None, reason="Not enough answers to compare with an earlier wave or month.")
-        return Section(pd.DataFrame(rows), labels={"interval": "95% interval of the change"})
+            return PagePart(None, reason="Not enough answers to compare with an earlier wave or month.",
+                            escape_markdown=True)
+        return PagePart(pd.DataFrame(rows), labels={"interval": "95% interval of the change"})
 
-    def segment_table(self) -> Section:
+    def segment_table(self) -> PagePart:
         """NPS (latest wave), CSAT and CES (the month, support) per segment, with intervals."""
         if not self.available:
-            return Section(None, reason=self.reason)
+            return PagePart(None, reason=self.reason, escape_markdown=True)
         if self.by_segment_frame is None or self.by_segment_frame.empty:
-            return Section(None, reason="No customer segments (or no answers) to break down.")
-        return Section(self.by_segment_frame, formats={"score": "decimal", "ci_low": "decimal", "ci_high": "decimal",
-                                                       "n": "int"})
+            return PagePart(None, reason="No customer segments (or no answers) to break down.", escape_markdown=True)
+        return PagePart(self.by_segment_frame, formats={"score": "decimal", "ci_low": "decimal", "ci_high": "decimal",
+                                                        "n": "int"})
 
-    def detractor_themes_table(self) -> Section:
+    def detractor_themes_table(self) -> PagePart:
         """Themes of detractors' comments against promoters' (negation-aware tagging), most detractor-heavy first."""
         if not self.available:
-            return Section(None, reason=self.reason)
+            return PagePart(None, reason=self.reason, escape_markdown=True)
         t = self.themes
         if t is None or t["comments"].max() == 0:
-            return Section(None, reason=f"No relationship NPS comments from {self.first} to {self.month}.")
+            return PagePart(None, reason=f"No relationship NPS comments from {self.first} to {self.month}.",
+                            escape_markdown=True)
         wide = t.pivot_table(index="theme", columns="category", values="share", aggfunc="first").fillna(0) / 100
         counts = t.groupby("category")["comments"].first()
         if counts.get("detractor", 0) == 0:
-            return Section(None, reason=f"No detractor comments from {self.first} to {self.month}.")
+            return PagePart(None, reason=f"No detractor comments from {self.first} to {self.month}.",
+                            escape_markdown=True)
         d = t[t["category"] == "detractor"].set_index("theme")["mentions"]
         out = pd.DataFrame({"theme": wide.index.str.replace("_", " "), "detractor_mentions": d.reindex(wide.index).to_numpy(),
                             "detractors": wide["detractor"].to_numpy(), "promoters": wide["promoter"].to_numpy()})
         out = out.sort_values(["detractors", "theme"], ascending=[False, True], kind="mergesort")
-        return Section(out, formats={"detractors": "share", "promoters": "share", "detractor_mentions": "int"},
-                       labels={"detractors": f"Detractors ({counts.get('detractor', 0):,} comments)",
-                               "promoters": f"Promoters ({counts.get('promoter', 0):,} comments)",
-                               "detractor_mentions": "Detractor comments"})
+        return PagePart(out, formats={"detractors": "share", "promoters": "share", "detractor_mentions": "int"},
+                        labels={"detractors": f"Detractors ({counts.get('detractor', 0):,} comments)",
+                                "promoters": f"Promoters ({counts.get('promoter', 0):,} comments)",
+                                "detractor_mentions": "Detractor comments"})
 
-    def detractor_comments_table(self) -> Section:
+    def detractor_comments_table(self) -> PagePart:
         """The most frequent detractor comments on the two themes detractors mention most.
 
         When :meth:`detractor_themes_table` is unavailable the page has just
@@ -175,25 +180,25 @@ class SatisfactionPage:
         says nothing rather than repeat it (reason ``""``).
         """
         if not self.available:
-            return Section(None, reason="")  # the page's first section gives self.reason
+            return PagePart(None, reason="", escape_markdown=True)  # the page's first section gives self.reason
         if not self.detractor_themes_table().available:
-            return Section(None, reason="")
+            return PagePart(None, reason="", escape_markdown=True)
         if self.detractor_comments is None or self.detractor_comments.empty:
-            return Section(None, reason="No detractor comments to show.")
-        return Section(self.detractor_comments, formats={"times": "int"}, max_rows=8)
+            return PagePart(None, reason="No detractor comments to show.", escape_markdown=True)
+        return PagePart(self.detractor_comments, formats={"times": "int"}, max_rows=8)
 
-    def referrals_table(self) -> Section:
+    def referrals_table(self) -> PagePart:
         """Promoters still paying who answered recently: who to ask for a referral (first ten)."""
         if not self.available:
-            return Section(None, reason=self.reason)
+            return PagePart(None, reason=self.reason, escape_markdown=True)
         if self.referrals is None:
-            return Section(None, reason="No relationship NPS answers: no referral candidates.")
+            return PagePart(None, reason="No relationship NPS answers: no referral candidates.", escape_markdown=True)
         if self.referrals.empty:
-            return Section(None, reason=f"No promoter answered in the {self.referral_days} days up to {self.month} "
-                                        "and still pays.")
+            return PagePart(None, reason=f"No promoter answered in the {self.referral_days} days up to {self.month} "
+                                         "and still pays.", escape_markdown=True)
         shown = self.referrals.drop(columns=["paying", "response_id", "user_id"], errors="ignore")
-        return Section(shown, formats={"score": "int", "days_since_response": "int"}, max_rows=10,
-                       caption=f"{len(self.referrals):,} referral candidate(s) as of {self.month.end_time.date()}")
+        return PagePart(shown, formats={"score": "int", "days_since_response": "int"}, max_rows=10,
+                        caption=f"{len(self.referrals):,} referral candidate(s) as of {self.month.end_time.date()}")
 
 
 def satisfaction_page(data, *, month, trend_months: int = 12, referral_days: int = 180, segment: str = "all",

@@ -35,7 +35,7 @@ from .. import display
 from ..exceptions import CsmKitError
 from ..key_numbers import KeyNumber
 from ..metrics.lifetime_value import SaasLTV, default_churn_convention, saas_ltv
-from ..metrics.results import Section
+from ..metrics.pages import PagePart
 from ..periods import as_of_day, month_end, to_month
 from .base import NoFiniteMaximumError
 from .clv_nc import BetaGeoModel, GammaGammaModel, customer_lifetime_value, holdout_comparison
@@ -205,24 +205,24 @@ class ClvAnalysis:
                             m=float(v["clv"].mean()), t=float(v["clv"].sum()))
 
     # -- tables ----------------------------------------------------------------------
-    def survival_section(self) -> Section:
+    def survival_section(self) -> PagePart:
         if self.survival_clv is None:
-            return Section(None, reason=self.survival_reason)
-        return Section(self.survival_clv.summary.reset_index(), formats=_MONEY,
-                       labels={"clv_mean_low": "Mean CLV: 95% low", "clv_mean_high": "Mean CLV: 95% high"})
+            return PagePart(None, reason=self.survival_reason, escape_markdown=True)
+        return PagePart(self.survival_clv.summary.reset_index(), formats=_MONEY,
+                        labels={"clv_mean_low": "Mean CLV: 95% low", "clv_mean_high": "Mean CLV: 95% high"})
 
-    def bgnbd_section(self) -> Section:
+    def bgnbd_section(self) -> PagePart:
         if self.bgnbd_test is None:
-            return Section(None, reason="")  # test_text() said why
-        return Section(self.bgnbd_test.summary.reset_index(names="parameter"),
-                       formats={c: "{:.3f}" for c in ("estimate", "std_error", "ci_low", "ci_high")},
-                       labels={"ci_low": "95% low (log scale)", "ci_high": "95% high (log scale)"})
+            return PagePart(None, reason="", escape_markdown=True)  # test_text() said why
+        return PagePart(self.bgnbd_test.summary.reset_index(names="parameter"),
+                        formats={c: "{:.3f}" for c in ("estimate", "std_error", "ci_low", "ci_high")},
+                        labels={"ci_low": "95% low (log scale)", "ci_high": "95% high (log scale)"})
 
-    def top_buyers_section(self, rows: int = 10) -> Section:
+    def top_buyers_section(self, rows: int = 10) -> PagePart:
         if self.purchase_clv is None:
-            return Section(None, reason="")  # purchase_text() said why
+            return PagePart(None, reason="", escape_markdown=True)  # purchase_text() said why
         top = self.purchase_clv.sort_values("clv", ascending=False).head(rows).reset_index()
-        return Section(top, formats={"expected_purchases": "{:.2f}", "expected_spend": "money", "clv": "money"})
+        return PagePart(top, formats={"expected_purchases": "{:.2f}", "expected_spend": "money", "clv": "money"})
 
 
 def _snapshot_active(ds, as_of):

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .. import display
 from ..key_numbers import KeyNumber
-from ..metrics.results import Section
+from ..metrics.pages import PagePart
 from ..periods import as_of_day, month_end, to_month
 from .at_risk import at_risk
 from .churn_drivers import DEFAULT_COVARIATES, ChurnDrivers, Validation
@@ -199,9 +199,9 @@ class SurvivalAnalysis:
         return expected, low, high
 
     # -- tables --------------------------------------------------------------------
-    def _retention(self, curves, reason: str, caption: str) -> Section:
+    def _retention(self, curves, reason: str, caption: str) -> PagePart:
         if curves is None:
-            return Section(None, reason=reason)
+            return PagePart(None, reason=reason, escape_markdown=True)
         frame = curves.summary
         # "not reached" while more than half are still paying: a fact, not a missing value
         frame = frame.assign(median=[f"{m:.1f}" if ok else "not reached"
@@ -209,54 +209,54 @@ class SurvivalAnalysis:
         frame = frame.drop(columns=["median_reached"])
         if curves.by is None:
             frame = frame.drop(columns=["group"])
-        return Section(frame, formats=_RETENTION_FORMATS, labels=_RETENTION_LABELS, caption=caption)
+        return PagePart(frame, formats=_RETENTION_FORMATS, labels=_RETENTION_LABELS, caption=caption)
 
-    def retention_section(self) -> Section:
+    def retention_section(self) -> PagePart:
         """Retention at 3, 6, 12, 24 months and the median lifetime, all customers."""
         return self._retention(self.overall, self.reason, "All customers (a blank: nobody observed that long yet)")
 
-    def segment_section(self) -> Section:
+    def segment_section(self) -> PagePart:
         return self._retention(self.by_segment, self.segment_reason, "By segment")
 
-    def pairwise_section(self) -> Section:
+    def pairwise_section(self) -> PagePart:
         """Pairwise log-rank tests between segments."""
         if self.by_segment is None:
-            return Section(None, reason="")  # segment_section() said why
-        return Section(self.by_segment.pairwise_logrank_, formats={"test_statistic": "{:.1f}", "p_value": "{:.2g}"},
-                       labels={"group_a": "Segment", "group_b": "Against"})
+            return PagePart(None, reason="", escape_markdown=True)  # segment_section() said why
+        return PagePart(self.by_segment.pairwise_logrank_, formats={"test_statistic": "{:.1f}", "p_value": "{:.2g}"},
+                        labels={"group_a": "Segment", "group_b": "Against"})
 
-    def billing_section(self) -> Section:
+    def billing_section(self) -> PagePart:
         return self._retention(self.by_billing, self.billing_reason, "By billing period")
 
-    def drivers_section(self) -> Section:
+    def drivers_section(self) -> PagePart:
         """Hazard ratios with intervals and p-values, and the PH test's p-value."""
         if self.drivers is None:
-            return Section(None, reason="")  # drivers_text() said why
+            return PagePart(None, reason="", escape_markdown=True)  # drivers_text() said why
         s = self.drivers.summary.reset_index()
         s["covariate"] = [self.drivers.label(c) for c in s["covariate"]]
-        return Section(s, formats={"coef": "{:+.3f}", "std_error": "{:.3f}", "hazard_ratio": "{:.2f}",
-                                   "hr_ci_low": "{:.2f}", "hr_ci_high": "{:.2f}", "p_value": "{:.2g}",
-                                   "ph_p_value": "{:.2g}"},
-                       labels={"hr_ci_low": "Hazard ratio: 95% low", "hr_ci_high": "Hazard ratio: 95% high",
-                               "ph_p_value": "Proportional-hazards test p"})
+        return PagePart(s, formats={"coef": "{:+.3f}", "std_error": "{:.3f}", "hazard_ratio": "{:.2f}",
+                                    "hr_ci_low": "{:.2f}", "hr_ci_high": "{:.2f}", "p_value": "{:.2g}",
+                                    "ph_p_value": "{:.2g}"},
+                        labels={"hr_ci_low": "Hazard ratio: 95% low", "hr_ci_high": "Hazard ratio: 95% high",
+                                "ph_p_value": "Proportional-hazards test p"})
 
-    def ph_section(self) -> Section:
+    def ph_section(self) -> PagePart:
         if self.drivers is None:
-            return Section(None, reason="No drivers model, so no proportional-hazards test.")
-        return Section(self.drivers.ph_test_, formats={"test_statistic": "{:.2f}", "p_value": "{:.3f}"},
-                       labels={"ph_violated": "Effect drifts with tenure (p < 0.05)"})
+            return PagePart(None, reason="No drivers model, so no proportional-hazards test.", escape_markdown=True)
+        return PagePart(self.drivers.ph_test_, formats={"test_statistic": "{:.2f}", "p_value": "{:.3f}"},
+                        labels={"ph_violated": "Effect drifts with tenure (p < 0.05)"})
 
-    def risk_section(self, top_n: int = 15) -> Section:
+    def risk_section(self, top_n: int = 15) -> PagePart:
         """The ``top_n`` customers with the most MRR at risk, with their drivers in plain words."""
         if self.risk is None:
-            return Section(None, reason=self.risk_reason)
+            return PagePart(None, reason=self.risk_reason, escape_markdown=True)
         shown = [c for c in ("customer_id", "segment", "tenure_months", "mrr", "p_churn", "mrr_at_risk",
                              "expected_months", "drivers") if c in self.risk.columns]
-        return Section(self.risk[shown], max_rows=int(top_n),
-                       formats={"tenure_months": "{:.1f}", "mrr": "money", "p_churn": "share",
-                                "mrr_at_risk": "money", "expected_months": "{:.1f}"},
-                       labels={"p_churn": f"Churn probability, {self.horizon_days} days",
-                               "mrr_at_risk": "MRR at risk", "expected_months": "Expected months of the next 24"})
+        return PagePart(self.risk[shown], max_rows=int(top_n),
+                        formats={"tenure_months": "{:.1f}", "mrr": "money", "p_churn": "share",
+                                 "mrr_at_risk": "money", "expected_months": "{:.1f}"},
+                        labels={"p_churn": f"Churn probability, {self.horizon_days} days",
+                                "mrr_at_risk": "MRR at risk", "expected_months": "Expected months of the next 24"})
 
 
 def _snapshot_attributes(ds) -> list[str]:

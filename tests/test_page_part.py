@@ -54,3 +54,57 @@ def test_shown_replaces_the_frame_and_an_empty_table_with_a_caption_is_the_capti
     empty = PagePart(frame.iloc[:0], caption="No <rows> yet")
     assert str(empty.show()) == "No &lt;rows&gt; yet" and str(empty.note()) == "No &lt;rows&gt; yet"
     assert PagePart(frame).note() is None
+
+
+# -- the data's last day: two names for two meanings ---------------------------------------------------------------
+def _snapshot():
+    """Two customers of a snapshot taken 2026-10-31; their start dates (counted back) end on 2026-09-15."""
+    from csm_kit import Dataset
+
+    customers = pd.DataFrame({"customer_id": ["a", "b"],
+                              "signup_date": pd.to_datetime(["2026-06-01 09:00", "2026-09-15 13:30"]),
+                              "snapshot_as_of": pd.to_datetime(["2026-10-31", "2026-10-31"])})
+    subscriptions = pd.DataFrame({"subscription_id": ["s1", "s2"], "customer_id": ["a", "b"],
+                                  "start_date": pd.to_datetime(["2026-06-01", "2026-09-15"]),
+                                  "end_date": pd.to_datetime([None, None]), "billing_period": "month",
+                                  "amount": [10.0, 20.0]})
+    return Dataset(customers=customers, subscriptions=subscriptions, snapshot=True)
+
+
+def test_the_last_dated_and_the_last_observed_day_differ_on_a_snapshot_only():
+    from csm_kit import Dataset
+    from csm_kit.metrics.pages import after_data_reason, last_dated_day, last_observed_day
+    from csm_kit.models.risk import risk_backtest
+
+    snap = _snapshot()
+    # latest of signup_date (2026-09-15 13:30 -> midnight) and start_date (2026-09-15): 2026-09-15
+    assert last_dated_day(snap) == pd.Timestamp("2026-09-15")
+    # the snapshot is known up to the day it was taken
+    assert last_observed_day(snap) == pd.Timestamp("2026-10-31")
+    # what a page built on the dated day says of October
+    assert after_data_reason(snap, "2026-10").startswith("This report's data ends on 2026-09-15")
+
+    dated = Dataset(customers=snap.customers.drop(columns="snapshot_as_of"), subscriptions=snap.subscriptions)
+    assert last_dated_day(dated) == last_observed_day(dated) == pd.Timestamp("2026-09-15")
+    # the backtest's horizon is checked against the observed day: 2026-09-15 + 90 days = 2026-12-14, after it
+    try:
+        risk_backtest(dated, as_of="2026-09-15")
+    except ValueError as exc:
+        assert "after the data (2026-09-15)" in str(exc)
+    else:
+        raise AssertionError("a horizon past the data was accepted")
+
+
+def test_nothing_dated_is_none_for_one_and_an_error_for_the_other():
+    from csm_kit import Dataset
+    from csm_kit.metrics.pages import last_dated_day, last_observed_day
+
+    empty = Dataset(customers=pd.DataFrame({"customer_id": ["a"], "signup_date": pd.to_datetime([None])}))
+    assert last_dated_day(empty) is None
+    assert last_dated_day(pd.DataFrame({"t": [1]}), "other") is None
+    try:
+        last_observed_day(empty)
+    except ValueError as exc:
+        assert str(exc) == "The data has no dates."
+    else:
+        raise AssertionError("no dates gave a day")

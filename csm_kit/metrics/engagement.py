@@ -14,7 +14,7 @@ Conventions
   clock (naive UTC).
 - Reporting months are explicit: ``start`` and ``end`` are ``"YYYY-MM"``
   (inclusive). ``start=None`` begins at the first month with activity. A
-  month after the data (:func:`~csm_kit.metrics.pages.data_last_day`) is
+  month after the data (:func:`~csm_kit.metrics.pages.last_dated_day`) is
   refused with an error naming the data's last complete month: it would
   otherwise read as a month of zeros.
 - The report page (:func:`engagement_page`) and its key numbers
@@ -45,7 +45,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, latest_complete_month, month_end, month_start, months as month_range, to_month
-from .pages import (MISSING_GROUP, PagePart, after_data_reason, check_report_parameters, data_last_day, missing_reason,
+from .pages import (MISSING_GROUP, PagePart, after_data_reason, check_report_parameters, last_dated_day, missing_reason,
                      offending_rows as _rows, refuse_months_after_data, unavailable)
 
 _ONE_DAY = np.timedelta64(1, "D")
@@ -74,7 +74,7 @@ def _require(ds, name: str, fn: str) -> pd.DataFrame:
 
 def _end(data, events: pd.DataFrame, end, fn: str, name: str = "end") -> pd.Period:
     """``end`` as a month, refused when the data does not reach it (a month of zeros is not a result)."""
-    return refuse_months_after_data(end, data_last_day(data, "timestamp"), fn=fn, name=name)
+    return refuse_months_after_data(end, last_dated_day(data, "timestamp"), fn=fn, name=name)
 
 
 def _customer_groups(data, customers: pd.Index, by: str | None, fn: str) -> tuple[np.ndarray, pd.Index]:

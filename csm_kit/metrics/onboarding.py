@@ -32,7 +32,7 @@ from lifelines.utils import median_survival_times
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, months as month_range
-from .pages import MISSING_GROUP, data_last_day, offending_rows as _rows, refuse_months_after_data
+from .pages import MISSING_GROUP, last_dated_day, offending_rows as _rows, refuse_months_after_data
 
 _IN_WINDOW = ("exclude", "include")
 _REACHED_BY_DAYS = (30, 60, 90)
@@ -81,7 +81,7 @@ def _as_of(data, as_of, fn: str) -> pd.Timestamp:
     if isinstance(as_of, _CheckedDay):
         return as_of.day
     day = as_of_day(as_of)
-    refuse_months_after_data(day.to_period("M"), data_last_day(data), fn=fn, name="as_of")
+    refuse_months_after_data(day.to_period("M"), last_dated_day(data), fn=fn, name="as_of")
     return day
 
 

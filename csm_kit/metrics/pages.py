@@ -1,9 +1,10 @@
 """Pieces of a report page and the checks behind them, shared by the area modules.
 
 - :func:`offending_rows`: the rows a :class:`~csm_kit.exceptions.DataValidationError` names;
-- :func:`data_last_day` and :func:`refuse_months_after_data`: a month range
+- :func:`last_dated_day` and :func:`refuse_months_after_data`: a month range
   that runs past the data is an error naming the data's last complete month,
-  never a run of months of zeros;
+  never a run of months of zeros; :func:`last_observed_day`, the same day
+  except for a snapshot data set (its snapshot day);
 - :class:`PagePart`: one piece of a report page (a table and its headline
   numbers), or the one sentence saying why it could not be computed; every
   page's tables are PageParts.
@@ -36,15 +37,23 @@ def offending_rows(df: pd.DataFrame, mask: np.ndarray, n: int = 5) -> pd.DataFra
     return rows
 
 
-def data_last_day(data, column: str | None = None) -> pd.Timestamp | None:
-    """The last day the data covers: the latest date of any dated table (None when nothing is dated).
+def last_dated_day(data, column: str | None = None) -> pd.Timestamp | None:
+    """The latest date in the data's time columns, normalised to midnight (None when nothing is dated).
 
-    For a Dataset it is the latest value of every table's time column
-    (:attr:`Dataset.coverage`), the same day the report runner reads the
-    data's coverage from; for a DataFrame (one table), the latest value of
-    ``column``.
+    For a Dataset, the latest value of every table's time column
+    (``Table.time_column``: customers by sign-up, subscriptions by start,
+    usage by timestamp...) among those holding datetimes; for a DataFrame (one
+    table), the latest value of ``column``. What the month checks of the
+    engagement, onboarding and support metrics and :func:`after_data_reason`
+    compare a month with.
 
-    >>> data_last_day(pd.DataFrame({"t": pd.to_datetime(["2026-01-05 10:00", "2026-03-02 11:00"])}), "t")
+    It differs from :func:`last_observed_day` on a snapshot data set only:
+    there the dates are counted back from tenures and end before the snapshot
+    was taken, and this is the latest of those dates, not the snapshot's day
+    (pages of a snapshot say so before they look at dates). It also returns
+    None where :func:`last_observed_day` raises.
+
+    >>> last_dated_day(pd.DataFrame({"t": pd.to_datetime(["2026-01-05 10:00", "2026-03-02 11:00"])}), "t")
     Timestamp('2026-03-02 00:00:00')
     """
     if isinstance(data, pd.DataFrame):
@@ -58,6 +67,32 @@ def data_last_day(data, column: str | None = None) -> pd.Timestamp | None:
     lasts = [col.max() for col in dated if len(col)]
     lasts = [v for v in lasts if not pd.isna(v)]
     return pd.Timestamp(max(lasts)).normalize() if lasts else None
+
+
+def last_observed_day(data) -> pd.Timestamp:
+    """The last day a Dataset is known up to: the latest ``last`` of :attr:`Dataset.coverage`, normalised.
+
+    The latest date in any table's time column, as :func:`last_dated_day`;
+    for a snapshot data set (``Dataset.snapshot``) at least the day the
+    snapshot was taken (``customers.snapshot_as_of``), since it is known up to
+    that day whatever its latest counted-back start date. The report runner
+    reads the same coverage. Used where "churn after it is not known yet"
+    matters (:func:`csm_kit.models.risk.risk_backtest`).
+
+    Raises
+    ------
+    ValueError
+        When no table has a dated row.
+
+    >>> from csm_kit import Dataset
+    >>> customers = pd.DataFrame({"customer_id": ["a"], "signup_date": pd.to_datetime(["2026-09-05 08:00"])})
+    >>> last_observed_day(Dataset(customers=customers))
+    Timestamp('2026-09-05 00:00:00')
+    """
+    last = data.coverage["last"].max()
+    if pd.isna(last):
+        raise ValueError("The data has no dates.")
+    return pd.Timestamp(last).normalize()
 
 
 def refuse_months_after_data(end, last_day: pd.Timestamp | None, *, fn: str, name: str = "end") -> pd.Period:
@@ -122,7 +157,7 @@ def after_data_reason(data, month) -> str | None:
     True
     """
     period = to_month(month)
-    last = data_last_day(data)
+    last = last_dated_day(data)
     if last is None or month_start(period) <= last:
         return None
     return (f"This report's data ends on {last.date()} (last complete month {latest_complete_month(last)}), "

@@ -29,7 +29,7 @@ from lifelines.utils import qth_survival_time
 
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, month_end, month_index, month_start, months as month_range, to_month
-from .pages import MISSING_GROUP, PagePart, data_last_day, offending_rows as _rows, refuse_months_after_data
+from .pages import MISSING_GROUP, PagePart, last_dated_day, offending_rows as _rows, refuse_months_after_data
 from .ledger import month_end_mrr
 
 _CENSOR_AT = ("as_of", "month_end")
@@ -105,7 +105,7 @@ def ticket_times(data, *, as_of, censor_at: str = "as_of") -> pd.DataFrame:
         raise ValueError(f"censor_at must be one of {_CENSOR_AT}, not {censor_at!r}.")
     as_of = as_of_day(as_of)
     tickets = _tickets(data, "ticket_times")
-    refuse_months_after_data(as_of.to_period("M"), data_last_day(data), fn="ticket_times", name="as_of")
+    refuse_months_after_data(as_of.to_period("M"), last_dated_day(data), fn="ticket_times", name="as_of")
     end_of_as_of = as_of + pd.Timedelta(days=1)
     t = tickets[tickets["opened_at"] < end_of_as_of]
     month = t["opened_at"].dt.to_period("M")
@@ -254,7 +254,7 @@ def _window(data, start, end, as_of, censor_at: str, fn: str):
     tickets = _tickets(data, fn)
     if start is None:
         start = min(to_month(tickets["opened_at"].min()), to_month(end)) if len(tickets) else end
-    months = month_range(start, refuse_months_after_data(end, data_last_day(data), fn=fn))
+    months = month_range(start, refuse_months_after_data(end, last_dated_day(data), fn=fn))
     as_of = month_end(months[-1]) if as_of is None else as_of_day(as_of)
     if as_of < month_end(months[-1]):
         raise ValueError(f"as_of ({as_of.date()}) is before the end of the last month reported ({months[-1]}).")

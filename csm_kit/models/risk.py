@@ -70,6 +70,7 @@ from scipy import special, stats
 
 from ..metrics.intervals import z_value
 from ..metrics.ledger import paid_spells
+from ..metrics.pages import last_observed_day
 from ..periods import as_of_day
 from .base import check_is_fitted
 from .risk_features import FEATURES, compact_usage, known_at, snapshot_features
@@ -639,14 +640,6 @@ class RiskBacktest:
         return plot_calibration(self, ax=ax)
 
 
-def last_data_day(data) -> pd.Timestamp:
-    """Last day the data covers: the latest date in any table's time column."""
-    last = data.coverage["last"].max()
-    if pd.isna(last):
-        raise ValueError("The data has no dates.")
-    return pd.Timestamp(last).normalize()
-
-
 def risk_backtest(data, *, as_of, horizon_days: int = 90, data_end=None, **engine) -> RiskBacktest:
     """Fit the engine on what was known before ``as_of``, score ``as_of``, and compare with what followed.
 
@@ -662,7 +655,8 @@ def risk_backtest(data, *, as_of, horizon_days: int = 90, data_end=None, **engin
     as_of : date
     horizon_days : int, default 90
     data_end : date, optional
-        Last day the data covers; default the latest date in any table.
+        Last day the data covers; default :func:`~csm_kit.metrics.pages.last_observed_day` (the latest date
+        in any table, a snapshot's own day).
     **engine
         Passed to :class:`ChurnRisk` (``history_months``, ``penalty``, ``min_tenure_days``).
 
@@ -680,7 +674,7 @@ def risk_backtest(data, *, as_of, horizon_days: int = 90, data_end=None, **engin
     horizon = _check_horizon(horizon_days)
     day = as_of_day(as_of)
     horizon_end = day + pd.Timedelta(days=horizon)
-    last = as_of_day(data_end) if data_end is not None else last_data_day(data)
+    last = as_of_day(data_end) if data_end is not None else last_observed_day(data)
     if horizon_end > last:
         raise ValueError(f"risk_backtest: the horizon ends {horizon_end.date()}, after the data ({last.date()}), so "
                          "churn in it is not known yet. Choose an earlier as_of or a shorter horizon.")

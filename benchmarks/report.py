@@ -7,9 +7,10 @@ breakdown from the report's ``manifest.json`` and its executed notebooks:
 - the whole command (wall, and the CPU seconds of it and its kernels);
 - the runner's steps: checks, data load and validation, snapshot, the
   notebooks (two kernels at once), index and scorecard, PDF;
-- per notebook: seconds, of which kernel start (until its first cell),
-  the first code cell (imports, data, the page's computation), the other
-  cells (mostly charts), kernel stop;
+- per notebook: seconds, of which kernel start (until its first cell; with
+  reused kernels, the client's connection only: the kernel started and
+  imported the kit before), the first code cell (imports, data, the page's
+  computation), the other cells (mostly charts), kernel stop;
 - the imports a kernel pays before any work, timed in a fresh interpreter;
 - the machine's load average before and after (other work shares the cores).
 
@@ -22,6 +23,8 @@ Usage::
     .venv/bin/python benchmarks/report.py --no-share-fits  # every notebook fits its own models (for comparison)
     .venv/bin/python benchmarks/report.py --runs 2 --jobs 3
     .venv/bin/python benchmarks/report.py --before         # the runner without these speed-ups, same machine state
+    .venv/bin/python benchmarks/report.py --fresh-kernels  # one kernel per notebook (csm-kit report --fresh-kernels)
+    .venv/bin/python benchmarks/report.py --compare 3      # reused and fresh kernels in turn, 3 of each, same load
 """
 from __future__ import annotations
 
@@ -89,14 +92,15 @@ BEFORE = ("import csm_kit.report.runner as r; r.KERNEL_OPTIONS = {}; r.start_ord
           "r._import_for_the_end = lambda: None; ")
 
 
-def run(out: Path, share_fits: bool, jobs: int = 2, before: bool = False) -> dict:
+def run(out: Path, share_fits: bool, jobs: int = 2, before: bool = False, fresh_kernels: bool = False) -> dict:
     env = dict(os.environ)
     command = [str(ROOT / ".venv" / "bin" / "csm-kit"), "report", "--month", MONTH, "--out", str(out),
-               "--jobs", str(jobs)]
+               "--jobs", str(jobs)] + (["--fresh-kernels"] if fresh_kernels else [])
     if before or not share_fits:  # the runner's switches have no CLI flags: run it through Python
         command = [str(PYTHON), "-c", (BEFORE if before else "") + "from csm_kit.report import run_report; "
                    f"run_report({MONTH!r}, data='', out={str(out)!r}, progress=False, "
-                   f"share_fits={share_fits and not before}, jobs={jobs})"]
+                   f"share_fits={share_fits and not before}, jobs={jobs}, "
+                   f"fresh_kernels={fresh_kernels or before})"]
     load_before = os.getloadavg()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -122,7 +126,9 @@ def show(result: dict, label: str) -> None:
           f"after {result['load_after'][0]:.2f}")
     print(f"command wall {result['wall']:.1f} s; runner wall_seconds {m['wall_seconds']:.1f} s; "
           f"CPU of the command and its kernels {result['cpu']:.1f} s")
-    for name in ("load_and_validate", "snapshot", "notebooks", "index"):
+    if "kernels" in m:
+        print(f"  kernels: {m['kernels']['mode']}, {m['kernels']['started']} started")
+    for name in ("before_notebooks", "load_and_validate", "snapshot", "notebooks", "index"):
         if name in steps:
             print(f"  {name:18s} {steps[name]:6.2f} s")
     print(f"  {'pdf':18s} {m.get('pdf', {}).get('seconds', 0.0):6.2f} s")
@@ -146,15 +152,46 @@ def main(argv=None) -> None:
     parser.add_argument("--no-share-fits", action="store_true", help="every notebook fits its own models")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (csm-kit report --jobs)")
     parser.add_argument("--before", action="store_true", help="the runner without this work's speed-ups "
-                        "(fits not shared, kernels shut down gracefully, report order, no imports ahead)")
+                        "(fits not shared, a fresh kernel per notebook shut down gracefully, report order, "
+                        "no imports ahead)")
+    parser.add_argument("--fresh-kernels", action="store_true", help="a fresh kernel per notebook "
+                        "(csm-kit report --fresh-kernels)")
+    parser.add_argument("--compare", type=int, default=0, metavar="N", help="N runs with reused and N with fresh "
+                        "kernels, in turn (which goes first alternates), each kind into its own folder; a summary")
     args = parser.parse_args(argv)
     print(f"imports a kernel pays ({IMPORTS.replace('import ', '')}): {import_seconds():.2f} s, "
           f"load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="csm-kit-bench-report-") as tmp:
+        if args.compare:
+            rows = []
+            for i in range(args.compare):
+                for fresh in ((False, True) if i % 2 == 0 else (True, False)):
+                    kind = "fresh" if fresh else "reused"
+                    result = run(Path(tmp) / kind, share_fits=not args.no_share_fits, jobs=args.jobs,
+                                 fresh_kernels=fresh)
+                    show(result, f"{kind} kernels, run {i + 1}, --jobs {args.jobs}")
+                    rows.append((kind, i + 1, result))
+            summary(rows)
+            return
         for i in range(args.runs):
-            result = run(Path(tmp), share_fits=not args.no_share_fits, jobs=args.jobs, before=args.before)
+            result = run(Path(tmp), share_fits=not args.no_share_fits, jobs=args.jobs, before=args.before,
+                         fresh_kernels=args.fresh_kernels)
             show(result, f"run {i + 1}, --jobs {args.jobs}" + (" (fits not shared)" if args.no_share_fits else "")
-                 + (" (runner as before)" if args.before else ""))
+                 + (" (runner as before)" if args.before else "")
+                 + (" (fresh kernels)" if args.fresh_kernels and not args.before else ""))
+
+
+def summary(rows) -> None:
+    """One line per run of a comparison, in the order they ran."""
+    print("\n| kernels | run | load average (start -> end) | command wall | CPU seconds | before run_report | "
+          "notebooks | PDF | notebook-seconds |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for kind, i, r in rows:
+        m = r["manifest"]
+        print(f"| {kind} | {i} | {r['load_before'][0]:.1f} -> {r['load_after'][0]:.1f} | {r['wall']:.1f} s | "
+              f"{r['cpu']:.1f} | {r['wall'] - m['wall_seconds']:.1f} s | {m['timings'].get('notebooks', 0):.1f} s | "
+              f"{m.get('pdf', {}).get('seconds', 0.0):.1f} s | "
+              f"{sum(n['seconds'] for n in r['notebooks'].values()):.1f} |")
 
 
 if __name__ == "__main__":

@@ -542,6 +542,8 @@ def _run_report(month, *, data, out, segment, teaching, jobs, notebooks_dir, par
                                "html_seconds": round(o.html_seconds, 2)} for o in outcomes],
                 "pdf": {"file": "report.pdf", "seconds": round(pdf_seconds, 2)} if (build / "report.pdf").exists()
                 else {"file": None, "reason": pdf_note},
+                "kernels": ({"mode": "reused", "started": kernels.kernels_started} if kernels is not None
+                            else {"mode": "fresh", "started": len(notebooks)}),
                 "timings": {k: round(v, 2) for k, v in timings.items()},
                 "started": started_at, "finished": utc_now(),
                 "wall_seconds": round(time.perf_counter() - clock, 2),

@@ -936,13 +936,12 @@ class _Check:
             # quantiles of a sample): in a file written account by account, the range skips the other
             # passes' row groups, and the passes together read the file about once (a pass per hash
             # remainder read all of it every time: 28 full scans at 10M customers).
-            n = sum(self._repeats(source, columns, where)
-                    for where in self._customer_ranges(source, -(-t.n // _ROWS_PER_PASS), t.n))
+            n = self._repeats(source, columns, self._customer_ranges(source, -(-t.n // _ROWS_PER_PASS), t.n))
             if n:
                 self.warnings.append(NOTES["repeated_usage"].format(n=int(n)))
 
-    def _repeats(self, relation: str, columns: str, where: str) -> int:
-        """Rows of ``relation`` (those ``where`` holds) equal in every column to an earlier one.
+    def _repeats(self, relation: str, columns: str, passes: list[str]) -> int:
+        """Rows of ``relation`` equal in every column to an earlier one, looked for in ``passes`` (SQL conditions).
 
         Rows that repeat share a 64-bit hash of their values, so the hashes
         that occur twice are the only candidates; the candidates' rows are
@@ -950,23 +949,40 @@ class _Check:
         a hash). The hashes are sorted by numpy, not grouped by DuckDB: a hash
         table of tens of millions of distinct keys is far bigger than the
         processor's caches, and DuckDB's aggregate over it took about 200 ns
-        a row here, numpy's sort of the same hashes about 50.
+        a row here, numpy's sort of the same hashes about 50. A pass's hashes
+        are sorted (numpy releases the GIL) while DuckDB reads the next pass's.
         """
+        from concurrent.futures import ThreadPoolExecutor
+
         import pyarrow as pa
 
         fingerprint = _ROW_HASH.format(columns=columns)
-        hashes = self.con.execute(f"SELECT {fingerprint} AS h FROM {relation} WHERE {where}").fetchnumpy()["h"]
-        hashes = np.sort(np.asarray(hashes))
-        twice = hashes[1:][hashes[1:] == hashes[:-1]]
-        if not len(twice):
-            return 0
-        self.con.register("csm_repeated_hashes", pa.table({"h": pa.array(np.unique(twice), pa.uint64())}))
-        try:
-            return int(self.con.execute(
-                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {relation} WHERE {where} "
-                f"AND {fingerprint} IN (SELECT h FROM csm_repeated_hashes) GROUP BY {columns})").fetchall()[0][0])
-        finally:
-            self.con.unregister("csm_repeated_hashes")
+
+        def candidates(hashes) -> np.ndarray:
+            hashes = np.sort(np.asarray(hashes))
+            return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+
+        found, sorting = [], None
+        with ThreadPoolExecutor(max_workers=1) as sorter:
+            for where in passes:  # in memory at once: the pass being read and the one being sorted
+                hashes = self.con.execute(f"SELECT {fingerprint} AS h FROM {relation} WHERE {where}").fetchnumpy()["h"]
+                if sorting is not None:
+                    found.append(sorting.result())
+                sorting = sorter.submit(candidates, hashes)
+                del hashes
+            found.append(sorting.result())
+        n = 0
+        for where, twice in zip(passes, found):
+            if not len(twice):
+                continue
+            self.con.register("csm_repeated_hashes", pa.table({"h": pa.array(twice, pa.uint64())}))
+            try:
+                n += self.con.execute(
+                    f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {relation} WHERE {where} "
+                    f"AND {fingerprint} IN (SELECT h FROM csm_repeated_hashes) GROUP BY {columns})").fetchall()[0][0]
+            finally:
+                self.con.unregister("csm_repeated_hashes")
+        return int(n)
 
     def _customer_ranges(self, relation: str, passes: int, n_rows: int) -> list[str]:
         """``passes`` SQL conditions on ``customer_id`` that split ``relation``'s rows into ranges (NULLs in the first)."""

@@ -17,7 +17,11 @@ How a table is checked
    numbers are those of ``load_dataset`` by construction (quoting, blank
    lines, encodings, ragged rows), at the cost of holding the file's text in
    Arrow memory (a fraction of the pandas objects ``load_dataset`` builds).
-2. **One aggregate query per table** counts, for every column and rule, the
+2. **Plain text first.** One pass finds the text columns whose every value
+   begins and ends with a printable ASCII character (most ids, labels,
+   dates and numbers): those need no trimming, so their checks and typed
+   values are the column itself.
+3. **One aggregate query per table** counts, for every column and rule, the
    rows that break it (empty required values, dates that do not parse, dates
    after ``LAST_DAY``, times of day in a date column, infinite or fractional
    numbers, not true/false, minimum/maximum, allowed values, not-before
@@ -25,9 +29,11 @@ How a table is checked
    placeholders, zero-length subscriptions, stale tickets) together with the
    first and last day of the time columns. Set rules have a query each:
    duplicate keys, the total MRR bound, the first-value milestone, repeated
-   usage rows, and after every table the references to other tables, surveys
-   dated before signup and customers without a subscription.
-3. **A count that is not zero** fetches the first five offending rows
+   usage rows (64-bit hashes of the rows sorted in numpy, the rows of equal
+   hashes then compared by value), and after every table the references to
+   other tables, surveys dated before signup and customers without a
+   subscription.
+4. **A count that is not zero** fetches the first five offending rows
    (``ORDER BY`` row number ``LIMIT 5``), read back exactly as ``load_dataset``
    shows them (the same cells, types and row numbers), and raises the same
    :class:`~csm_kit.exceptions.DataValidationError`, in the same order of

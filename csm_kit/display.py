@@ -247,7 +247,16 @@ _FIELD = re.compile(r"\{(\w+)(?::([^}]*))?\}")
 
 
 class Text:
-    """A Markdown sentence with the data's values escaped (what :func:`text` returns)."""
+    """A Markdown sentence, already escaped, that displays itself (:attr:`markdown`; Jupyter shows it as Markdown).
+
+    What :func:`text` returns (the data's values escaped), and what a page
+    shows for a sentence the kit wrote (:class:`csm_kit.metrics.pages.PagePart`
+    HTML-escapes its reason into one). The text is shown as given: escape
+    anything from the data first.
+
+    >>> Text("No churn in **2026-10**.")
+    No churn in **2026-10**.
+    """
 
     def __init__(self, markdown: str):
         self.markdown = markdown

@@ -7,7 +7,7 @@ page-part types were merged; the strings below are written out by hand.
 import pandas as pd
 
 from csm_kit.display import Table, Text
-from csm_kit.metrics.pages import PagePart, Sentence
+from csm_kit.metrics.pages import PagePart
 
 HOSTILE = "<script>alert('x')</script> (a_b) *c*"
 
@@ -15,7 +15,7 @@ HOSTILE = "<script>alert('x')</script> (a_b) *c*"
 def test_a_kit_reason_is_html_escaped_only():
     part = PagePart(reason=HOSTILE)
     shown = part.show()
-    assert not part.available and isinstance(shown, Sentence)
+    assert not part.available and isinstance(shown, Text)
     assert str(shown) == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; (a_b) *c*"
     assert part.note()._repr_markdown_() == str(shown)
     assert part._repr_html_() == f"<p>{shown}</p>"

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import display
 from ..periods import month_end, to_month
-from .pages import PagePart, Sentence, after_data_reason, check_report_parameters, snapshot_reason, unavailable
+from .pages import PagePart, after_data_reason, check_report_parameters, snapshot_reason, unavailable
 from .health import BANDS, FittedHealth, HealthMeasure, health_backtest, health_scores
 
 __all__ = ["HealthPage", "health_page", "health_key_numbers", "health_worked_example"]
@@ -85,10 +85,10 @@ class HealthPage:
                     "and {red:.0%} red (mean coverage {coverage:.0%}).", segment=self.segment, month=str(self.month),
                     accounts=v["accounts"], green=v["green_share"], red=v["red_share"], coverage=v["coverage"])
 
-    def backtest_note(self) -> Sentence:
+    def backtest_note(self) -> display.Text:
         """The backtest in one sentence, with a warning when the bands do not rank churn."""
         if not self.backtest.available:
-            return Sentence(self.backtest.reason)
+            return display.Text(self.backtest.reason)
         v = self.backtest.values
         auc = "no AUC (every account churned)" if v["auc"] is None else f"AUC {v['auc']:.2f}"
         lift = ("no account in the red band" if v["red_lift"] is None else f"red-band lift {v['red_lift']:.1f}")
@@ -97,7 +97,7 @@ class HealthPage:
         if not v["ranks"]:
             text += (" Warning: the bands do not rank churn (red should churn more than yellow, yellow more than "
                      "green), so the bands are not a reliable guide for this data; read the score with care.")
-        return Sentence(text)
+        return display.Text(text)
 
     def key_numbers(self) -> list:
         """The page's recorded numbers (see :func:`health_key_numbers`)."""

@@ -265,19 +265,19 @@ class PagePart:
         return self.reason is None
 
     def _reason(self):
-        from ..display import escape, text
+        from ..display import Text, escape, text
 
-        return text("{reason}", reason=self.reason) if self.escape_markdown else Sentence(escape(self.reason))
+        return text("{reason}", reason=self.reason) if self.escape_markdown else Text(escape(self.reason))
 
     def show(self):
-        """The escaped table (:func:`csm_kit.display.table`), or the reason as a sentence."""
-        from ..display import escape, table
+        """The escaped table (:func:`csm_kit.display.table`), or the reason as a sentence (:class:`~csm_kit.display.Text`)."""
+        from ..display import Text, escape, table
 
         if not self.available:
             return self._reason()
         frame = self.frame if self.shown is None else self.shown
         if frame is None or (frame.empty and self.caption):
-            return Sentence(escape(self.caption or ""))
+            return Text(escape(self.caption or ""))
         return table(frame, formats=self.formats, labels=self.labels, index=self.index, max_rows=self.max_rows,
                      caption=self.caption)
 
@@ -287,11 +287,11 @@ class PagePart:
         For a section that is only a chart: ``plot_x(part)`` draws nothing for
         an unavailable part, and ``part.note()`` says why.
         """
-        from ..display import escape
+        from ..display import Text, escape
 
         if not self.available:
             return self._reason()
-        return Sentence(escape(self.caption)) if self.caption else None
+        return Text(escape(self.caption)) if self.caption else None
 
     def _repr_html_(self) -> str:
         from ..display import Table
@@ -311,23 +311,7 @@ def reason_headline(segment: str, reason: str):
     >>> str(reason_headline("<b>smb</b>", "This data set has no tickets table."))
     'Segment **&lt;b&gt;smb&lt;/b&gt;**: This data set has no tickets table.'
     """
-    from ..display import escape, text
+    from ..display import Text, escape, text
 
     prefix = "" if segment in ("", "all") else text("Segment **{segment}**: ", segment=segment).markdown
-    return Sentence(prefix + escape(reason))
-
-
-class Sentence:
-    """A sentence the kit wrote (no data text in it), HTML-escaped, shown as Markdown."""
-
-    def __init__(self, sentence: str):
-        self.sentence = sentence
-
-    def _repr_markdown_(self) -> str:
-        return self.sentence
-
-    def __repr__(self) -> str:
-        return self.sentence
-
-    def __str__(self) -> str:
-        return self.sentence
+    return Text(prefix + escape(reason))

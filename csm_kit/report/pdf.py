@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import html
 import os
+import queue
 import re
 import shutil
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 #: Chromium's executable: ``CSM_KIT_CHROMIUM`` if set, else the first of these that exists.
@@ -112,24 +114,100 @@ def _footer(title: str) -> str:
             '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>')
 
 
+def _launch(pw):
+    return pw.chromium.launch(executable_path=str(chromium_path()), headless=True, args=FLAGS)
+
+
+def _print_with(browser, document: Path, output: Path, title: str) -> None:
+    page = browser.new_page(viewport={"width": LAYOUT_WIDTH, "height": 800})
+    try:
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+                   else route.abort())
+        page.goto(document.as_uri(), wait_until="load")
+        page.pdf(path=str(output), print_background=True, display_header_footer=True,
+                 header_template="<div></div>", footer_template=_footer(title), outline=True, tagged=True,
+                 **PAPER)
+    finally:
+        page.close()
+
+
 def _print(document: Path, output: Path, title: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(chromium_path()), headless=True, args=FLAGS)
+        browser = _launch(pw)
         try:
-            page = browser.new_page(viewport={"width": LAYOUT_WIDTH, "height": 800})
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
-                       else route.abort())
-            page.goto(document.as_uri(), wait_until="load")
-            page.pdf(path=str(output), print_background=True, display_header_footer=True,
-                     header_template="<div></div>", footer_template=_footer(title), outline=True, tagged=True,
-                     **PAPER)
+            _print_with(browser, document, output, title)
         finally:
             browser.close()
 
 
-def write_pdf(pages: list[Path], output: Path, *, title: str, styles_from: list[Path] | None = None) -> Path:
+class Printer:
+    """Playwright and Chromium started ahead, in their own thread, for :func:`write_pdf` (``printer=``).
+
+    The report runner makes one while its notebooks run, so that starting
+    Playwright and the browser (about 1 s) is off the report's wall time;
+    :func:`write_pdf` then only loads the document and prints it, in the same
+    browser flags and paper as without. A printer that failed to start fails
+    the print with its reason. :meth:`close` stops the browser.
+    """
+
+    def __init__(self):
+        self._jobs: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="csm-kit-pdf-printer", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as pw:
+                browser = _launch(pw)
+                try:
+                    while True:
+                        job = self._jobs.get()
+                        if job is None:
+                            return
+                        document, output, title, done = job
+                        try:
+                            _print_with(browser, document, output, title)
+                        except Exception as exc:
+                            done.set_exception(exc)
+                        else:
+                            done.set_result(output)
+                finally:
+                    browser.close()
+        except Exception as exc:  # told to every print asked for, now or later
+            with self._lock:
+                self.error = exc
+                while True:
+                    try:
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is not None:
+                        job[3].set_exception(exc)
+
+    def print(self, document: Path, output: Path, title: str) -> None:
+        """Print ``document`` into ``output`` (blocks until done; raises what printing raised)."""
+        done: Future = Future()
+        with self._lock:
+            if self.error is not None:
+                raise self.error
+            if not self._thread.is_alive():
+                raise RuntimeError("the printer is closed")
+            self._jobs.put((document, output, title, done))
+        done.result()
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=10)
+
+
+def write_pdf(pages: list[Path], output: Path, *, title: str, styles_from: list[Path] | None = None,
+              printer: Printer | None = None) -> Path:
     """Print ``pages`` (the index, then every area page) into one PDF at ``output``.
 
     Parameters
@@ -143,6 +221,8 @@ def write_pdf(pages: list[Path], output: Path, *, title: str, styles_from: list[
     styles_from : list of Path, optional
         Pages whose styles the document carries (default: ``pages``'); to
         print one page exactly as it is laid out in the whole report.
+    printer : Printer, optional
+        A browser started ahead (:class:`Printer`); default: one is started for this print.
 
     Returns
     -------
@@ -172,9 +252,15 @@ def write_pdf(pages: list[Path], output: Path, *, title: str, styles_from: list[
             failure.append(exc)
 
     try:
-        worker = threading.Thread(target=run, name="csm-kit-pdf")
-        worker.start()
-        worker.join()
+        if printer is not None:
+            try:
+                printer.print(document, output, title)
+            except Exception as exc:
+                failure.append(exc)
+        else:
+            worker = threading.Thread(target=run, name="csm-kit-pdf")
+            worker.start()
+            worker.join()
     finally:
         document.unlink(missing_ok=True)
     if failure:

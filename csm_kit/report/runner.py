@@ -450,7 +450,7 @@ def _run_report(month, *, data, out, segment, teaching, jobs, notebooks_dir, par
     target = out / name
     check_target(target, name)  # a folder of the user's with this name is never replaced
     announced, announced_fits = os.environ.get(SNAPSHOT_ENV), os.environ.get(FITS_ENV)
-    build = snapshot_dir = None
+    build = snapshot_dir = printer = None
     with terminating_cleanly():
         try:
             # Built beside the target (same file system, so the final rename is atomic).
@@ -472,6 +472,8 @@ def _run_report(month, *, data, out, segment, teaching, jobs, notebooks_dir, par
             timings["snapshot"] = time.perf_counter() - step
             step = time.perf_counter()
             threading.Thread(target=_import_for_the_end, name="csm-kit-imports", daemon=True).start()
+            if not pdf_missing:  # Playwright and Chromium start while the notebooks run, not after them
+                printer = pdf_module.Printer()
             outcomes = _run_all(notebooks, build, plan, progress, teaching, jobs,
                                 order=start_order(notebooks, previous_seconds(out)), kernels=kernels)
             timings["notebooks"] = time.perf_counter() - step
@@ -521,7 +523,7 @@ def _run_report(month, *, data, out, segment, teaching, jobs, notebooks_dir, par
                 pdf_started = time.perf_counter()
                 pages = [build / "index.html"] + [build / a["href"] for a in areas]
                 try:
-                    pdf_module.write_pdf(pages, build / "report.pdf", title=title)
+                    pdf_module.write_pdf(pages, build / "report.pdf", title=title, printer=printer)
                 except ReportError as exc:  # asked for: the run fails; by default the pages are published without
                     if pdf is True:
                         raise
@@ -554,6 +556,8 @@ def _run_report(month, *, data, out, segment, teaching, jobs, notebooks_dir, par
             swap_into_place(build, target, name)
             shutil.rmtree(out / ".failed" / name, ignore_errors=True)  # an older failure no longer applies
         finally:
+            if printer is not None:
+                printer.close()
             _restore_env(SNAPSHOT_ENV, announced)
             _restore_env(FITS_ENV, announced_fits)
             for folder in (snapshot_dir, build):

@@ -98,9 +98,7 @@ def format_number(value, kind: str | None = None, *, currency: str = "USD") -> s
     if kind == "share":
         return f"{100 * v:.1f}%"
     if kind == "money":
-        sign, size = ("-" if v < 0 else ""), abs(v)
-        symbol = _CURRENCY_SIGNS.get(currency, currency + " ")
-        return f"{sign}{symbol}{size:,.0f}" if size >= 100 else f"{sign}{symbol}{size:,.2f}"
+        return _money("-" if v < 0 else "", _CURRENCY_SIGNS.get(currency, currency + " "), abs(v))
     if kind == "int":
         return f"{v:,.0f}"
     if kind == "ratio":
@@ -112,6 +110,11 @@ def format_number(value, kind: str | None = None, *, currency: str = "USD") -> s
     if abs(v) >= 100:
         return f"{v:,.1f}"
     return f"{v:.3g}" if abs(v) < 1 else f"{v:,.2f}"
+
+
+def _money(sign: str, symbol: str, size: float) -> str:
+    """An amount of money: whole units from 100 up, cents below (``size`` >= 0; ``sign`` "", "-" or "+")."""
+    return f"{sign}{symbol}{size:,.0f}" if size >= 100 else f"{sign}{symbol}{size:,.2f}"
 
 
 #: Longest text shown in a table cell; longer text (a pasted e-mail in a comment) is cut with an ellipsis.
@@ -152,8 +155,8 @@ def format_value(value, unit=None, *, change: bool = False) -> str:
     size = abs(value)
     if unit == "share":
         return f"{sign}{100 * size:.1f} pts" if change else f"{sign}{100 * size:.1f}%"
-    if unit in _UNIT_SIGNS:
-        return f"{sign}{_UNIT_SIGNS[unit]}{size:,.0f}" if size >= 100 else f"{sign}{_UNIT_SIGNS[unit]}{size:,.2f}"
+    if unit in _CURRENCY_SIGNS:
+        return _money(sign, _CURRENCY_SIGNS[unit], size)
     if unit == "ratio":
         return f"{sign}{size:,.2f}"
     if float(size).is_integer():
@@ -161,9 +164,6 @@ def format_value(value, unit=None, *, change: bool = False) -> str:
     else:
         text = f"{sign}{size:.3g}" if size < 1 else f"{sign}{size:,.1f}"  # 0.0512, not 0.1
     return f"{text} {unit}" if unit and not change else text
-
-
-_UNIT_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
 def _cell(value, kind, currency, max_text: int = MAX_TEXT) -> str:

@@ -64,3 +64,47 @@ def test_cli_streams_big_parquet_companies(small_blocks, tmp_path, capsys):
     assert len(pd.read_csv(tmp_path / "t.csv")) == 90
     with pytest.raises(ValueError, match="inside the data folder"):
         scale.write_parquet(out, n_customers=90, start="2026-01", months=6, seed=4, truth=out / "t.csv")
+
+
+def _concatenated_the_old_way(n, start, months, seed, usage_intensity, block=40):
+    """``simulate()`` of several blocks as it was built before it saved memory, written out independently:
+    each block from ``simulate_block`` with its own generator, its ids shifted by the rows of the blocks before
+    it (``S``, ``P``, ``T``, ``E``, ``R`` numbers; ``None`` stays ``None``), the frames then ``pd.concat``-ed."""
+    cal = Calendar.of(start, months)
+    numbered = {"subscriptions": [("subscription_id", "S")], "transactions": [("transaction_id", "P")],
+                "tickets": [("ticket_id", "T")], "survey_sends": [("send_id", "E")],
+                "surveys": [("response_id", "R"), ("ticket_id", "T"), ("send_id", "E")]}
+    counted = {"S": "subscriptions", "P": "transactions", "T": "tickets", "E": "survey_sends", "R": "surveys"}
+    offsets = dict.fromkeys(counted, 0)
+    parts = {}
+    for b, first in enumerate(range(0, n, block)):
+        rng = np.random.default_rng(seed if b == 0 else [seed, b])
+        tables = simulate_block(rng, cal, min(block, n - first), usage_intensity, first_customer=first + 1)
+        for name, columns in numbered.items():
+            for column, prefix in columns:
+                tables[name][column] = np.array(
+                    [v if v is None else f"{prefix}{int(v[1:]) + offsets[prefix]:08d}" for v in tables[name][column]],
+                    dtype=object)
+        for prefix, name in counted.items():
+            offsets[prefix] += len(tables[name])
+        if b:
+            tables.pop("milestones")
+        for name, df in tables.items():
+            parts.setdefault(name, []).append(df)
+    return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+
+
+@pytest.mark.parametrize("seed, usage_intensity", [(3, 5.0), (12, 0.0), (7, 20.0)])
+def test_simulate_in_blocks_equals_the_blocks_concatenated(monkeypatch, seed, usage_intensity):
+    # 3 blocks (40, 40, 30 accounts): the tables built column by column equal the blocks' frames concatenated.
+    monkeypatch.setattr(scale, "BLOCK_CUSTOMERS", 40)
+    ds = simulate(n_customers=110, start="2025-03", months=14, seed=seed, usage_intensity=usage_intensity)
+    expected = _concatenated_the_old_way(110, "2025-03", 14, seed, usage_intensity)
+    got = dict(ds.tables, truth=ds.truth)
+    assert list(got) == [name for name in csm_kit.contract.TABLES if name in expected] + ["truth"]
+    assert sorted(got) == sorted(expected)
+    for name, df in expected.items():
+        pd.testing.assert_frame_equal(got[name], df, check_exact=True, obj=name)
+        assert got[name].index.equals(pd.RangeIndex(len(df))), name
+    assert len(ds.usage_events) > 0 if usage_intensity else len(ds.usage_events) == 0
+    assert ds.surveys["ticket_id"].isna().any() and ds.surveys["ticket_id"].notna().any()

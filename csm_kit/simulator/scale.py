@@ -87,13 +87,54 @@ def _each_block(n_customers, start, months, seed, usage_intensity):
 
 
 def simulate_blocks(n_customers: int, start, months: int, seed: int, usage_intensity: float) -> dict:
-    """Every table (and ``truth``) of the company, blocks concatenated: what :func:`simulate` returns."""
-    parts: dict[str, list] = {}
-    for _, tables in _each_block(n_customers, start, months, seed, usage_intensity):
-        for name, df in tables.items():
-            parts.setdefault(name, []).append(df)
-    return {name: frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-            for name, frames in parts.items()}
+    """Every table (and ``truth``) of the company, blocks concatenated: what :func:`simulate` returns.
+
+    The result is ``pd.concat(<the blocks' frames>, ignore_index=True)`` table by
+    table, built in less memory: each block's frames are taken apart into one
+    array per column as the block is made (so no block frame outlives its block),
+    and each column is concatenated in turn, its pieces freed as soon as it is
+    (pieces and result are never alive together for more than one column). The
+    frames are assembled from those arrays without a copy (``copy=False``: one
+    array per column, not consolidated into 2-D blocks). A company of one block
+    is that block's frames as they are.
+    """
+    each = _each_block(n_customers, start, months, seed, usage_intensity)
+    if n_customers <= BLOCK_CUSTOMERS:
+        return next(each)[1]
+    pieces: dict[str, dict[str, list]] = {}
+    for _, tables in each:
+        for name in list(tables):
+            df = tables.pop(name)
+            columns = pieces.setdefault(name, {column: [] for column in df.columns})
+            if list(columns) != list(df.columns):
+                raise AssertionError(f"block columns differ for {name}: {list(df.columns)} vs {list(columns)}")
+            for column in df.columns:
+                columns[column].append(_own_column(df[column]))
+            del df
+    out = {}
+    for name in list(pieces):
+        columns = pieces.pop(name)
+        out[name] = pd.DataFrame({column: _concat_column(columns.pop(column)) for column in list(columns)},
+                                 copy=False)
+    return out
+
+
+def _own_column(s: pd.Series):
+    """A column's values in an array of their own (not a view into the frame's 2-D block)."""
+    if isinstance(s.dtype, np.dtype):
+        return np.array(s.to_numpy(), copy=True)  # object columns: the pointers, sharing the str objects
+    return s.array.copy()
+
+
+def _concat_column(pieces: list):
+    """The pieces of one column end to end, as ``pd.concat`` of the blocks' frames gives them."""
+    first = pieces[0]
+    if isinstance(first, np.ndarray) and all(isinstance(p, np.ndarray) and p.dtype == first.dtype for p in pieces):
+        values = np.concatenate(pieces)
+    else:
+        values = pd.concat([pd.Series(p, copy=False) for p in pieces], ignore_index=True).array
+    pieces.clear()
+    return values
 
 
 def _arrow(df: pd.DataFrame, schema=None):

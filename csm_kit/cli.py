@@ -118,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
                                            engine=args.engine, mapping=args.mapping)
             print(f"KPIs written: {monthly} and {adoption}")
         elif args.command == "report":
+            # jsonschema (imported by nbformat under papermill and nbconvert) builds the grammar parsers of the
+            # optional rfc3987_syntax package at import when it is installed: 1.3-1.5 CPU-seconds, for the
+            # "iri" format checks of draft-7+ schemas. nbformat validates notebooks against a draft-4 schema,
+            # without format checks, and nothing else in this command validates JSON: it is not imported here.
+            sys.modules.setdefault("rfc3987_syntax", None)
             kernels = None
             if not args.fresh_kernels:  # started first: the kernels import the kit while the runner is imported
                 from .report.kernels import KernelPool

@@ -430,6 +430,19 @@ def test_seventy_features_a_quote_and_markup_in_feature_names():
     assert a.loc[("2026-04", "a\\b"), "adoption"] == 1.0
 
 
+@pytest.mark.parametrize("outside", [3, 70])
+def test_features_used_only_outside_the_months_or_at_quantity_zero_are_not_adopted(outside):
+    """Every row's features are numbered first: those without activity in the months count no adopters."""
+    rows = [("c0", "u0", f"2026-01-{1 + i % 28:02d} 10:00", f"old {i:02d}", 1) for i in range(outside)]
+    rows += [("c0", "u0", "2026-03-02 10:00", "a", 1), ("c1", "u1", "2026-04-02 10:00", "b", 2),
+             ("c1", "u1", "2026-03-03 10:00", "idle", 0), ("c0", "u0", "2026-05-01 00:00", "later", 1)]
+    s = subs(("c0", "2025-12-01", None, 10.0), ("c1", "2026-02-01", None, 5.0))
+    k = check(s, events(rows), start="2026-03", end="2026-04")
+    assert sorted(k.adoption["feature"].unique()) == ["a", "b"]
+    assert k.adoption.set_index([k.adoption["month"].astype(str), "feature"])["accounts"].to_dict() == {
+        ("2026-03", "a"): 1, ("2026-03", "b"): 0, ("2026-04", "a"): 0, ("2026-04", "b"): 1}
+
+
 def test_no_activity_in_any_reported_month():
     ev = events([("a", "u1", "2025-12-31 23:59:59", "login", 1), ("a", "u1", "2026-02-10 10:00", "login", 0)])
     s = subs(("a", "2025-12-01", None, 10.0))

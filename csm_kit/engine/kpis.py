@@ -14,6 +14,7 @@ import pandas as pd
 from ..exceptions import MissingTableError
 from ..periods import months as month_range, to_month
 from .backends import DuckDBBackend
+from . import sql as _sql
 from .sql import features_step, month_number, revenue_steps, usage_steps
 
 #: Integer micro-units per currency unit: the ledger's (csm_kit.metrics.ledger.MICRO; a test keeps them
@@ -176,10 +177,14 @@ def kpi_tables(data, *, start, end, backend=None, window: int = 12, progress: bo
         # Big tables are read in runs (of months or of customers) that fit in memory; Spark needs none.
         plan = backend.usage_plan(events, k0=k0, k1=k1) if hasattr(backend, "usage_plan") else {}
         has_quantity = "quantity" in backend.columns(events)
-        # The features used, numbered: up to FEATURE_BITS of them are counted in the same pass as activity.
-        features = features_step(events, k0=k0, k1=k1, has_quantity=has_quantity)
-        backend.create(features.name, features.sql)
-        n_features = int(backend.fetch("SELECT count(*) AS n FROM csm_features")["n"].iloc[0])
+        # The features, numbered: up to sql.FEATURE_BITS of them are counted in the same pass as activity.
+        # Every row's features first (one cheap column); those used in the months if there are too many.
+        for every_row in (True, False):
+            features = features_step(events, k0=k0, k1=k1, has_quantity=has_quantity, every_row=every_row)
+            backend.create(features.name, features.sql)
+            n_features = int(backend.fetch("SELECT count(*) AS n FROM csm_features")["n"].iloc[0])
+            if n_features <= _sql.FEATURE_BITS:
+                break
         steps += usage_steps(events, k0=k0, k1=k1, has_quantity=has_quantity, features=n_features, **plan)
 
     from tqdm.auto import tqdm
@@ -236,7 +241,7 @@ def _monthly(revenue: pd.DataFrame, usage: pd.DataFrame | None, months: pd.Perio
 def _adoption(adoption: pd.DataFrame | None, usage: pd.DataFrame | None, months: pd.PeriodIndex) -> pd.DataFrame:
     if adoption is None or adoption.empty:
         return pd.DataFrame({c: [] for c in ADOPTION_COLUMNS})
-    features = sorted(adoption["feature"].unique())
+    features = sorted(adoption.loc[adoption["accounts"] > 0, "feature"].unique())  # used in the months
     grid = pd.MultiIndex.from_product([[_k(m) for m in months], features], names=["k", "feature"])
     accounts = adoption.set_index(["k", "feature"])["accounts"].reindex(grid, fill_value=0)
     out = accounts.reset_index()

@@ -193,12 +193,18 @@ def activity_filter(*, k0: int, k1: int, has_quantity: bool) -> str:
             f"AND timestamp < CAST('{_first_day(k1 + 1)} 00:00:00' AS TIMESTAMP)")
 
 
-def features_step(usage_events: str, *, k0: int, k1: int, has_quantity: bool) -> Step:
-    """The features (``event`` values) used in months ``k0..k1``, numbered 0, 1, ... in sorted order."""
+def features_step(usage_events: str, *, k0: int, k1: int, has_quantity: bool, every_row: bool = False) -> Step:
+    """The features (``event`` values) used in months ``k0..k1``, numbered 0, 1, ... in sorted order.
+
+    With ``every_row``, the features of every row, whatever its month or
+    quantity: a superset, far cheaper to find (one column, which Parquet
+    stores as a dictionary), whose features unused in the months count no
+    adopters and are left out of the adoption table.
+    """
+    where = "" if every_row else f" AND {activity_filter(k0=k0, k1=k1, has_quantity=has_quantity)}"
     sql = f"""
         SELECT feature, CAST(row_number() OVER (ORDER BY feature) - 1 AS INT) AS bit
-        FROM (SELECT DISTINCT event AS feature FROM {usage_events}
-              WHERE event IS NOT NULL AND {activity_filter(k0=k0, k1=k1, has_quantity=has_quantity)}) f"""
+        FROM (SELECT DISTINCT event AS feature FROM {usage_events} WHERE event IS NOT NULL{where}) f"""
     return Step("csm_features", sql, "usage: features used")
 
 

@@ -35,8 +35,7 @@ from ..key_numbers import KeyNumber
 from ..periods import to_month
 from .churn_reasons import NOT_RECORDED, cancel_reasons, churn_events, feedback_left_vs_stayed
 from .cohorts import cohort_retention
-from .pages import PagePart
-from .results import ledger_reason, segment_lead, trend_start
+from .pages import PagePart, ledger_reason, segment_lead, trend_start
 from .retention import CONVENTIONS, DEFAULT_CONVENTION, MonthChurn, churn_rates, month_churn, retention_rates
 from .revenue import mrr_movement_log
 

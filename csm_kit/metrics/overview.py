@@ -15,8 +15,7 @@ from .. import display
 from ..key_numbers import KeyNumber
 from ..periods import months as month_range, to_month
 from .coverage import data_coverage
-from .pages import PagePart
-from .results import segment_lead
+from .pages import PagePart, segment_lead
 
 __all__ = ["DataOverview", "data_overview", "overview_key_numbers", "source_name"]
 

@@ -344,7 +344,7 @@ def month_churn(data, *, month, convention: str = DEFAULT_CONVENTION) -> MonthCh
     >>> month_churn(Dataset(), month="2026-02").reason[:40]
     'This data set has no subscriptions, so t'
     """
-    from .results import ledger_reason
+    from .pages import ledger_reason
 
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}, not {convention!r}.")

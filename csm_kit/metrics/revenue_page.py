@@ -15,8 +15,7 @@ import pandas as pd
 from .. import display
 from ..key_numbers import KeyNumber
 from ..periods import to_month
-from .pages import PagePart
-from .results import ledger_reason, segment_lead, trend_start
+from .pages import PagePart, ledger_reason, segment_lead, trend_start
 from .revenue import MOVEMENTS, mrr, mrr_movements, quick_ratio, revenue_retention
 
 __all__ = ["RevenuePage", "revenue_page", "revenue_key_numbers", "movements_worked_example"]

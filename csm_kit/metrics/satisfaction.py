@@ -797,7 +797,7 @@ def nps_waves(data, *, month, touchpoint: str = "relationship", confidence: floa
     >>> w.new_this_month
     False
     """
-    from .results import survey_reason
+    from .pages import survey_reason
 
     month = to_month(month)
     empty = pd.DataFrame()

@@ -19,8 +19,7 @@ from ..key_numbers import KeyNumber
 from ..periods import to_month
 from .feedback import OTHER, feedback_themes, referral_candidates, theme_frequency
 from .intervals import proportion_change
-from .pages import PagePart
-from .results import segment_lead, survey_reason
+from .pages import PagePart, segment_lead, survey_reason
 from .satisfaction import NPSWaves, ces, csat, nps, nps_category, nps_waves, survey_summary
 
 __all__ = ["SatisfactionPage", "satisfaction_page", "satisfaction_key_numbers", "nps_worked_examples",

@@ -436,7 +436,7 @@ def _clv_analysis(ds, month: str, gross_margin: float, annual_discount_rate: flo
     parts = dict(survival_model=survival_model, month=month, as_of=as_of, segment=segment,
                  gross_margin=float(gross_margin), annual_discount_rate=float(annual_discount_rate), horizon_months=int(horizon_months),
                  clv_months=int(clv_months), holdout_months=int(holdout_months))
-    from ..metrics.results import ledger_reason
+    from ..metrics.pages import ledger_reason
 
     reason = ledger_reason(ds, month)
     if reason:

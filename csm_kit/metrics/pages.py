@@ -125,7 +125,12 @@ def refuse_months_after_data(end, last_day: pd.Timestamp | None, *, fn: str, nam
 
 
 def unavailable(reason: str) -> PagePart:
-    """A part that could not be computed, with the sentence saying why."""
+    """A part that could not be computed, with the sentence saying why (HTML-escaped when shown).
+
+    >>> part = unavailable("No <tickets> table.")
+    >>> part.available, str(part.show())
+    (False, 'No &lt;tickets&gt; table.')
+    """
     return PagePart(reason=reason)
 
 

@@ -172,6 +172,11 @@ def main(argv=None) -> None:
                     show(result, f"{kind} kernels, run {i + 1}, --jobs {args.jobs}")
                     rows.append((kind, i + 1, result))
             summary(rows)
+            reused, fresh = Path(tmp) / "reused" / MONTH, Path(tmp) / "fresh" / MONTH
+            names = ["metrics.json", "scorecard.csv"] + sorted(p.name for p in fresh.glob("[0-9][0-9]_*.html"))
+            differ = [n for n in names if (reused / n).read_bytes() != (fresh / n).read_bytes()]
+            print(f"\nlast reused and fresh reports: {len(names) - len(differ)} of {len(names)} files identical "
+                  f"(metrics.json, scorecard.csv, every page){'; differ: ' + ', '.join(differ) if differ else ''}")
             return
         for i in range(args.runs):
             result = run(Path(tmp), share_fits=not args.no_share_fits, jobs=args.jobs, before=args.before,

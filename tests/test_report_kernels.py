@@ -23,7 +23,7 @@ record('linewidth_at_start', mpl.rcParams['lines.linewidth'])
 record('filters_at_start', len(warnings.filters))
 record('max_rows_at_start', pd.get_option('display.max_rows'))
 record('cwd_at_start', os.getcwd())
-open('pids.txt', 'a').write(f'{os.getpid()}\\n')  # the notebooks' folder
+print(os.getpid(), file=open('pids.txt', 'a'))  # the notebooks' folder
 leaked_variable = 42
 figure = plt.figure()
 mpl.rcParams['lines.linewidth'] = 7.5
@@ -53,7 +53,7 @@ record('divide', np.geterr()['divide'])
 record('env', os.environ.get('CSM_KIT_TEST_LEAK'))
 record('cwd', os.getcwd())
 record('execution_count', get_ipython().execution_count)
-open('pids.txt', 'a').write(f'{os.getpid()}\\n')
+print(os.getpid(), file=open('pids.txt', 'a'))
 """
 
 WARN = "import warnings\nwarnings.warn('shown on every page that triggers it', UserWarning)"

@@ -91,39 +91,44 @@ def simulate_blocks(n_customers: int, start, months: int, seed: int, usage_inten
 
     The result is ``pd.concat(<the blocks' frames>, ignore_index=True)`` table by
     table, built in less memory: each block's frames are taken apart into one
-    array per column as the block is made (so no block frame outlives its block),
-    and each column is concatenated in turn, its pieces freed as soon as it is
-    (pieces and result are never alive together for more than one column). The
-    frames are assembled from those arrays without a copy (``copy=False``: one
-    array per column, not consolidated into 2-D blocks). A company of one block
-    is that block's frames as they are.
+    array per column as the block comes (copied only where a column is a view
+    into a 2-D block, so that no block frame outlives its block), and each column
+    is concatenated in turn, its pieces freed as soon as it is made: pieces and
+    result are never alive together for more than one column. The frames are
+    assembled from those arrays without a copy (``copy=False``: one array per
+    column, not consolidated into 2-D blocks). A company of one block is that
+    block's frames as they are.
     """
     each = _each_block(n_customers, start, months, seed, usage_intensity)
     if n_customers <= BLOCK_CUSTOMERS:
         return next(each)[1]
-    pieces: dict[str, dict[str, list]] = {}
+    columns: dict[str, dict[str, list]] = {}
     for _, tables in each:
         for name in list(tables):
             df = tables.pop(name)
-            columns = pieces.setdefault(name, {column: [] for column in df.columns})
-            if list(columns) != list(df.columns):
-                raise AssertionError(f"block columns differ for {name}: {list(df.columns)} vs {list(columns)}")
+            pieces = columns.setdefault(name, {column: [] for column in df.columns})
+            if list(pieces) != list(df.columns):
+                raise AssertionError(f"block columns differ for {name}: {list(df.columns)} vs {list(pieces)}")
             for column in df.columns:
-                columns[column].append(_own_column(df[column]))
+                pieces[column].append(_own_column(df[column]))
             del df
     out = {}
-    for name in list(pieces):
-        columns = pieces.pop(name)
-        out[name] = pd.DataFrame({column: _concat_column(columns.pop(column)) for column in list(columns)},
+    for name in list(columns):
+        pieces = columns.pop(name)
+        out[name] = pd.DataFrame({column: _concat_column(pieces.pop(column)) for column in list(pieces)},
                                  copy=False)
     return out
 
 
 def _own_column(s: pd.Series):
-    """A column's values in an array of their own (not a view into the frame's 2-D block)."""
+    """A column's values, in an array of their own (copied only if they are a view into a 2-D block)."""
     if isinstance(s.dtype, np.dtype):
-        return np.array(s.to_numpy(), copy=True)  # object columns: the pointers, sharing the str objects
-    return s.array.copy()
+        values = s.to_numpy()
+        whole = values
+        while isinstance(whole.base, np.ndarray):
+            whole = whole.base
+        return values if whole.nbytes == values.nbytes else values.copy()
+    return s.array
 
 
 def _concat_column(pieces: list):

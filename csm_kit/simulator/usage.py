@@ -40,47 +40,116 @@ def usage_table(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataFram
     am = pd.concat([active_months(cal, c_all, spells["start1"].to_numpy(), spells["end1"].to_numpy()),
                     active_months(cal, c_all, spells["start2"].to_numpy(), spells["end2"].to_numpy())],
                    ignore_index=True)
-    e = e_acc[am["c"].to_numpy()]
-    seats = acc["seats"].to_numpy()[am["c"].to_numpy()]
-    share = (am["hi"] - am["lo"]).to_numpy() / 30.44
+    am_c, am_lo, am_hi = am["c"].to_numpy(), am["lo"].to_numpy(), am["hi"].to_numpy()
+    e = e_acc[am_c]
+    seats = acc["seats"].to_numpy()[am_c]
+    share = (am_hi - am_lo) / 30.44
     fading = FADE_FLOOR + (1 - FADE_FLOOR) * np.clip(np.nan_to_num(am["until_end"].to_numpy(), nan=FADE_DAYS)
                                                       / FADE_DAYS, 0, 1)
     lam = intensity * np.exp(0.7 * e - 0.245) * (seats / 5.0) ** 0.25 * share * fading
+    del am, e, seats, share, fading
     k = rng.poisson(lam)
-    r = np.repeat(np.arange(len(am)), k)
-    lo, hi = am["lo"].to_numpy()[r], am["hi"].to_numpy()[r]
-    day = lo + np.floor(rng.random(len(r)) * (hi - lo)).astype(np.int64)
-    del lo, hi
-    c = am["c"].to_numpy()[r]
+    del lam
+    # From here on arrays have one entry per usage row (5.6M per 100k accounts): computed in place and
+    # freed as soon as used, so that a block's peak stays near its result (same draws, same arithmetic).
+    r = np.repeat(np.arange(len(am_c)), k)
+    del k
+    n_rows = len(r)
+    lo = am_lo[r]
+    day = rng.random(n_rows)
+    width = am_hi[r]
+    width -= lo
+    day *= width  # floor(u * (hi - lo)) days into the month's active part
+    del width
+    day = np.floor(day, out=day).astype(np.int64)
+    day += lo
+    del lo
+    c = am_c[r]
+    del r, am_c, am_lo, am_hi
     users = np.minimum(acc["seats"].to_numpy()[c], MAX_USERS)
-    user = np.floor(rng.random(len(r)) ** (1 + np.exp(-e[r])) * users).astype(np.int64)  # a few power users
+    power = e_acc[c]
+    np.negative(power, out=power)
+    np.exp(power, out=power)
+    power += 1  # 1 + exp(-e): a few power users
+    user = rng.random(n_rows)
+    np.power(user, power, out=user)
+    del power
+    user *= users
     del users
+    user = np.floor(user, out=user).astype(np.int64)
     # A row's feature: drawn by overall share, kept only if the account uses that feature (by that day),
     # otherwise the visit was to the dashboard.
-    feature = rng.choice(len(FEATURES), size=len(r), p=ROW_SHARE).astype(np.int64)
+    feature = rng.choice(len(FEATURES), size=n_rows, p=ROW_SHARE).astype(np.int64, copy=False)
     ok = adopted[c, feature]
     signup = acc["signup_day"].to_numpy()
     for f, milestone in GATED_BY.items():
         rows = feature == f
         ok[rows] = day[rows] >= signup[c[rows]] + np.nan_to_num(milestone_days[c[rows], milestone], nan=np.inf)
+    del rows
     feature[~ok] = 0
-    seconds = day * 86400 + 8 * 3600 + np.floor(rng.random(len(r)) * 10 * 3600).astype(np.int64)
-    quantity = 1 + rng.poisson(2.0 * np.exp(0.3 * e[r]))
-    del day, r, ok
+    del ok
+    extra = rng.random(n_rows)
+    extra *= 10
+    extra *= 3600
+    extra = np.floor(extra, out=extra).astype(np.int64)
+    seconds = day
+    del day
+    seconds *= 86400
+    seconds += 8 * 3600
+    seconds += extra
+    del extra
+    quantity = e_acc[c]
+    quantity *= 0.3
+    np.exp(quantity, out=quantity)
+    quantity *= 2.0
+    quantity = rng.poisson(quantity)
+    quantity += 1
     order = np.lexsort((feature, user, seconds, c))
-    c, user, seconds, feature, quantity = c[order], user[order], seconds[order], feature[order], quantity[order]
+    c = c[order]
+    user = user[order]
+    seconds = seconds[order]
+    feature = feature[order]
+    quantity = quantity[order]
     del order
-    customer_id = acc["customer_id"].to_numpy()[c]
+    names = acc["customer_id"].to_numpy()
+    customer_id = names[c]
     # Build each user's id once and share it across that user's rows: at a million accounts
-    # the per-row strings would otherwise cost several GB.
-    pairs, row_pair = np.unique(c * 32 + user, return_inverse=True)
-    del c, user
-    user_id = user_names(acc["customer_id"].to_numpy()[pairs // 32], pairs % 32)[row_pair]
-    return pd.DataFrame({"customer_id": customer_id, "user_id": user_id, "timestamp": cal.instants(seconds),
-                         "event": FEATURES[feature], "quantity": pd.array(quantity, dtype="Int64")})
+    # the per-row strings would otherwise cost several GB. Pairs (account, user) numbered c * 32 + user,
+    # in order, as np.unique would give them.
+    key = c
+    del c
+    key *= 32
+    key += user
+    del user
+    seen = np.zeros(n * 32, dtype=bool)
+    seen[key] = True
+    pairs = np.flatnonzero(seen)
+    rank = np.cumsum(seen) - 1
+    del seen
+    row_pair = rank[key]
+    del rank, key
+    user_id = user_names(names[pairs // 32], pairs % 32)[row_pair]
+    del row_pair, pairs
+    timestamp = cal.instants(seconds)
+    del seconds
+    event = FEATURES[feature]
+    del feature
+    quantity = pd.array(quantity, dtype="Int64")
+    # copy=False: the frame holds these arrays as they are (one per column, not copied into 2-D blocks).
+    return pd.DataFrame({"customer_id": customer_id, "user_id": user_id, "timestamp": timestamp,
+                         "event": event, "quantity": quantity}, copy=False)
+
+
+_USER_SUFFIX = np.array([f"-U{u:02d}" for u in range(MAX_USERS)], dtype=object)
 
 
 def user_names(customer_id: np.ndarray, user: np.ndarray) -> np.ndarray:
-    """``<customer_id>-U07``: user ``7`` of an account, unique across the data set."""
-    return (pd.Series(customer_id, dtype=object) + "-U"
-            + pd.Series(user).astype(str).str.zfill(2)).to_numpy(dtype=object)
+    """``<customer_id>-U07``: user ``7`` of an account, unique across the data set.
+
+    >>> user_names(np.array(["C0000001", "C0000002"], dtype=object), np.array([7, 24])).tolist()
+    ['C0000001-U07', 'C0000002-U24']
+    """
+    customer_id, user = np.asarray(customer_id, dtype=object), np.asarray(user)
+    if len(user) and (user.min() < 0 or user.max() >= MAX_USERS):
+        raise ValueError(f"user numbers go from 0 to {MAX_USERS - 1}, not {user.min()} to {user.max()}.")
+    return customer_id + _USER_SUFFIX[user]  # one new str per name, no intermediate strings

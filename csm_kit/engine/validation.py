@@ -712,9 +712,20 @@ class _Check:
             names.append(key)
             counts.append(f"count_if({expr})")
 
+        # Ids and text proven plain need nothing more than the NULLs the plain pass counted: the aggregate
+        # does not read them (the widest columns of a usage table).
+        known = {}
+        for name, nulls in plain.items():
+            if TABLES[t.name][name].kind in ("id", "text"):
+                known.update({f"odd:{name}": 0, f"pad:{name}": 0})
+                if sql[name].checks:  # its one check, "empty", is its blanks: its NULLs
+                    known[f"check:{name}:0"] = nulls
         for name, s in sql.items():
-            count(f"odd:{name}", _q(f"__odd_{name}"))
+            if f"odd:{name}" not in known:
+                count(f"odd:{name}", _q(f"__odd_{name}"))
         for name, s in sql.items():
+            if f"odd:{name}" in known:
+                continue
             for i in range(len(s.checks)):
                 count(f"check:{name}:{i}", _q(f"__f{i}_{name}"))
             if s.padded:
@@ -731,7 +742,7 @@ class _Check:
             extra.append(f"max({_q('opened_at')})")
         query = f"SELECT {', '.join(counts + extra) or '1'} FROM {checked}"
         values = self.con.execute(query).fetchall()[0]
-        found = dict(zip(names, values[:len(names)]))
+        found = dict(zip(names, values[:len(names)])) | known
         if any(found[f"odd:{name}"] for name in sql):
             return self._by_pandas(t)
         rest = list(values[len(names):])
@@ -771,8 +782,10 @@ class _Check:
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(columns)} FROM {source}")
         self.views[t.name] = view
 
-    def _plain_columns(self, t: _Table, present) -> set:
+    def _plain_columns(self, t: _Table, present) -> dict:
         """The text-stored columns whose every value begins and ends with a printable ASCII character.
+
+        Returns column -> its number of NULLs, for those columns.
 
         Most ids, labels, dates and numbers are written so. Proving it for a
         whole column in one cheap pass lets the checks skip trimming it (the
@@ -783,11 +796,11 @@ class _Check:
         """
         text = [c.name for c in present if t.types.get(c.name) == "text"]
         if not text or t.kind == "pandas":
-            return set()
-        counts = [f"count_if(NOT ({_q(c)} >= '!' AND {_q(c)} < chr(127) AND {_q(c)}[-1] BETWEEN '!' AND '~'))"
-                  for c in text]
+            return {}
+        counts = [f"count_if(NOT ({_q(c)} >= '!' AND {_q(c)} < chr(127) AND {_q(c)}[-1] BETWEEN '!' AND '~')), "
+                  f"count(*) - count({_q(c)})" for c in text]
         found = self.con.execute(f"SELECT {', '.join(counts)} FROM {t.raw}").fetchall()[0]
-        return {c for c, n in zip(text, found) if n == 0}
+        return {c: nulls for c, odd, nulls in zip(text, found[::2], found[1::2]) if odd == 0}
 
     def _note_placeholders(self, t: _Table, col: Column, found: dict) -> None:
         key = f"beyond:{col.name}"

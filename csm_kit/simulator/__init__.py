@@ -109,12 +109,18 @@ def simulate(n_customers: int = 2000, start="2023-11", months: int = 36, seed: i
 
 
 def simulate_block(rng: np.random.Generator, cal: Calendar, n_customers: int, usage_intensity: float,
-                   first_customer: int = 1) -> dict[str, pd.DataFrame]:
+                   first_customer: int = 1, first_ids: dict[str, int] | None = None) -> dict[str, pd.DataFrame]:
     """One block of accounts (``C<first_customer>``...): every table and the truth, as a dict.
 
     :func:`simulate` is one block for up to :data:`~csm_kit.simulator.scale.BLOCK_CUSTOMERS`
     accounts, and those blocks side by side above it (:mod:`csm_kit.simulator.scale`).
+    ``first_ids`` gives the first number of the block's other ids by prefix (``S``
+    subscriptions, ``P`` transactions, ``T`` tickets, ``E`` survey sends, ``R`` survey
+    responses; 1 when not given), so that a block's ids follow on from the blocks
+    before it and the ids a table repeats from another (``surveys.ticket_id``,
+    ``surveys.send_id``) are the same string objects, not copies.
     """
+    first = {"S": 1, "P": 1, "T": 1, "E": 1, "R": 1, **(first_ids or {})}
     acc = draw_accounts(rng, n_customers, cal)
     if first_customer != 1:
         acc["customer_id"] = ids("C", n_customers, start=first_customer)
@@ -122,14 +128,15 @@ def simulate_block(rng: np.random.Generator, cal: Calendar, n_customers: int, us
     onboarded = onboarded_within(milestone_days, TRUE_CHURN_DRIVERS["onboarded_within_days"])
     hazard = monthly_hazard(acc, onboarded)
     spells = draw_spells(rng, acc, hazard, cal)
-    subscriptions = subscriptions_table(rng, acc, spells, cal)
+    subscriptions = subscriptions_table(rng, acc, spells, cal, first_id=first["S"])
     usage = usage_table(rng, acc, spells, cal, usage_intensity, milestone_days)
-    tickets = tickets_frame(rng, acc, spells, cal)
-    surveys, sends, ticket_csat = surveys_tables(rng, acc, spells, cal, onboarded, tickets)
+    tickets = tickets_frame(rng, acc, spells, cal, first_id=first["T"])
+    surveys, sends, ticket_csat = surveys_tables(rng, acc, spells, cal, onboarded, tickets,
+                                                 first_send=first["E"], first_response=first["R"])
     return dict(
         customers=customers_table(acc, cal),
         subscriptions=subscriptions,
-        transactions=transactions_table(rng, acc, spells, cal),
+        transactions=transactions_table(rng, acc, spells, cal, first_id=first["P"]),
         usage_events=usage,
         surveys=surveys,
         survey_sends=sends,

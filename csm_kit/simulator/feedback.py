@@ -48,8 +48,9 @@ def _paying(spells: pd.DataFrame, c: np.ndarray, day: np.ndarray) -> np.ndarray:
 
 
 def surveys_tables(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataFrame, cal: Calendar,
-                   onboarded: np.ndarray, tickets: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """(surveys, survey_sends, csat score per ticket or NaN)."""
+                   onboarded: np.ndarray, tickets: pd.DataFrame, first_send: int = 1,
+                   first_response: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(surveys, survey_sends, csat score per ticket or NaN); send and response ids numbered from ``first_*``."""
     n = len(acc)
     e, s = acc["engagement"].to_numpy(), acc["satisfaction"].to_numpy()
     sends, answers = [], []
@@ -102,7 +103,7 @@ def surveys_tables(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataF
                                      "send": offset + np.nonzero(answered)[0], "ticket": t[answered]}))
 
     sends = pd.concat(sends, ignore_index=True)
-    sends["send_id"] = ids("E", len(sends), 8)
+    sends["send_id"] = ids("E", len(sends), 8, start=first_send)
     answers = pd.concat(answers, ignore_index=True)
     answers = answers[answers["at"] < end_s]
     # The ticket's own csat column repeats its post-ticket CSAT answer, if one came in the window.
@@ -116,7 +117,7 @@ def surveys_tables(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataF
     users = np.minimum(acc["seats"].to_numpy()[ac], MAX_USERS)
     respondent = user_names(cid[ac], np.floor(rng.random(len(ac)) ** 1.5 * users).astype(np.int64))
     surveys = pd.DataFrame({
-        "response_id": ids("R", len(answers), 8), "customer_id": cid[answers["c"].to_numpy()],
+        "response_id": ids("R", len(answers), 8, start=first_response), "customer_id": cid[answers["c"].to_numpy()],
         "survey": answers["survey"].to_numpy(dtype=object), "score": answers["score"].to_numpy(dtype=float),
         "responded_at": cal.instants(answers["at"].to_numpy().astype(np.int64)),
         "touchpoint": answers["touchpoint"].to_numpy(dtype=object),

@@ -28,16 +28,8 @@ import pandas as pd
 #: Accounts per block (the unit of memory of a simulation).
 BLOCK_CUSTOMERS = 100_000
 
-# Identifier columns numbered within a block, with the table that defines each numbering.
+# Identifier prefixes numbered on from block to block, with the table whose rows each block counts.
 _NUMBERED = {"S": "subscriptions", "P": "transactions", "T": "tickets", "E": "survey_sends", "R": "surveys"}
-_ID_COLUMNS = {
-    "subscriptions": [("subscription_id", "S")],
-    "transactions": [("transaction_id", "P")],
-    "tickets": [("ticket_id", "T")],
-    "survey_sends": [("send_id", "E")],
-    "surveys": [("response_id", "R"), ("ticket_id", "T"), ("send_id", "E")],
-}
-_ID_WIDTH = 8
 
 
 def blocks(n_customers: int, seed: int):
@@ -52,26 +44,6 @@ def blocks(n_customers: int, seed: int):
         yield b, first + 1, min(size, n_customers - first), rng
 
 
-def _renumber(tables: dict, offsets: dict) -> None:
-    """Shift a block's own ids (``S00000001``...) by the counts of the blocks before it, in place."""
-    for name, columns in _ID_COLUMNS.items():
-        df = tables.get(name)
-        if df is None or not len(df):
-            continue
-        for column, prefix in columns:
-            if not offsets[prefix] or column not in df.columns:
-                continue
-            s = df[column]
-            present = s.notna()
-            number = s[present].str.slice(1).astype(np.int64) + offsets[prefix]
-            shifted = pd.Series(None, index=s.index, dtype=object)
-            shifted[present] = (prefix + number.astype(str).str.zfill(_ID_WIDTH)).to_numpy(dtype=object)
-            df[column] = shifted
-    for prefix, name in _NUMBERED.items():
-        df = tables.get(name)
-        offsets[prefix] += 0 if df is None else len(df)
-
-
 def _each_block(n_customers, start, months, seed, usage_intensity):
     from . import simulate_block
     from .calendar import Calendar
@@ -79,8 +51,10 @@ def _each_block(n_customers, start, months, seed, usage_intensity):
     cal = Calendar.of(start, months)
     offsets = dict.fromkeys(_NUMBERED, 0)
     for b, first, size, rng in blocks(n_customers, seed):
-        tables = simulate_block(rng, cal, size, usage_intensity, first_customer=first)
-        _renumber(tables, offsets)
+        tables = simulate_block(rng, cal, size, usage_intensity, first_customer=first,
+                                first_ids={prefix: offsets[prefix] + 1 for prefix in _NUMBERED})
+        for prefix, name in _NUMBERED.items():  # the next block numbers on from this one's rows
+            offsets[prefix] += len(tables[name])
         if b:
             tables.pop("milestones")  # the plan is the same in every block
         yield b, tables

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .accounts import BILLING, BILLING_MONTHS, PLAN, PRICE_PER_SEAT
-from .calendar import Calendar
+from .calendar import Calendar, ids
 
 TRUE_CHURN_DRIVERS = {
     "base_monthly_hazard": {"smb": 0.030, "mid_market": 0.016, "enterprise": 0.008},
@@ -88,7 +88,8 @@ def draw_spells(rng: np.random.Generator, acc: pd.DataFrame, hazard: np.ndarray,
 
 
 def subscriptions_table(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataFrame,
-                        cal: Calendar) -> pd.DataFrame:
+                        cal: Calendar, first_id: int = 1) -> pd.DataFrame:
+    """One row per subscription (seat changes split a row), ids ``S...`` numbered from ``first_id``."""
     n = len(acc)
     seg = acc["segment_code"].to_numpy()
     billing = acc["billing_code"].to_numpy()
@@ -160,7 +161,7 @@ def subscriptions_table(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.
     subs = subs.sort_values(["c", "start", "plan"], kind="mergesort", ignore_index=True)
     reason = _cancel_reasons(rng, acc, spells, subs)
     return pd.DataFrame({
-        "subscription_id": ("S" + pd.Series(np.arange(1, len(subs) + 1)).astype(str).str.zfill(8)).to_numpy(dtype=object),
+        "subscription_id": ids("S", len(subs), 8, start=first_id),
         "customer_id": acc["customer_id"].to_numpy()[subs["c"].to_numpy()],
         "plan": subs["plan"].to_numpy(dtype=object),
         "start_date": cal.dates(subs["start"].to_numpy().astype(np.int64)),

@@ -17,8 +17,9 @@ CHANNELS = np.array(["email", "chat", "phone", "web"], dtype=object)
 CATEGORIES = np.array(["how_to", "bug", "billing", "integration", "performance"], dtype=object)
 
 
-def tickets_frame(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataFrame, cal: Calendar) -> pd.DataFrame:
-    """Tickets with their account number ``c`` and times in seconds (inf = not yet)."""
+def tickets_frame(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataFrame, cal: Calendar,
+                  first_id: int = 1) -> pd.DataFrame:
+    """Tickets with their account number ``c`` and times in seconds (inf = not yet); ids from ``first_id``."""
     c_all = np.arange(len(acc))
     am = pd.concat([active_months(cal, c_all, spells["start1"].to_numpy(), spells["end1"].to_numpy()),
                     active_months(cal, c_all, spells["start2"].to_numpy(), spells["end2"].to_numpy())],
@@ -39,7 +40,7 @@ def tickets_frame(rng: np.random.Generator, acc: pd.DataFrame, spells: pd.DataFr
                           "channel": rng.choice(4, size=len(r), p=[0.5, 0.3, 0.1, 0.1]),
                           "category": rng.integers(0, len(CATEGORIES), len(r))})
     frame = frame.sort_values(["c", "opened"], kind="mergesort", ignore_index=True)
-    frame["ticket_id"] = ids("T", len(frame), 8)
+    frame["ticket_id"] = ids("T", len(frame), 8, start=first_id)
     return frame
 
 

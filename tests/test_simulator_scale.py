@@ -108,3 +108,19 @@ def test_simulate_in_blocks_equals_the_blocks_concatenated(monkeypatch, seed, us
         assert got[name].index.equals(pd.RangeIndex(len(df))), name
     assert len(ds.usage_events) > 0 if usage_intensity else len(ds.usage_events) == 0
     assert ds.surveys["ticket_id"].isna().any() and ds.surveys["ticket_id"].notna().any()
+
+
+def test_repeated_ids_are_one_str_object_each(small_blocks):
+    # What keeps simulate() small: a repeated id is the same Python str in every cell (8 bytes a cell),
+    # across blocks too (blocks of 40, 40 and 20 here).
+    ds = simulate(n_customers=100, start="2025-01", months=12, seed=3)
+    customers = {id(v) for v in ds.customers["customer_id"]}
+    for name in ("subscriptions", "usage_events", "surveys", "survey_sends", "tickets", "onboarding"):
+        assert {id(v) for v in getattr(ds, name)["customer_id"]} <= customers, name
+    users = ds.usage_events["user_id"]
+    assert len({id(v) for v in users}) == users.nunique() < len(users)
+    tickets, sends = {id(v) for v in ds.tickets["ticket_id"]}, {id(v) for v in ds.survey_sends["send_id"]}
+    answered = ds.surveys.dropna(subset=["ticket_id"])
+    assert len(answered) and {id(v) for v in answered["ticket_id"]} <= tickets
+    assert {id(v) for v in ds.surveys["send_id"]} <= sends
+    assert answered["customer_id"].isin(ds.customers["customer_id"].iloc[40:]).any()  # blocks after the first too

@@ -51,8 +51,9 @@ class _Kernel:
     """One running kernel, its manager (handed to papermill) and its one client, kept for its life.
 
     nbclient asks the manager for a client for each notebook; it gets this
-    kernel's client, already connected (a new connection costs 0.2-0.3 s of
-    waiting for its first IOPub message), and started once. Messages are
+    kernel's client, already connected and known to be ready (a new
+    connection, or asking an old one whether the kernel is ready, costs
+    0.2-0.3 s of waiting for an IOPub message), and started once. Messages are
     told apart by the request they answer, so one notebook's never reach another's cells.
     """
 
@@ -65,6 +66,13 @@ class _Kernel:
                 if not getattr(self, "_csm_started", False):  # nbclient starts it for every notebook
                     super().start_channels(*args, **kwargs)
                     self._csm_started = True
+
+            async def wait_for_ready(self, timeout=None):
+                # once the kernel has answered, it stays ready (the worker checks it is alive before each
+                # notebook); asking again costs a 0.2 s wait for an IOPub message that does not come
+                if not getattr(self, "_csm_ready", False):
+                    await AsyncKernelClient.wait_for_ready(self, timeout=timeout)
+                    self._csm_ready = True
 
         class Manager(AsyncKernelManager):
             def client(self, **kwargs):
@@ -206,7 +214,13 @@ class KernelPool:
                             exc, failure = failure, None
                             raise KernelError(f"the notebook kernel could not start: {exc}") from exc
                         kernel = self._start()
-                    kernel.prepare(cwd)
+                    try:
+                        kernel.prepare(cwd)
+                    except Exception:  # the reset failed: a fresh kernel (the next failure is the notebook's)
+                        kernel.stop()
+                        kernel = None
+                        kernel = self._start()
+                        kernel.prepare(cwd)
                     result, ok = task(kernel.km)
                 except BaseException as exc:
                     future.set_exception(exc)

@@ -391,13 +391,17 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
     started_at, clock = utc_now(), time.perf_counter()
     opened = [kernels] if kernels is not None else []  # closed when the run ends, however it ends
     try:
-        return _run_report(month, data=data, out=out, segment=segment, teaching=teaching, jobs=jobs,
-                           notebooks_dir=notebooks_dir, parameters=parameters, progress=progress, mapping=mapping,
-                           pdf=pdf, share_fits=share_fits, fresh_kernels=fresh_kernels, opened=opened,
-                           started_at=started_at, clock=clock)
-    finally:
+        folder = _run_report(month, data=data, out=out, segment=segment, teaching=teaching, jobs=jobs,
+                             notebooks_dir=notebooks_dir, parameters=parameters, progress=progress,
+                             mapping=mapping, pdf=pdf, share_fits=share_fits, fresh_kernels=fresh_kernels,
+                             opened=opened, started_at=started_at, clock=clock)
+    except BaseException:  # don't wait for a kernel still importing: its worker stops it when done
         for pool in opened:
-            pool.close()
+            pool.close(wait=False)
+        raise
+    for pool in opened:
+        pool.close()
+    return folder
 
 
 def _run_report(month, *, data, out, segment, teaching, jobs, notebooks_dir, parameters, progress, mapping, pdf,

@@ -18,7 +18,7 @@ def test_a_kit_reason_is_html_escaped_only():
     assert not part.available and isinstance(shown, Text)
     assert str(shown) == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; (a_b) *c*"
     assert part.note()._repr_markdown_() == str(shown)
-    assert part._repr_html_() == f"<p>{shown}</p>"
+    assert part._repr_html_() is None and part._repr_markdown_() == str(shown)  # Markdown, not inside HTML
 
 
 def test_a_data_text_reason_is_markdown_and_html_escaped():
@@ -28,13 +28,15 @@ def test_a_data_text_reason_is_markdown_and_html_escaped():
     # Markdown's characters first get a backslash, then HTML's are escaped (not quotes: text content)
     assert shown.markdown == "&lt;script&gt;alert\\('x'\\)&lt;/script&gt; \\(a\\_b\\) \\*c\\*"
     assert part.note().markdown == shown.markdown
-    assert part._repr_html_() == "<p>" + shown.markdown + "</p>"
+    # Shown as the Markdown it is: a notebook renders "\\(" as "(", where inside an HTML <p> the
+    # backslashes showed on the page
+    assert part._repr_html_() is None and part._repr_markdown_() == shown.markdown
     assert repr(part) == HOSTILE  # the notebook's text/plain, as before
 
 
 def test_an_empty_reason_is_unavailable_and_shows_nothing():
     part = PagePart(None, reason="", escape_markdown=True)
-    assert not part.available and part._repr_html_() == "<p></p>"
+    assert not part.available and part._repr_html_() is None and part._repr_markdown_() == ""
 
 
 def test_a_table_is_escaped_and_formatted_and_shows_as_itself():
@@ -44,7 +46,7 @@ def test_a_table_is_escaped_and_formatted_and_shows_as_itself():
     assert part.available and isinstance(shown, Table)
     assert "<caption>October</caption>" in shown.html and "&lt;b&gt;smb&lt;/b&gt;" in shown.html
     assert "2.5%" in shown.html and "10.0%" not in shown.html and "1 more row not shown." in shown.html
-    assert part._repr_html_() == shown.html
+    assert part._repr_html_() == shown.html and part._repr_markdown_() is None
     assert repr(part) == repr(frame)
 
 
@@ -108,3 +110,15 @@ def test_nothing_dated_is_none_for_one_and_an_error_for_the_other():
         assert str(exc) == "The data has no dates."
     else:
         raise AssertionError("no dates gave a day")
+
+
+def test_a_reason_reaches_the_page_without_markdown_backslashes():
+    """What a notebook cell showing an unavailable part puts in the exported page (IPython, then nbconvert)."""
+    from IPython.core.formatters import DisplayFormatter
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    part = PagePart(None, reason="Snapshot data (one row a customer): no *monthly* churn_rate.", escape_markdown=True)
+    shown, _ = DisplayFormatter().format(part)
+    assert "text/html" not in shown  # an HTML <p> around the Markdown showed its backslashes
+    html = markdown2html_mistune(shown["text/markdown"])
+    assert "(one row a customer)" in html and "*monthly*" in html and "churn_rate" in html and "\\" not in html

@@ -254,8 +254,9 @@ class PagePart:
     True
     >>> print(PagePart(reason="No churn (yet).", escape_markdown=True).show())
     No churn \\(yet\\).
-    >>> PagePart(reason="No churn (yet).")._repr_html_()
-    '<p>No churn (yet).</p>'
+    >>> part = PagePart(reason="No churn (yet).", escape_markdown=True)
+    >>> part._repr_html_() is None  # a sentence is Markdown: a notebook shows "No churn (yet)."
+    True
     """
 
     frame: pd.DataFrame | None = None
@@ -303,11 +304,19 @@ class PagePart:
             return self._reason()
         return Text(escape(self.caption)) if self.caption else None
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
+        """A table's HTML; None for a sentence, which :meth:`_repr_markdown_` gives (Markdown, not HTML)."""
         from ..display import Table
 
         shown = self.show()
-        return shown.html if isinstance(shown, Table) else f"<p>{shown}</p>"
+        return shown.html if isinstance(shown, Table) else None
+
+    def _repr_markdown_(self) -> str | None:
+        """A sentence (the reason, or a caption alone) as the Markdown it is; None for a table."""
+        from ..display import Table
+
+        shown = self.show()
+        return None if isinstance(shown, Table) else shown.markdown
 
     def __repr__(self) -> str:
         if not self.available:

@@ -111,12 +111,14 @@ class _Outcome:
     html_seconds: float = 0.0
 
 
-def _execute(nb: Path, output: Path, parameters: dict, progress: bool, teaching: bool, km=None) -> _Outcome:
+def _execute(nb: Path, output: Path, parameters: dict, progress: bool, teaching: bool, km=None,
+             export: bool = True) -> _Outcome:
     """Run one notebook, then export its HTML in the same worker (overlapping the other kernel's run).
 
     ``km``: a running kernel's manager (:mod:`.kernels`), which papermill's
     nbclient uses without owning it (it stays running); None: papermill
     starts a fresh kernel for this notebook and stops it after.
+    ``export`` False: the notebook only (:func:`_export` later).
     """
     started = time.perf_counter()
     kernel = {"km": km} if km is not None else KERNEL_OPTIONS
@@ -126,14 +128,20 @@ def _execute(nb: Path, output: Path, parameters: dict, progress: bool, teaching:
                                    start_timeout=120, **kernel)
     except Exception as exc:  # kept and reported with the notebook's name by the caller
         return _Outcome(nb, output, time.perf_counter() - started, exc)
-    executed = time.perf_counter()
+    done = _Outcome(nb, output, time.perf_counter() - started, None)
+    return _export(done, teaching) if export else done
+
+
+def _export(outcome: _Outcome, teaching: bool) -> _Outcome:
+    """The outcome of a notebook that ran, with its page's HTML (or the export's error)."""
+    started = time.perf_counter()
     try:
         from .html import notebook_html  # nbconvert: imported while the other kernel runs, not before the first
 
-        page = notebook_html(output, teaching=teaching)
+        page = notebook_html(outcome.output, teaching=teaching)
     except Exception as exc:
-        return _Outcome(nb, output, executed - started, exc)
-    return _Outcome(nb, output, executed - started, None, page, time.perf_counter() - executed)
+        return _Outcome(outcome.notebook, outcome.output, outcome.seconds, exc)
+    return _Outcome(outcome.notebook, outcome.output, outcome.seconds, None, page, time.perf_counter() - started)
 
 
 def _source_cell_number(executed: Path, index: int) -> int:
@@ -632,11 +640,17 @@ def _run_in(kernels: KernelPool, notebooks, build: Path, plan: dict, progress: b
     """Every notebook in the pool's reused kernels, queued in ``order``; outcomes in report order.
 
     A notebook whose kernel could not start or be reset fails with that
-    reason, as one that raised; the others still run.
+    reason, as one that raised; the others still run. Each page's HTML is
+    exported in a thread of its own while the kernel goes on to its next notebook.
     """
+    exporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csm-kit-html")
+    exports = {}
+
     def task(nb):
         def run(km):
-            outcome = _execute(nb, build / nb.name, plan[nb], progress, teaching, km=km)
+            outcome = _execute(nb, build / nb.name, plan[nb], progress, teaching, km=km, export=False)
+            if outcome.error is None:
+                exports[nb] = exporter.submit(_export, outcome, teaching)
             return outcome, outcome.error is None
         return run
 
@@ -645,15 +659,17 @@ def _run_in(kernels: KernelPool, notebooks, build: Path, plan: dict, progress: b
         outcomes = []
         for nb in notebooks:
             try:
-                outcomes.append(futures[nb].result())
+                outcome = futures[nb].result()
             except CancelledError:
                 raise
             except Exception as exc:
-                outcomes.append(_Outcome(nb, build / nb.name, 0.0, exc))
+                outcome = _Outcome(nb, build / nb.name, 0.0, exc)
+            outcomes.append(exports[nb].result() if nb in exports else outcome)
         return outcomes
     finally:
         for future in futures.values():
             future.cancel()
+        exporter.shutdown(wait=False, cancel_futures=True)
 
 
 def _import_for_the_end() -> None:

@@ -386,6 +386,50 @@ def test_kpis_command_with_a_broken_row_exits_1_naming_it(tmp_path, capsys, fmt)
     assert not out.exists()
 
 
+def test_repeated_rows_passes_follow_row_groups_of_a_file_written_customer_by_customer(tmp_path, monkeypatch):
+    """Clustered Parquet: passes cut at row-group starts; shuffled: cut at quantiles. The same count either way."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from csm_kit.engine import validation as engine_validation
+
+    ds = csm_kit.simulate(n_customers=40, start="2025-01", months=4, seed=14)
+    events = ds.usage_events
+    events = pd.concat([events, events.iloc[[1, 1, len(events) // 3, len(events) - 2]]], ignore_index=True)
+    folder = ds.with_tables(usage_events=events).to_dir(tmp_path / "pq", format="parquet")
+    path = folder / "usage_events.parquet"
+    passes, quantiles = [], []
+    original_repeats, original_ranges = engine_validation._Check._repeats, engine_validation._Check._customer_ranges
+    monkeypatch.setattr(engine_validation._Check, "_repeats",
+                        lambda self, r, c, p: passes.append(p) or original_repeats(self, r, c, p))
+    monkeypatch.setattr(engine_validation._Check, "_customer_ranges",
+                        lambda self, *a: quantiles.append(a) or original_ranges(self, *a))
+    monkeypatch.setattr(engine_validation, "_ROWS_PER_CLUSTERED_PASS", 100)
+    monkeypatch.setattr(engine_validation, "_ROWS_PER_PASS", 300)
+    counts = {}
+    table = pq.read_table(path)
+    for order in ("by customer", "shuffled"):
+        if order == "by customer":  # row groups of whole customers, about 50 rows each, as an export writes them
+            ordered = table.take(pa.array(np.argsort(table["customer_id"].to_numpy(zero_copy_only=False),
+                                                     kind="stable")))
+            ids = ordered["customer_id"].to_numpy(zero_copy_only=False)
+            starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+            with pq.ParquetWriter(path, ordered.schema) as writer:
+                cuts = [c for i, c in enumerate(starts) if i % 4 == 0] + [len(ids)]
+                for lo, hi in zip(cuts, cuts[1:]):
+                    writer.write_table(ordered.slice(lo, hi - lo))
+        else:
+            pq.write_table(table.take(pa.array(np.random.default_rng(0).permutation(table.num_rows))), path,
+                           row_group_size=50)
+        _, checked = compare(folder)
+        counts[order] = [w for w in checked.warnings if "repeat an earlier row" in w]
+    clustered, shuffled = passes
+    assert len(clustered) == pytest.approx(len(events) / 100, rel=0.35) and len(quantiles) == 1  # the shuffled file's
+    assert len(shuffled) <= -(-len(events) // 300) + 1
+    assert len(counts["by customer"]) == 1 and counts["by customer"] == counts["shuffled"]
+    assert counts["shuffled"][0].startswith("usage_events: 4 row(s) repeat an earlier row exactly")
+
+
 def test_repeated_rows_passes_are_customer_ranges(tmp_path, monkeypatch):
     """Each pass reads one range of customers; together they cover every row once (NULLs in the first)."""
     from csm_kit.engine import validation as engine_validation

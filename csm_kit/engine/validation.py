@@ -116,6 +116,10 @@ _WHOLE_LIMIT = 2**53
 _ROW = "__csm_row"
 #: Usage rows hashed per pass when looking for repeated rows (this many 64-bit hashes sorted in memory).
 _ROWS_PER_PASS = 20_000_000
+#: Rows a pass reads, about, when a Parquet file is written customer by customer (its row groups then
+#: hold disjoint ranges of customers): small passes cost no extra reading there, and a pass whose hashes
+#: have candidates is read again to compare them by value, so the less each pass holds, the less is read twice.
+_ROWS_PER_CLUSTERED_PASS = 4_000_000
 #: The fingerprint of a row that repeated rows share (and, rarely, different rows: they are told apart after).
 _ROW_HASH = "hash({columns})"
 
@@ -519,6 +523,80 @@ def _column_sql(col: Column, category: str | None, plain: bool = False) -> _Sql:
             return _Sql(blank, "false", v, empty + [(RULES["bool"], DETAILS["bool"], blank)])
         return _Sql(blank, odd_any, "NULL", [])
     raise ValueError(f"Unknown column kind {col.kind!r}")  # a bug in the contract, not in the data
+
+
+def _ranges(bounds: list) -> list[str]:
+    """SQL conditions on ``customer_id`` cut at sorted, distinct ``bounds``: every row in one (NULLs in the first)."""
+    if not bounds:
+        return ["true"]
+    cid = _q("customer_id")
+    ranges = [f"({cid} < {_lit(bounds[0])} OR {cid} IS NULL)"]
+    ranges += [f"({cid} >= {_lit(lo)} AND {cid} < {_lit(hi)})" for lo, hi in zip(bounds, bounds[1:])]
+    return ranges + [f"{cid} >= {_lit(bounds[-1])}"]
+
+
+def _row_group_bounds(path: Path, rows_per_pass: int, most: int | None = None) -> list | None:
+    """Bounds of ``customer_id`` at row-group starts, about ``rows_per_pass`` rows apart, if the file is clustered.
+
+    Clustered: every row group has min/max statistics of ``customer_id``
+    and, cut at these bounds, the ranges together read at most 10% more rows
+    than the file has (DuckDB reads, for a range, the row groups whose
+    min-max span meets it). A file written customer by customer (as exports
+    and the simulator write them) reads each row group once; a group spanning
+    many customers is read by every range it meets, so the passes are made
+    longer (fewer) until the extra reading is within the 10%. A range starts
+    only at a group whose first customer is not in the group before. Otherwise
+    (or with no such statistics) None: ranges cut at quantiles instead, as
+    few as memory allows. None too if a range would hold more than ``most``
+    rows (a row group that big: quantiles split it).
+
+    >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "usage_events.parquet"
+    >>> pq.write_table(pa.table({"customer_id": ["a", "a", "b", "c", "d", "d"]}), path, row_group_size=2)
+    >>> _row_group_bounds(path, 2)  # groups a-a | b-c | d-d: ranges below b, b to d, from d
+    ['b', 'd']
+    >>> pq.write_table(pa.table({"customer_id": ["a", "a", "b", "c", "c", "d"]}), path, row_group_size=2)
+    >>> _row_group_bounds(path, 2)  # a-a | b-c | c-d: c runs on into the third group, no range starts there
+    ['b']
+    >>> pq.write_table(pa.table({"customer_id": ["a", "d", "b", "c"]}), path, row_group_size=2)
+    >>> _row_group_bounds(path, 2)  # a-d | b-c: no range can start cleanly, so one pass...
+    []
+    >>> _row_group_bounds(path, 2, most=3) is None  # ...unless it holds too many rows
+    True
+    """
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    names = [meta.schema.column(j).path for j in range(meta.num_columns)]
+    if "customer_id" not in names:
+        return None
+    j = names.index("customer_id")
+    groups = []
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(j).statistics
+        if stats is None or not stats.has_min_max or not isinstance(stats.min, str):
+            return None
+        groups.append((stats.min, stats.max, meta.row_group(i).num_rows))
+    groups.sort()
+    total = sum(n for _, _, n in groups)
+    # A range starts where no customer runs on from the group before (a customer cut in two by a row-group
+    # boundary would make the range before read this group too).
+    clean = [i > 0 and groups[i - 1][1] < groups[i][0] for i in range(len(groups))]
+    while True:
+        bounds, rows = [], 0
+        for (low, _, n), starts in zip(groups, clean):
+            if rows >= rows_per_pass and starts:
+                bounds.append(low)
+                rows = 0
+            rows += n
+        edges = [None, *bounds, None]
+        read = [sum(n for low, high, n in groups if (hi is None or low < hi) and (lo is None or high >= lo))
+                for lo, hi in zip(edges, edges[1:])]
+        if sum(read) <= 1.1 * total:
+            return None if most is not None and max(read) > most else bounds
+        if not bounds:
+            return None
+        rows_per_pass *= 2
 
 
 class _Check:
@@ -955,7 +1033,11 @@ class _Check:
             # quantiles of a sample): in a file written account by account, the range skips the other
             # passes' row groups, and the passes together read the file about once (a pass per hash
             # remainder read all of it every time: 28 full scans at 10M customers).
-            n = self._repeats(source, columns, self._customer_ranges(source, -(-t.n // _ROWS_PER_PASS), t.n))
+            clustered = _row_group_bounds(t.path, _ROWS_PER_CLUSTERED_PASS, _ROWS_PER_PASS) \
+                if t.kind == "parquet" and source == t.raw else None
+            passes = _ranges(clustered) if clustered is not None else \
+                self._customer_ranges(source, -(-t.n // _ROWS_PER_PASS), t.n)
+            n = self._repeats(source, columns, passes)
             if n:
                 self.warnings.append(NOTES["repeated_usage"].format(n=int(n)))
 
@@ -1009,13 +1091,7 @@ class _Check:
             return ["true"]
         from .backends import customer_bounds  # the engine's own cut of usage into runs of customers
 
-        bounds = customer_bounds(self.con, relation, passes, sample=n_rows > 1_000_000)  # small: every row
-        if not bounds:
-            return ["true"]
-        cid = _q("customer_id")
-        ranges = [f"({cid} < {_lit(bounds[0])} OR {cid} IS NULL)"]
-        ranges += [f"({cid} >= {_lit(lo)} AND {cid} < {_lit(hi)})" for lo, hi in zip(bounds, bounds[1:])]
-        return ranges + [f"{cid} >= {_lit(bounds[-1])}"]
+        return _ranges(customer_bounds(self.con, relation, passes, sample=n_rows > 1_000_000))  # small: every row
 
     def _ids(self, relation: str, column: str, flag: str) -> list:
         found = self.con.execute(f"SELECT {_q(column)} FROM {relation} WHERE {flag} ORDER BY {_ROW} LIMIT 3").fetchall()

@@ -1028,11 +1028,11 @@ class _Check:
                        or (t.types[c] == "text" and (spec[c].kind == "id" or spec[c].label) and not found.get(f"pad:{c}"))
                        for c in names)
             source = t.raw if t.kind != "pandas" and same and not any(found.get(f"beyond:{c}") for c in names) else checked
-            # In passes of about _ROWS_PER_PASS rows, so that the hash table of 560M rows need not fit in
-            # memory at once. Repeats share their customer, so a pass is a range of customer_id (cut at
-            # quantiles of a sample): in a file written account by account, the range skips the other
-            # passes' row groups, and the passes together read the file about once (a pass per hash
-            # remainder read all of it every time: 28 full scans at 10M customers).
+            # In passes of at most _ROWS_PER_PASS rows, so that the hashes of 560M rows need not be in
+            # memory at once. Repeats share their customer, so a pass is a range of customer_id: cut at
+            # row-group starts in a Parquet file written customer by customer (each pass reads its own row
+            # groups), else at quantiles of a sample, as few passes as memory allows (in a file in another
+            # order every pass reads all of it).
             clustered = _row_group_bounds(t.path, _ROWS_PER_CLUSTERED_PASS, _ROWS_PER_PASS) \
                 if t.kind == "parquet" and source == t.raw else None
             passes = _ranges(clustered) if clustered is not None else \

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, latest_complete_month, month_end, month_start, months as month_range, to_month
 from .pages import (MISSING_GROUP, PagePart, after_data_reason, check_report_parameters, last_dated_day, missing_reason,
@@ -607,8 +608,7 @@ def usage_trend(data, *, as_of, window_months: int = 3, measure: str = "user_day
     """
     if measure not in _TREND_MEASURES:
         raise ValueError(f"measure must be one of {_TREND_MEASURES}, not {measure!r}.")
-    if not isinstance(window_months, (int, np.integer)) or window_months < 1:
-        raise ValueError(f"window_months must be a whole number >= 1, not {window_months!r}.")
+    window_months = whole_number(window_months, "window_months")
     last = latest_complete_month(as_of_day(as_of))
     n_months = 2 * window_months
     events = _events_table(data, "usage_trend")
@@ -761,8 +761,7 @@ def engagement_page(ds, *, month, trend_months: int = 12, window_months: int = 3
     >>> [k.value for k in page.key_numbers()]
     [None, None, None, None, None]
     """
-    if not isinstance(trend_months, (int, np.integer)) or trend_months < 1:
-        raise ValueError(f"trend_months must be a whole number >= 1, not {trend_months!r}.")
+    trend_months = whole_number(trend_months, "trend_months")
     if not 0 <= decline_ratio < 1:
         raise ValueError(f"decline_ratio must be at least 0 and below 1, not {decline_ratio!r}.")
     page = _engagement_page(ds, str(to_month(month)), int(trend_months), window_months, float(decline_ratio))

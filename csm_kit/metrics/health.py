@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..arguments import whole_number
 from .health_measures import _day, health_measures
 from .ledger import paid_spells
 
@@ -417,8 +418,7 @@ def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=Non
     >>> round(health_backtest(load_sample(), as_of="2026-06-30", spec=DEFAULT_MEASURES).auc, 2)  # judgement weights
     0.71
     """
-    if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
-        raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")
+    horizon_days = whole_number(horizon_days, "horizon_days", unit="days")
     day = _day(as_of)
     horizon_end = day + pd.Timedelta(days=int(horizon_days))
     end_of_data = _day(data_end) if data_end is not None else _data_end(data)
@@ -638,8 +638,7 @@ def fit_health(data, *, as_of, horizon_days: int = 90, snapshots: int = 6) -> Fi
     from ..models.risk_features import compact_usage, known_at
     from .health_measures import FITTED_MEASURES, fitted_measures
 
-    if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
-        raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")
+    horizon_days = whole_number(horizon_days, "horizon_days", unit="days")
     day = _day(as_of)
     data.require("subscriptions", by="fit_health")
     known = compact_usage(known_at(data, day))

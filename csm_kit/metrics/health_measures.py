@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from ..periods import as_of_day
 from .ledger import MICRO, paid_spells, subscription_mrr
 
@@ -125,10 +126,10 @@ def health_measures(data, *, as_of, accounts=None, usage_days: int = 30, survey_
     a              2.0           NaN      NaN         NaN      1.0
     """
     data.require("subscriptions", by="health_measures")
-    for name, value in (("usage_days", usage_days), ("survey_days", survey_days),
-                        ("ticket_days", ticket_days), ("billing_months", billing_months)):
-        if not (isinstance(value, (int, np.integer)) and value >= 1):
-            raise ValueError(f"health_measures: {name} must be a whole number >= 1, not {value!r}.")
+    usage_days = whole_number(usage_days, "usage_days", unit="days")
+    survey_days = whole_number(survey_days, "survey_days", unit="days")
+    ticket_days = whole_number(ticket_days, "ticket_days", unit="days")
+    billing_months = whole_number(billing_months, "billing_months")
     day = _day(as_of)
     ids = (pd.Index(pd.unique(pd.Index(accounts)), name="customer_id").sort_values()
            if accounts is not None else paying_accounts(data, day))

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import display
+from ..arguments import whole_number
 from ..periods import month_end, to_month
 from .pages import PagePart, after_data_reason, check_report_parameters, snapshot_reason, unavailable
 from .health import BANDS, FittedHealth, HealthMeasure, health_backtest, health_scores
@@ -177,10 +178,9 @@ def health_page(ds, *, month, horizon_days: int = 90, trend_months: int = 6, red
     >>> [k.value for k in page.key_numbers()]
     [None, None, None, None, None, None, None]
     """
-    for name, value in (("horizon_days", horizon_days), ("trend_months", trend_months),
-                        ("red_accounts_shown", red_accounts_shown)):
-        if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1):
-            raise ValueError(f"health_page: {name} must be a whole number >= 1, not {value!r}.")
+    horizon_days = whole_number(horizon_days, "horizon_days", unit="days")
+    trend_months = whole_number(trend_months, "trend_months")
+    red_accounts_shown = whole_number(red_accounts_shown, "red_accounts_shown")
     return _health_page(ds, str(to_month(month)), int(horizon_days), int(trend_months), int(red_accounts_shown),
                         str(segment))
 

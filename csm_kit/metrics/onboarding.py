@@ -30,6 +30,7 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times
 
+from ..arguments import whole_number
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, months as month_range
 from .pages import MISSING_GROUP, last_dated_day, offending_rows as _rows, refuse_months_after_data
@@ -133,8 +134,7 @@ def _share_within(data, fn: str, which: str, within_days: int, as_of, by, in_win
     """Per cohort, customers who completed every milestone of ``which`` within ``within_days``."""
     if in_window not in _IN_WINDOW:
         raise ValueError(f"in_window must be one of {_IN_WINDOW}, not {in_window!r}.")
-    if not isinstance(within_days, (int, np.integer)) or within_days < 0:
-        raise ValueError(f"within_days must be a whole number of days >= 0, not {within_days!r}.")
+    within_days = whole_number(within_days, "within_days", minimum=0, unit="days")
     customers, onboarding, milestones = _tables(data, fn)
     as_of = _as_of(data, as_of, fn)
     if which == "required":
@@ -325,8 +325,7 @@ def milestone_completion(data, *, within_days: int = 90, as_of, by=None,
     """
     if in_window not in _IN_WINDOW:
         raise ValueError(f"in_window must be one of {_IN_WINDOW}, not {in_window!r}.")
-    if not isinstance(within_days, (int, np.integer)) or within_days < 0:
-        raise ValueError(f"within_days must be a whole number of days >= 0, not {within_days!r}.")
+    within_days = whole_number(within_days, "within_days", minimum=0, unit="days")
     customers, onboarding, milestones = _tables(data, "milestone_completion")
     as_of = _as_of(data, as_of, "milestone_completion")
     cust = customers[customers["signup_date"] <= as_of]
@@ -710,11 +709,9 @@ def onboarding_page(ds, *, month, within_days: int = 90, value_within_days: int 
     >>> [k.value for k in page.key_numbers()]
     [None, None, None]
     """
-    for name, value in (("within_days", within_days), ("value_within_days", value_within_days),
-                        ("cohort_months", cohort_months)):
-        if not isinstance(value, (int, np.integer)) or value < (1 if name == "cohort_months" else 0):
-            raise ValueError(f"{name} must be a whole number{' >= 1' if name == 'cohort_months' else ' >= 0'}, "
-                             f"not {value!r}.")
+    within_days = whole_number(within_days, "within_days", minimum=0, unit="days")
+    value_within_days = whole_number(value_within_days, "value_within_days", minimum=0, unit="days")
+    cohort_months = whole_number(cohort_months, "cohort_months")
     from ..periods import to_month
 
     page = _onboarding_page(ds, str(to_month(month)), int(within_days), int(value_within_days), int(cohort_months))

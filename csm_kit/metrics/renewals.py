@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from ..exceptions import MissingTableError
 from ..models.risk_features import CALENDAR_MONTHS, PERIOD_DAYS, add_months
 from ..periods import as_of_day, to_month
@@ -70,9 +71,7 @@ COLUMNS = ("customer_id", "subscription_id", "plan", "billing_period", "basis", 
 
 
 def _check_within(within_days) -> int:
-    if isinstance(within_days, bool) or not isinstance(within_days, (int, np.integer)) or within_days < 1:
-        raise ValueError(f"within_days is a whole number of days >= 1, not {within_days!r}.")
-    return int(within_days)
+    return whole_number(within_days, "within_days", unit="days")
 
 
 def paying_subscriptions(ds, *, as_of, fn: str = "paying_subscriptions") -> pd.DataFrame:
@@ -388,8 +387,7 @@ def renewal_pipeline(ds, *, as_of, months: int = 12, include_monthly: bool = Fal
     >>> p.assign(month=p["month"].astype(str)).to_dict("list")
     {'month': ['2026-11', '2026-12', '2027-01', '2027-02', '2027-03', '2027-04'], 'renewals': [0, 1, 1, 0, 0, 1], 'arr': [0.0, 1200.0, 1200.0, 0.0, 0.0, 1200.0]}
     """
-    if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
-        raise ValueError(f"months is a whole number >= 1, not {months!r}.")
+    months = whole_number(months, "months")
     day = as_of_day(as_of)
     first = to_month(day + DAY)
     index = pd.period_range(first, first + (int(months) - 1), freq="M", name="month")
@@ -567,8 +565,7 @@ def renewals_page(ds, *, month, within_days: int = 90, pipeline_months: int = 12
     [None, None, None, None, None]
     """
     within = _check_within(within_days)
-    if isinstance(pipeline_months, bool) or not isinstance(pipeline_months, (int, np.integer)) or pipeline_months < 1:
-        raise ValueError(f"pipeline_months is a whole number >= 1, not {pipeline_months!r}.")
+    pipeline_months = whole_number(pipeline_months, "pipeline_months")
     return _renewals_page(ds, str(to_month(month)), within, int(pipeline_months), bool(include_monthly), str(segment))
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.utils import qth_survival_time
 
+from ..arguments import whole_number
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, month_end, month_index, month_start, months as month_range, to_month
 from .pages import MISSING_GROUP, PagePart, last_dated_day, offending_rows as _rows, refuse_months_after_data
@@ -551,8 +552,7 @@ def support_page(ds, *, month, trend_months: int = 12, high_percentile: float = 
     >>> [k.value for k in page.key_numbers()]
     [None, None, None, None, None, None, None]
     """
-    if not isinstance(trend_months, (int, np.integer)) or trend_months < 1:
-        raise ValueError(f"trend_months must be a whole number >= 1, not {trend_months!r}.")
+    trend_months = whole_number(trend_months, "trend_months")
     if not (isinstance(high_percentile, (int, float, np.floating)) and 0.5 < high_percentile < 1):
         raise ValueError(f"high_percentile must be a share between 0.5 and 1, not {high_percentile!r}.")
     page = _support_page(ds, str(to_month(month)), int(trend_months), float(high_percentile))

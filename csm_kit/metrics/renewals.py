@@ -232,43 +232,51 @@ def account_health(ds, *, as_of, health=True, risk=True, horizon_days: int = 90)
     day = as_of_day(as_of)
     out = pd.DataFrame(index=pd.Index([], name="customer_id"))
     parts, notes = [], []
-    if health is True:
+
+    def health_scores_now():
         from .health import health_scores
 
-        try:
-            h = health_scores(ds, as_of=day)
-        except (ValueError, LookupError, RuntimeError) as exc:  # too little data to fit or score
-            notes.append(f"Health bands are not available: {exc}")
-            h = None
-    else:
-        h = health if isinstance(health, pd.DataFrame) else None
-        if health is False:
-            notes.append("Health bands were not asked for.")
-    if h is not None:
-        h = h.set_index("customer_id") if "customer_id" in h.columns else h
-        cols = {"band": "health_band", "score": "health_score"}
-        parts.append(h[[c for c in cols if c in h.columns]].rename(columns=cols))
-    if risk is True:
+        return health_scores(ds, as_of=day)
+
+    def churn_risk_now():
         from ..models.risk import ChurnRisk
         from ..report.engines import fitted
 
-        try:
-            model = fitted(ChurnRisk(horizon_days=horizon_days), ds, as_of=day)  # once per report
-            r = model.predict(ds, as_of=day)
-        except (ValueError, LookupError, RuntimeError) as exc:  # too little data to fit or score
-            notes.append(f"Churn risk is not available: {exc}")
-            r = None
-    else:
-        r = risk if isinstance(risk, pd.DataFrame) else None
-        if risk is False:
-            notes.append("Churn risk was not asked for.")
+        return fitted(ChurnRisk(horizon_days=horizon_days), ds, as_of=day).predict(ds, as_of=day)  # once per report
+
+    h = _given_or_computed(health, health_scores_now, notes, what="Health bands", are="are", were="were")
+    if h is not None:
+        cols = {"band": "health_band", "score": "health_score"}
+        parts.append(h[[c for c in cols if c in h.columns]].rename(columns=cols))
+    r = _given_or_computed(risk, churn_risk_now, notes, what="Churn risk", are="is", were="was")
     if r is not None:
-        r = r.set_index("customer_id") if "customer_id" in r.columns else r
         parts.append(r[["p_churn"]])
     if parts:
         out = pd.concat(parts, axis=1)
         out.index.name = "customer_id"
     return out, notes
+
+
+def _given_or_computed(given, compute, notes: list, *, what: str, are: str, were: str) -> pd.DataFrame | None:
+    """One column source of :func:`account_health`: computed (``given is True``), given (a DataFrame) or none.
+
+    A frame comes back indexed by ``customer_id``; when there is none, the
+    sentence saying why is appended to ``notes`` (``False``: not asked for;
+    ``compute`` failing on too little data: not available, with its reason).
+    """
+    if given is True:
+        try:
+            frame = compute()
+        except (ValueError, LookupError, RuntimeError) as exc:  # too little data to fit or score
+            notes.append(f"{what} {are} not available: {exc}")
+            return None
+    else:
+        frame = given if isinstance(given, pd.DataFrame) else None
+        if given is False:
+            notes.append(f"{what} {were} not asked for.")
+    if frame is None:
+        return None
+    return frame.set_index("customer_id") if "customer_id" in frame.columns else frame
 
 
 def renewals(ds, *, as_of, within_days: int = 90, include_monthly: bool = False, health=True,

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import display
+from ..arguments import whole_number
 from ..key_numbers import KeyNumber
 from ..periods import to_month
 from .feedback import OTHER, feedback_themes, referral_candidates, theme_frequency
 from .intervals import proportion_change
-from .pages import PagePart, segment_lead, survey_reason
+from .pages import PagePart, segment_lead, survey_reason, trend_start
 from .satisfaction import NPSWaves, ces, csat, nps, nps_category, nps_waves, survey_summary
 
 __all__ = ["SatisfactionPage", "satisfaction_page", "satisfaction_key_numbers", "nps_worked_examples",
@@ -226,15 +227,15 @@ def satisfaction_page(data, *, month, trend_months: int = 12, referral_days: int
     'This data set has no surveys t'
     """
     month = to_month(month)
+    trend_months = whole_number(trend_months, "trend_months")
     targets = targets or {}
     reason = survey_reason(data, month) or ""
     waves = nps_waves(data, month=month)
-    first = month - (trend_months - 1)
     if reason:
-        return SatisfactionPage(month, first, segment, reason, waves, None, None, None, None, None, None,
-                                referral_days, targets)
+        return SatisfactionPage(month, month - (trend_months - 1), segment, reason, waves, None, None, None, None,
+                                None, None, referral_days, targets)
+    start = trend_start(data, month, trend_months, table="surveys", column="responded_at")
     first_answer = data.surveys["responded_at"].min().to_period("M")
-    start = max(first, first_answer) if first_answer <= month else month
     csat_months = survey_summary(data, "csat", start=start, end=month)
     ces_months = survey_summary(data, "ces", start=start, end=month)
     by_segment = _by_segment(data, month, waves)

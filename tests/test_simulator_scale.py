@@ -124,3 +124,16 @@ def test_repeated_ids_are_one_str_object_each(small_blocks):
     assert len(answered) and {id(v) for v in answered["ticket_id"]} <= tickets
     assert {id(v) for v in ds.surveys["send_id"]} <= sends
     assert answered["customer_id"].isin(ds.customers["customer_id"].iloc[40:]).any()  # blocks after the first too
+
+
+def test_survey_sends_dropped_after_the_window_leave_no_repeated_ids_in_the_next_block(monkeypatch):
+    """A block numbers its sends, then drops those sent after the window: the next block starts after them.
+
+    Seed 3 at 30,000 accounts in blocks of 5,000 has blocks that drop sends; numbering the next block on from
+    the sends kept gave six send_ids twice, and load_dataset refused the company ("duplicate key").
+    """
+    monkeypatch.setattr(scale, "BLOCK_CUSTOMERS", 5_000)
+    ds = simulate(n_customers=30_000, start="2024-11", months=24, seed=3)
+    sends = ds.survey_sends["send_id"]
+    assert sends.is_unique and ds.surveys["send_id"].dropna().isin(sends).all()
+    assert pd.to_numeric(sends.str[1:]).max() > len(sends)  # sends were dropped: their numbers are gaps

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..contract import TABLES
+
 #: Accounts per block (the unit of memory of a simulation).
 BLOCK_CUSTOMERS = 100_000
 
@@ -44,6 +46,21 @@ def blocks(n_customers: int, seed: int):
         yield b, first + 1, min(size, n_customers - first), rng
 
 
+def _last_number(ids: pd.Series, before: int) -> int:
+    """The largest number of the ``ids`` (``"E00001234"`` -> 1234), or ``before`` if there are none.
+
+    Not its row count: a block numbers its survey sends before dropping those
+    sent after the window ends, so the next block must start after the
+    numbers given, or its first ids repeat ones this block kept.
+
+    >>> _last_number(pd.Series(["E00000007", "E00000012", "E00000009"]), 6)
+    12
+    """
+    if ids.empty:
+        return before
+    return int(pd.to_numeric(ids.str[1:]).max())
+
+
 def _each_block(n_customers, start, months, seed, usage_intensity):
     from . import simulate_block
     from .calendar import Calendar
@@ -53,8 +70,8 @@ def _each_block(n_customers, start, months, seed, usage_intensity):
     for b, first, size, rng in blocks(n_customers, seed):
         tables = simulate_block(rng, cal, size, usage_intensity, first_customer=first,
                                 first_ids={prefix: offsets[prefix] + 1 for prefix in _NUMBERED})
-        for prefix, name in _NUMBERED.items():  # the next block numbers on from this one's rows
-            offsets[prefix] += len(tables[name])
+        for prefix, name in _NUMBERED.items():  # the next block numbers on from this one's last id
+            offsets[prefix] = _last_number(tables[name][TABLES[name].key[0]], offsets[prefix])
         if b:
             tables.pop("milestones")  # the plan is the same in every block
         yield b, tables

@@ -33,7 +33,8 @@ from lifelines.utils import median_survival_times
 from ..arguments import whole_number
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, months as month_range
-from .pages import MISSING_GROUP, last_dated_day, offending_rows as _rows, refuse_months_after_data
+from .pages import (MISSING_GROUP, check_report_parameters, last_dated_day, offending_rows as _rows,
+                    refuse_months_after_data)
 
 _IN_WINDOW = ("exclude", "include")
 _REACHED_BY_DAYS = (30, 60, 90)
@@ -893,8 +894,6 @@ def onboarding_key_numbers(ds, *, month, within_days: int = 90, value_within_day
     >>> [k.name for k in numbers]
     ['onboarding_completion', 'time_to_value_days', 'adoption_rate']
     """
-    from .pages import check_report_parameters
-
     check_report_parameters("onboarding_key_numbers", report_parameters)
     return onboarding_page(ds, month=month, within_days=within_days, value_within_days=value_within_days,
                            cohort_months=cohort_months).key_numbers()

@@ -61,6 +61,7 @@ from ..exceptions import MissingTableError
 from ..models.risk_features import CALENDAR_MONTHS, PERIOD_DAYS, add_months
 from ..periods import as_of_day, to_month
 from .coverage import check_not_snapshot
+from .pages import check_report_parameters
 from .ledger import subscription_mrr
 
 DAY = pd.Timedelta(days=1)
@@ -690,8 +691,6 @@ def renewals_key_numbers(ds, *, month, within_days: int = 90, pipeline_months: i
     >>> [k.name for k in renewals_key_numbers(Dataset(), month="2026-10")]
     ['renewals_due', 'renewal_arr_due', 'renewal_arr_at_risk', 'renewal_pipeline_arr', 'accounts_without_owner']
     """
-    from .pages import check_report_parameters
-
     check_report_parameters("renewals_key_numbers", report_parameters)
     return renewals_page(ds, month=month, within_days=within_days, pipeline_months=pipeline_months,
                          include_monthly=include_monthly,

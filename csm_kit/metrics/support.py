@@ -30,7 +30,8 @@ from lifelines.utils import qth_survival_time
 from ..arguments import whole_number
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, month_end, month_index, month_start, months as month_range, to_month
-from .pages import MISSING_GROUP, PagePart, last_dated_day, offending_rows as _rows, refuse_months_after_data
+from .pages import (MISSING_GROUP, PagePart, check_report_parameters, last_dated_day, offending_rows as _rows,
+                    refuse_months_after_data)
 from .ledger import month_end_mrr
 
 _CENSOR_AT = ("as_of", "month_end")
@@ -724,8 +725,6 @@ def support_key_numbers(ds, *, month, trend_months: int = 12, high_percentile: f
     >>> [k.name for k in numbers][:4]
     ['first_response_hours', 'first_response_hours_high', 'resolution_hours', 'tickets_opened']
     """
-    from .pages import check_report_parameters
-
     check_report_parameters("support_key_numbers", report_parameters)
     return support_page(ds, month=month, trend_months=trend_months, high_percentile=high_percentile).key_numbers()
 

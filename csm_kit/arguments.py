@@ -8,8 +8,11 @@ the same sentence everywhere.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["whole_number"]
+from .periods import as_of_day
+
+__all__ = ["required_day", "whole_number"]
 
 
 def whole_number(value, name: str, *, minimum: int = 1, unit: str = "") -> int:
@@ -70,3 +73,43 @@ def whole_number(value, name: str, *, minimum: int = 1, unit: str = "") -> int:
         of = f" of {unit}" if unit else ""
         raise ValueError(f"{name} must be a whole number{of} >= {minimum}, not {value!r}.")
     return whole
+
+
+def required_day(value, *, name: str = "as_of", meaning: str = "the day the data is known up to") -> pd.Timestamp:
+    """A day argument that has no default: None is refused with a sentence saying what the day is for.
+
+    Otherwise the same as :func:`csm_kit.periods.as_of_day` (a month means its
+    last day; anything that is not a day or a month is refused).
+
+    Parameters
+    ----------
+    value : str, Period, Timestamp, date or None
+        The argument as given.
+    name : str, default "as_of"
+        The argument's name, for the error.
+    meaning : str
+        What the day is, for the error when it is missing.
+
+    Returns
+    -------
+    Timestamp
+        Midnight of the day.
+
+    Raises
+    ------
+    ValueError
+        ``"<name> is required: <meaning>."`` for None; :func:`~csm_kit.periods.as_of_day`'s
+        error for anything else it refuses.
+
+    Examples
+    --------
+    >>> required_day("2026-10")
+    Timestamp('2026-10-31 00:00:00')
+    >>> required_day(None, meaning="the day the health score is computed for")
+    Traceback (most recent call last):
+    ...
+    ValueError: as_of is required: the day the health score is computed for.
+    """
+    if value is None:
+        raise ValueError(f"{name} is required: {meaning}.")
+    return as_of_day(value, name=name)

@@ -98,3 +98,28 @@ def test_a_whole_float_or_numpy_int_gives_the_same_result_as_the_int():
     assert len(expected) == 8 and expected["arr"].sum() == 1200.0
     for same in (8.0, np.int64(8)):
         pd.testing.assert_frame_equal(renewal_pipeline(paying, as_of="2026-06-30", months=same), expected)
+
+
+def test_required_day_refuses_none_with_its_meaning_and_parses_like_as_of_day():
+    from csm_kit.arguments import required_day
+    from csm_kit.periods import as_of_day
+    for v in ("2026-10", pd.Period("2026-10", "M"), "2026-10-31", pd.Timestamp("2026-10-31")):
+        assert required_day(v) == as_of_day(v) == pd.Timestamp("2026-10-31")
+    with pytest.raises(ValueError, match=r"^as_of is required: the day the data is known up to\.$"):
+        required_day(None)
+    with pytest.raises(ValueError, match=r"^censor_at is required: the last day observed\.$"):
+        required_day(None, name="censor_at", meaning="the last day observed")
+    with pytest.raises(ValueError, match="^data_end is a day"):
+        required_day("2026", name="data_end")
+
+
+def test_health_functions_say_what_a_missing_as_of_is_for():
+    from csm_kit.metrics.health import health_backtest, health_scores
+    from csm_kit.metrics.health_measures import health_measures
+    paying = Dataset(subscriptions=_subs())
+    for call in (lambda: health_measures(paying, as_of=None), lambda: health_scores(paying),
+                 lambda: health_backtest(paying, as_of=None)):
+        with pytest.raises(ValueError, match=r"^as_of is required: the day the health score is computed for\.$"):
+            call()
+    with pytest.raises(ValueError, match="^data_end is a day"):
+        health_backtest(paying, as_of="2026-03-31", data_end="soon")

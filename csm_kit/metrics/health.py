@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..arguments import whole_number
-from .health_measures import _day, health_measures
+from ..arguments import required_day, whole_number
+from ..periods import as_of_day
+from .health_measures import HEALTH_DAY, health_measures
 from .ledger import paid_spells
 
 BANDS = ("red", "yellow", "green")
@@ -281,7 +282,8 @@ def health_scores(data_or_measures, *, as_of=None, spec=None, bands=None, horizo
         bands = (40, 70) if bands is None else bands
         raw = _raw_measures(data_or_measures, spec)
     else:
-        spec, bands, fitted, raw = _resolve(data_or_measures, _day(as_of), spec, bands, horizon_days)
+        day = required_day(as_of, meaning=HEALTH_DAY)
+        spec, bands, fitted, raw = _resolve(data_or_measures, day, spec, bands, horizon_days)
         spec = _measure_spec(spec)
         unknown = [m.name for m in spec if m.name not in raw.columns]
         if unknown:
@@ -419,9 +421,9 @@ def health_backtest(data, *, as_of, horizon_days: int = 90, spec=None, bands=Non
     0.71
     """
     horizon_days = whole_number(horizon_days, "horizon_days", unit="days")
-    day = _day(as_of)
+    day = required_day(as_of, meaning=HEALTH_DAY)
     horizon_end = day + pd.Timedelta(days=int(horizon_days))
-    end_of_data = _day(data_end) if data_end is not None else _data_end(data)
+    end_of_data = as_of_day(data_end, name="data_end") if data_end is not None else _data_end(data)
     if horizon_end > end_of_data:
         raise ValueError(f"health_backtest: the horizon ends {horizon_end.date()}, after the data "
                          f"({end_of_data.date()}), so churn in it is not known yet. Choose an earlier as_of "
@@ -639,7 +641,7 @@ def fit_health(data, *, as_of, horizon_days: int = 90, snapshots: int = 6) -> Fi
     from .health_measures import FITTED_MEASURES, fitted_measures
 
     horizon_days = whole_number(horizon_days, "horizon_days", unit="days")
-    day = _day(as_of)
+    day = required_day(as_of, meaning=HEALTH_DAY)
     data.require("subscriptions", by="fit_health")
     known = compact_usage(known_at(data, day))
     if known.subscriptions.empty:

@@ -11,17 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..arguments import whole_number
-from ..periods import as_of_day
+from ..arguments import required_day, whole_number
 from .ledger import MICRO, paid_spells, subscription_mrr
 
 DAY = pd.Timedelta(days=1)
 
 
-def _day(as_of) -> pd.Timestamp:
-    if as_of is None:
-        raise ValueError("as_of is required: the day the health score is computed for.")
-    return as_of_day(as_of)
+#: What ``as_of`` is for the health functions, in the error when it is missing.
+HEALTH_DAY = "the day the health score is computed for"
 
 
 def _in_window(times: pd.Series, day: pd.Timestamp, days: int) -> pd.Series:
@@ -54,7 +51,7 @@ def paying_accounts(data, as_of) -> pd.Index:
     >>> list(paying_accounts(subs, "2026-02-28")), list(paying_accounts(subs, "2026-03-01"))
     (['a', 'b'], ['a'])
     """
-    day = _day(as_of)
+    day = required_day(as_of, meaning=HEALTH_DAY)
     spells = paid_spells(data)
     live = (spells["start"] <= day) & (spells["end"].isna() | (spells["end"] > day))
     return pd.Index(sorted(spells.loc[live, "customer_id"].unique()), name="customer_id", dtype=object)
@@ -130,7 +127,7 @@ def health_measures(data, *, as_of, accounts=None, usage_days: int = 30, survey_
     survey_days = whole_number(survey_days, "survey_days", unit="days")
     ticket_days = whole_number(ticket_days, "ticket_days", unit="days")
     billing_months = whole_number(billing_months, "billing_months")
-    day = _day(as_of)
+    day = required_day(as_of, meaning=HEALTH_DAY)
     ids = (pd.Index(pd.unique(pd.Index(accounts)), name="customer_id").sort_values()
            if accounts is not None else paying_accounts(data, day))
     out = pd.DataFrame(index=ids, columns=["usage", "satisfaction", "support", "onboarding", "billing"],
@@ -217,7 +214,7 @@ def fitted_measures(data, *, as_of, horizon_days: int = 90, spells=None, known: 
     """
     from ..models.risk_features import known_at, snapshot_features
 
-    day = _day(as_of)
+    day = required_day(as_of, meaning=HEALTH_DAY)
     cut = data if known else known_at(data, day)
     f = snapshot_features(cut, day, horizon_days=horizon_days, spells=spells)
     base = health_measures(cut, as_of=day, accounts=f.index)

@@ -186,3 +186,19 @@ def test_cli_runs_fresh_kernels_when_asked(tmp_path, small_data_dir, tiny_notebo
     assert main(["report", "--month", "2026-09", "--data", str(small_data_dir), "--out", str(out),
                  "--notebooks", str(tiny_notebooks), "--no-pdf", "--jobs", "1"]) == 0
     assert json.loads((out / "2026-09" / "manifest.json").read_text())["kernels"] == {"mode": "reused", "started": 1}
+
+
+def test_a_module_that_fails_to_import_in_the_warm_up_fails_only_the_notebooks_that_import_it(
+        tmp_path, small_data_dir, tiny_notebooks, monkeypatch):
+    from csm_kit.report import kernels
+
+    (tmp_path / "csm_kit_broken_module.py").write_text("raise ImportError('broken on purpose')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the kernels find it (and fail to import it)
+    monkeypatch.setattr(kernels, "WARM_UP", kernels.WARM_UP.replace("'lifelines'", "'lifelines', 'csm_kit_broken_module'"))
+    _notebook(tiny_notebooks / "02_imports_it.ipynb", "import csm_kit_broken_module")
+    with pytest.raises(ReportError) as err:
+        run_report("2026-09", data=small_data_dir, out=tmp_path / "r", notebooks_dir=tiny_notebooks,
+                   progress=False, pdf=False, jobs=1)
+    message = str(err.value)
+    assert "02_imports_it.ipynb: cell 2 (`import csm_kit_broken_module`) raised ImportError: broken on purpose" in message
+    assert "00_first" not in message and "01_second" not in message

@@ -28,8 +28,15 @@ from pathlib import Path
 
 KERNEL = "python3"
 #: What every kernel imports once, before its first notebook: what the report's notebooks import.
-WARM_UP = ("import csm_kit, csm_kit.display, csm_kit.record, csm_kit.plotting, csm_kit.metrics, csm_kit.models, "
-           "matplotlib.pyplot, seaborn, lifelines\n"
+WARM_UP_MODULES = ("csm_kit", "csm_kit.display", "csm_kit.record", "csm_kit.plotting", "csm_kit.metrics",
+                   "csm_kit.models", "matplotlib.pyplot", "seaborn", "lifelines")
+#: A module that fails to import is left for the notebooks that import it to fail on, as in a fresh kernel.
+WARM_UP = ("import importlib\n"
+           f"for name in {WARM_UP_MODULES!r}:\n"
+           "    try:\n"
+           "        importlib.import_module(name)\n"
+           "    except Exception:\n"
+           "        pass\n"
            "import csm_kit.report.kernel_state\n"
            "csm_kit.report.kernel_state.capture()")
 #: Arguments of every kernel the runner starts: its input history in memory, not in the user's IPython

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from ..exceptions import MissingTableError
 from ..periods import months as month_range, to_month
 from .backends import DuckDBBackend
@@ -156,8 +157,7 @@ def kpi_tables(data, *, start, end, backend=None, window: int = 12, progress: bo
     start, end = to_month(start), to_month(end)
     if end < start:
         raise ValueError(f"The period ends ({end}) before it starts ({start}).")
-    if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window is a whole number of months >= 1, not {window!r}.")
+    window = whole_number(window, "window", unit="months")
     if not isinstance(data, dict):  # a Dataset: the same coverage rules as the metric functions
         from ..metrics.coverage import check_months
 

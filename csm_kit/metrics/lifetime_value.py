@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from ..contract import BILLING_PERIOD_MONTHS
 from ..exceptions import DataValidationError
 from ..periods import months as month_range, to_month
@@ -355,8 +356,7 @@ def saas_ltv_by_month(data, *, start=None, end, gross_margin: float = 1.0, windo
     0  100.0             0.1  1000.0
     """
     _check_fraction("gross_margin", gross_margin)
-    if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window is a whole number of months >= 1, not {window!r}.")
+    window = whole_number(window, "window", unit="months")
     if smoothing not in ("mean", "pooled"):
         raise ValueError(f"smoothing must be 'mean' or 'pooled', not {smoothing!r}.")
     subs = _subs(data, "saas_ltv_by_month")

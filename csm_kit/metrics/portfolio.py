@@ -26,8 +26,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from ..periods import as_of_day
-from .renewals import _check_within, account_health, paying_subscriptions, renewals
+from .renewals import account_health, paying_subscriptions, renewals
 
 NO_OWNER = "(no owner)"
 BANDS = ("red", "yellow", "green")
@@ -77,7 +78,7 @@ def portfolio(ds, *, as_of, by: str = "owner", within_days: int = 90, health=Tru
     1  (no owner)         1   50.0             0          0.0
     """
     day = as_of_day(as_of)
-    within = _check_within(within_days)
+    within = whole_number(within_days, "within_days", unit="days")
     ds.require("customers", "subscriptions", by="portfolio")
     customers = ds.customers
     notes = []

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from ..periods import month_index, to_month
 from .coverage import check_months
 from .ledger import MICRO, _month_end_micro, subscription_mrr
@@ -477,8 +478,7 @@ def revenue_retention(data, *, start=None, end, form: str = "movement", window: 
         out.insert(len(keys), "form", "movement")
         base_note = _NO_START_NOTE
     elif form == "cohort":
-        if not isinstance(window, (int, np.integer)) or window < 1:
-            raise ValueError(f"window is a whole number of months >= 1, not {window!r}.")
+        window = whole_number(window, "window", unit="months")
         subs = _subs(data, "revenue_retention")
         start, end = _window(subs, start, end, data, "revenue_retention")
         customers, _, months, micro = _month_end_micro(subs, start - window, end)

@@ -164,6 +164,17 @@ class KernelPool:
     ``ok`` False (the notebook failed) or an exception replaces the kernel
     with a fresh one before the worker's next task. :meth:`close` stops every
     kernel; queued tasks not started are cancelled.
+
+    Examples
+    --------
+    >>> import papermill
+    >>> pool = KernelPool(1)                                   # doctest: +SKIP
+    >>> def task(km):
+    ...     nb = papermill.execute_notebook("notebooks/00_data_overview.ipynb", "/tmp/out.ipynb", km=km)
+    ...     return nb, True
+    >>> pool.submit(task, "notebooks").result().metadata.papermill.exception   # doctest: +SKIP
+    False
+    >>> pool.close()                                           # doctest: +SKIP
     """
 
     def __init__(self, jobs: int, *, cwd=None, timeout: float = 120):

@@ -353,6 +353,15 @@ def test_usage_plan_follows_the_rows_of_the_months_the_memory_limit_and_the_orde
         assert b.usage_plan("empty", k0=1, k1=12) == {}
         b.register("ev", by_account)
         assert b.usage_plan("ev", k0=k("2025-01"), k1=k("2026-12")) == {}          # plenty of memory
+        # Written customer by customer, runs of at most USAGE_ROWS_PER_RUN rows of the months whatever the
+        # memory; in time order or in no order, one run while memory allows.
+        monkeypatch.setattr(backends, "USAGE_ROWS_PER_RUN", 500)
+        bounds = b.usage_plan("ev", k0=k("2025-01"), k1=k("2026-12"))["customer_bounds"]   # 2,400 rows: 5 runs
+        assert bounds == sorted(bounds) and 2 <= len(bounds) <= 4
+        b.register("timed", in_time_order)
+        assert b.usage_plan("timed", k0=k("2025-01"), k1=k("2026-12")) == {}
+        b.register("shuffled", by_account.sample(frac=1, random_state=0))
+        assert b.usage_plan("shuffled", k0=k("2025-01"), k1=k("2026-12")) == {}
 
 
 def test_duckdb_policy_for_big_inputs(tmp_path, monkeypatch):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import queue
+import subprocess
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -92,7 +93,11 @@ class _Kernel:
         self.env = dict(os.environ)  # the environment it starts with (prepare() applies later changes)
         self.km = Manager(kernel_name=KERNEL, client_factory=Client)
         self.kc = None
-        _run_sync(self.km.start_kernel)(extra_arguments=list(EXTRA_ARGUMENTS), cwd=str(cwd), env=dict(self.env))
+        # The kernel process's own stdout/stderr (ipykernel's start-up warnings, "Parent appears to have
+        # exited" when a run fails early) are not the report's: a notebook's output reaches it over IOPub, and
+        # the terminal or a scheduler's log keeps only the command's own messages.
+        _run_sync(self.km.start_kernel)(extra_arguments=list(EXTRA_ARGUMENTS), cwd=str(cwd), env=dict(self.env),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             self.kc = self.km.client()
             self.kc.start_channels()

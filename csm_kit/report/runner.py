@@ -416,6 +416,7 @@ def run_report(month=None, *, data, out="reports", segment: str | None = None, t
 def _run_report(month, *, data, out, segment, teaching, jobs, notebooks_dir, parameters, progress, mapping, pdf,
                 share_fits, fresh_kernels, opened, started_at, clock) -> Path:
     from ..io.loaders import load_dataset
+    from ..metrics.pages import last_observed_day
     from . import pdf as pdf_module
 
     timings = {}  # seconds of each step of the run, for manifest.json
@@ -443,10 +444,10 @@ def _run_report(month, *, data, out, segment, teaching, jobs, notebooks_dir, par
     dataset = load_dataset(source) if mapping is None else load_dataset(source, mapping=mapping)
     timings["load_and_validate"] = time.perf_counter() - step
     if month is None:
-        last = dataset.coverage["last"].max()
-        if last is None or last != last:
-            raise ReportError("Cannot choose a month: the data has no dates; pass --month.")
-        month = latest_complete_month(last)
+        try:
+            month = latest_complete_month(last_observed_day(dataset))
+        except ValueError:
+            raise ReportError("Cannot choose a month: the data has no dates; pass --month.") from None
     month = to_month(month)
     check_month(month, dataset)
     if segment not in (None, "", "all"):

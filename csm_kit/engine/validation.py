@@ -1158,16 +1158,19 @@ class _Check:
                     continue
                 with collected(self.errors):
                     v = f"csm_checked_{name}.{_q(col.name)}"
-                    # An anti join (NOT EXISTS is planned far slower by DuckDB 1.x here).
-                    unmatched = (f"csm_checked_{name} ANTI JOIN (SELECT DISTINCT {_q(target_col)} AS __csm_key "
-                                 f"FROM csm_checked_{target}) AS target ON target.__csm_key = {v}")
+                    # An anti join (NOT EXISTS is planned far slower by DuckDB 1.x here). It keeps a row when
+                    # no target row matches, so repeated target values change nothing: the target side is not
+                    # made distinct first (that was a second hash aggregate over every target row; for
+                    # surveys.send_id against 7.5M survey_sends at 1M accounts, 2.3 s -> 1.0 s).
+                    target_keys = f"(SELECT {_q(target_col)} AS __csm_key FROM csm_checked_{target}) AS target"
+                    unmatched = f"csm_checked_{name} ANTI JOIN {target_keys} ON target.__csm_key = {v}"
                     flag = f"{v} IS NOT NULL"
                     # The distinct values first (a usage table repeats each customer thousands of times):
                     # when all of them are found, no row is unmatched.
                     strays = self.con.execute(
                         f"SELECT count(*) FROM (SELECT DISTINCT {_q(col.name)} AS v FROM csm_checked_{name} "
-                        f"WHERE {_q(col.name)} IS NOT NULL) AS d ANTI JOIN (SELECT DISTINCT {_q(target_col)} "
-                        f"AS __csm_key FROM csm_checked_{target}) AS target ON target.__csm_key = d.v").fetchall()[0][0]
+                        f"WHERE {_q(col.name)} IS NOT NULL) AS d ANTI JOIN {target_keys} "
+                        f"ON target.__csm_key = d.v").fetchall()[0][0]
                     n = self.con.execute(f"SELECT count(*) FROM {unmatched} WHERE {flag}").fetchall()[0][0] \
                         if strays else 0
                     if n:

@@ -967,10 +967,12 @@ class _Check:
                 same = " AND ".join(f"d.{_q(c)} = {checked}.{_q(c)}" for c in spec.key)
                 flag = (f"EXISTS (SELECT 1 FROM (SELECT {key} FROM {checked} GROUP BY {key} HAVING count(*) > 1) AS d "
                         f"WHERE {same})")
-                # Counting the distinct keys first is cheaper, and enough when every key is there once.
-                distinct = f"DISTINCT {key}" if len(spec.key) == 1 else f"DISTINCT ({key})"
-                once = self.con.execute(f"SELECT count(*) = count({distinct}) FROM {checked} "
-                                        f"WHERE {' AND '.join(f'{_q(c)} IS NOT NULL' for c in spec.key)}").fetchall()[0][0]
+                # First whether any key is there twice, as the repeated usage rows are found: keys that
+                # repeat share a hash, so sorted hashes with no neighbour alike prove every key there once
+                # (7.5M survey_sends ids at 1M accounts: 0.7 s, against 1.4-1.6 s for DuckDB's
+                # count(DISTINCT) over the text). The row-by-row count runs only when one repeats.
+                known = " AND ".join(f"{_q(c)} IS NOT NULL" for c in spec.key)
+                once = self._repeats(checked, key, [known]) == 0
                 n = 0 if once else self.con.execute(f"SELECT count(*) FROM {checked} WHERE {flag}").fetchall()[0][0]
                 if n:
                     column = spec.key[-1] if len(spec.key) == 1 else ", ".join(spec.key)

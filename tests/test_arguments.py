@@ -123,3 +123,72 @@ def test_health_functions_say_what_a_missing_as_of_is_for():
             call()
     with pytest.raises(ValueError, match="^data_end is a day"):
         health_backtest(paying, as_of="2026-03-31", data_end="soon")
+
+
+# -- the models' count arguments go through whole_number too ------------------------------------------------
+def _model_calls():
+    import csm_kit
+    from csm_kit.models import ChurnDrivers, survival_table
+    from csm_kit.models.at_risk import at_risk
+    from csm_kit.models.clv_nc import BetaGeoModel, GammaGammaModel, customer_lifetime_value
+    from csm_kit.models.clv_report import clv_analysis
+    from csm_kit.models.risk import ChurnRisk
+    from csm_kit.models.survival_clv import (survival_matrix_from_curve, survival_matrix_from_hazard,
+                                             survival_matrix_from_sbg)
+    from csm_kit.models.survival_report import survival_analysis
+    from csm_kit.models.sbg import ShiftedBetaGeoModel
+    ds = csm_kit.simulate(n_customers=60, start="2025-01", months=8, seed=3)
+    table = survival_table(ds, as_of="2025-08-31", covariates_at="2025-05-31", spells=True)
+    drivers = ChurnDrivers(covariates=["usage_share", "tickets"], holdout=0).fit(table)
+    s = pd.DataFrame({"frequency": [0, 2], "recency": [0, 20.0], "T": [30.0, 30.0], "monetary_value": [0.0, 40.0]})
+    s.attrs["time_unit"] = "week"
+    bg, gg = BetaGeoModel(), GammaGammaModel()
+    bg.params_, bg.time_unit_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, "week"
+    gg.params_, gg.time_unit_ = {"p": 6.25, "q": 3.74, "gamma": 15.44}, "week"
+    sbg = ShiftedBetaGeoModel(time_unit="month").fit([1000, 631, 468, 382, 326, 289, 262, 241])
+    curve, tenure = pd.Series([1.0, 0.5, 0.25, 0.25], index=[0, 1, 2, 3]), pd.Series({"a": 0.0, "b": 1.0})
+    empty, day = Dataset(), "2025-08-31"
+    return [  # (call taking the value, argument name, unit, a cheap result to compare 2.0 with 2, or None)
+        (lambda v: at_risk(drivers, table, horizon_days=v), "horizon_days", "days",
+         lambda v: at_risk(drivers, table, horizon_days=v)["p_churn"].to_numpy()),
+        (lambda v: at_risk(drivers, table, lifetime_months=v), "lifetime_months", "",
+         lambda v: at_risk(drivers, table, lifetime_months=v)["expected_months"].to_numpy()),
+        (lambda v: at_risk(ds, as_of=day, lifetime_months=v), "lifetime_months", "", None),
+        (lambda v: drivers.predict_survival(table, months=v), "months", "",
+         lambda v: drivers.predict_survival(table, months=v).to_numpy()),
+        (lambda v: customer_lifetime_value(bg, gg, s, months=v), "months", "",
+         lambda v: customer_lifetime_value(bg, gg, s, months=v)["clv"].to_numpy()),
+        (lambda v: clv_analysis(empty, month="2025-08", horizon_months=v), "horizon_months", "months", None),
+        (lambda v: clv_analysis(empty, month="2025-08", clv_months=v), "clv_months", "months", None),
+        (lambda v: clv_analysis(empty, month="2025-08", holdout_months=v), "holdout_months", "months", None),
+        (lambda v: ChurnRisk(horizon_days=v).fit(ds, as_of=day), "horizon_days", "days", None),
+        (lambda v: ChurnRisk(history_months=v).fit(ds, as_of=day), "history_months", "", None),
+        (lambda v: survival_matrix_from_curve(curve, tenure, v, tail="flat"), "horizon_months", "",
+         lambda v: survival_matrix_from_curve(curve, tenure, v, tail="flat").to_numpy()),
+        (lambda v: survival_matrix_from_hazard(pd.Series({"a": 0.1}), v), "horizon_months", "",
+         lambda v: survival_matrix_from_hazard(pd.Series({"a": 0.1}), v).to_numpy()),
+        (lambda v: survival_matrix_from_sbg(sbg, tenure, v), "horizon_months", "",
+         lambda v: survival_matrix_from_sbg(sbg, tenure, v).to_numpy()),
+        (lambda v: survival_analysis(empty, month="2025-08", horizon_days=v), "horizon_days", "days", None),
+        (lambda v: survival_analysis(empty, month="2025-08", lookback_months=v), "lookback_months", "months", None),
+        (lambda v: survival_table(ds, as_of=day, window_days=v), "window_days", "days",
+         lambda v: survival_table(ds, as_of=day, covariates_at="2025-05-31", window_days=v)),
+        (lambda v: survival_table(ds, as_of=day, survey_days=v), "survey_days", "days", None),
+        (lambda v: survival_table(ds, as_of=day, onboarding_days=v), "onboarding_days", "days", None),
+    ]
+
+
+def test_model_count_arguments_refuse_with_the_shared_sentence_and_take_a_whole_float():
+    for call, name, unit, result in _model_calls():
+        of = f" of {unit}" if unit else ""
+        for bad in (0, True, 2.5, "3", None):
+            with pytest.raises(ValueError) as err:
+                call(bad)
+            assert str(err.value) == f"{name} must be a whole number{of} >= 1, not {bad!r}.", name
+        if result is not None:
+            expected = result(2)
+            assert expected.size > 0, name
+            if isinstance(expected, pd.DataFrame):
+                pd.testing.assert_frame_equal(result(2.0), expected)
+            else:
+                np.testing.assert_array_equal(result(2.0), expected, err_msg=name)

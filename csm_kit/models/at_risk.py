@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from .churn_drivers import ChurnDrivers
 from .retention_curves import check_table
 
@@ -139,10 +140,8 @@ def at_risk(drivers, table=None, horizon_days: int = 90, *, as_of=None, lifetime
         raise TypeError("at_risk(drivers, table): the survival table to score is missing.")
     drivers._check_fitted()
     check_table(table, ("customer_id", "tenure", "churned"), who="at_risk: the survival table")
-    if not (isinstance(horizon_days, (int, np.integer)) and horizon_days >= 1):
-        raise ValueError(f"horizon_days must be a whole number >= 1, not {horizon_days!r}.")
-    if not (isinstance(lifetime_months, (int, np.integer)) and lifetime_months >= 1):
-        raise ValueError(f"lifetime_months must be a whole number >= 1, not {lifetime_months!r}.")
+    horizon_days = whole_number(horizon_days, "horizon_days", unit="days")
+    lifetime_months = whole_number(lifetime_months, "lifetime_months")
     unit = drivers.unit_
     per_month = DAYS_PER_MONTH / DAYS_PER_UNIT[unit]  # model units in a month
     alive = table[~table["churned"].to_numpy(dtype=bool)]
@@ -239,8 +238,7 @@ def at_risk_from_engine(data, *, as_of, horizon_days: int = 90, lifetime_months:
 
     if as_of is None:
         raise ValueError("at_risk(ds, as_of=...): as_of is required (the day the accounts are scored).")
-    if not (isinstance(lifetime_months, (int, np.integer)) and lifetime_months >= 1):
-        raise ValueError(f"lifetime_months must be a whole number >= 1, not {lifetime_months!r}.")
+    lifetime_months = whole_number(lifetime_months, "lifetime_months")
     if sort_by not in ("mrr_at_risk", "p_churn", "expected_months"):
         raise ValueError(f"sort_by must be 'mrr_at_risk', 'p_churn' or 'expected_months', not {sort_by!r}.")
     day = as_of_day(as_of)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from .base import check_is_fitted
 from .retention_curves import check_table
 from .survival_table import MAX_LEVELS, table_unit
@@ -580,8 +581,7 @@ class ChurnDrivers:
             non-increasing along each row: the shape SurvivalCLV consumes.
         """
         self._check_fitted()
-        if not (isinstance(months, (int, np.integer)) and months >= 1):
-            raise ValueError(f"months must be a whole number >= 1, not {months!r}.")
+        months = whole_number(months, "months")
         check_table(table, ("customer_id", "tenure", "churned"))
         alive = table[~table["churned"].to_numpy(dtype=bool)]
         if "spell" in alive.columns:

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import optimize
 from scipy.special import digamma, gammaln, hyp2f1
 
+from ..arguments import whole_number
 from .base import FittedModel, NoFiniteMaximumError
 from .rfm import DAYS_PER_UNIT, check_single_currency, check_summary
 
@@ -480,8 +481,7 @@ def customer_lifetime_value(purchase_model: BetaGeoModel, spend_model: GammaGamm
     >>> bool(np.allclose(v["clv"], v["expected_purchases"] * v["expected_spend"]))
     True
     """
-    if int(months) != months or months < 1:
-        raise ValueError(f"months must be a whole number >= 1, not {months!r}.")
+    months = whole_number(months, "months")
     if not 0 <= gross_margin <= 1:
         raise ValueError(f"gross_margin is a fraction between 0 and 1, not {gross_margin!r}.")
     if not np.isfinite(annual_discount_rate) or annual_discount_rate < 0:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .. import display
+from ..arguments import whole_number
 from ..exceptions import CsmKitError
 from ..key_numbers import KeyNumber
 from ..metrics.lifetime_value import SaasLTV, default_churn_convention, saas_ltv
@@ -409,10 +410,9 @@ def clv_analysis(ds, *, month, gross_margin: float = 0.8, annual_discount_rate: 
     >>> a.survival_clv is None, a.survival_reason
     (True, 'This data set has no subscriptions: there is no recurring revenue to value.')
     """
-    for name, value in (("horizon_months", horizon_months), ("clv_months", clv_months),
-                        ("holdout_months", holdout_months)):
-        if not (isinstance(value, (int, np.integer)) and value >= 1):
-            raise ValueError(f"{name} must be a whole number of months >= 1, not {value!r}.")
+    horizon_months = whole_number(horizon_months, "horizon_months", unit="months")
+    clv_months = whole_number(clv_months, "clv_months", unit="months")
+    holdout_months = whole_number(holdout_months, "holdout_months", unit="months")
     for name, value in (("gross_margin", gross_margin), ("annual_discount_rate", annual_discount_rate)):
         if not (isinstance(value, (int, float)) and 0 <= value <= 1):
             raise ValueError(f"{name} is a fraction between 0 and 1 (0.8 means 80%), not {value!r}.")

@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from ..arguments import whole_number
 from ..metrics.intervals import z_value
 from ..metrics.ledger import paid_spells
 from ..metrics.pages import last_observed_day
@@ -259,9 +260,7 @@ def churned_within(data, day, horizon_days: int, accounts, spells=None) -> pd.Se
 
 
 def _check_horizon(horizon_days) -> int:
-    if not (isinstance(horizon_days, (int, np.integer)) and not isinstance(horizon_days, bool) and horizon_days >= 1):
-        raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")
-    return int(horizon_days)
+    return whole_number(horizon_days, "horizon_days", unit="days")
 
 
 class _Row:
@@ -403,8 +402,7 @@ class ChurnRisk:
         ``as_of`` with churn after it).
         """
         horizon = _check_horizon(self.horizon_days)
-        if not (isinstance(self.history_months, (int, np.integer)) and self.history_months >= 1):
-            raise ValueError(f"history_months must be a whole number >= 1, not {self.history_months!r}.")
+        history = whole_number(self.history_months, "history_months")
         if not (np.isfinite(self.penalty) and self.penalty >= 0):
             raise ValueError(f"penalty must be a number >= 0, not {self.penalty!r}.")
         data.require("subscriptions", by="ChurnRisk.fit")
@@ -416,7 +414,7 @@ class ChurnRisk:
         first = subs["start_date"].min()
         last_label_start = day - pd.Timedelta(days=horizon)
         ends = pd.period_range(first.to_period("M"), last_label_start.to_period("M"), freq="M").to_timestamp(how="end")
-        ends = [e.normalize() for e in ends if first < e.normalize() <= last_label_start][-self.history_months:]
+        ends = [e.normalize() for e in ends if first < e.normalize() <= last_label_start][-history:]
         segments = self._segments(known)
         spells = paid_spells(subs)
         frames, labels = [], []

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from .base import check_is_fitted
 
 TIMINGS = ("end", "start")
@@ -115,8 +116,7 @@ def survival_matrix_from_curve(curve, tenure: pd.Series, horizon_months: int, *,
     a    0.5  0.25
     b    0.5  0.50
     """
-    if int(horizon_months) != horizon_months or horizon_months < 1:
-        raise ValueError(f"horizon_months must be a whole number >= 1, not {horizon_months!r}.")
+    horizon_months = whole_number(horizon_months, "horizon_months")
     if tail not in ("constant_hazard", "flat", "error"):
         raise ValueError(f"tail must be 'constant_hazard', 'flat' or 'error', not {tail!r}.")
     tenure = _check_tenure(tenure)
@@ -197,8 +197,7 @@ def survival_matrix_from_hazard(hazard: pd.Series, horizon_months: int) -> pd.Da
     a  0.9  0.81
     b  1.0  1.00
     """
-    if int(horizon_months) != horizon_months or horizon_months < 1:
-        raise ValueError(f"horizon_months must be a whole number >= 1, not {horizon_months!r}.")
+    horizon_months = whole_number(horizon_months, "horizon_months")
     if not isinstance(hazard, pd.Series):
         raise TypeError("hazard must be a Series of monthly churn probabilities indexed by customer_id.")
     h = hazard.astype(float)
@@ -245,8 +244,7 @@ def survival_matrix_from_sbg(model, tenure: pd.Series, horizon_months: int) -> p
     if model.time_unit != "month":
         raise ValueError(f"The sBG model was fitted in {model.time_unit}s; survival CLV needs a monthly model "
                          "(fit it on monthly survivor counts with time_unit='month').")
-    if int(horizon_months) != horizon_months or horizon_months < 1:
-        raise ValueError(f"horizon_months must be a whole number >= 1, not {horizon_months!r}.")
+    horizon_months = whole_number(horizon_months, "horizon_months")
     tenure = _check_tenure(tenure)
     u = tenure.to_numpy()
     out = model.conditional_survival(u[:, None], np.arange(1, int(horizon_months) + 1)[None, :])

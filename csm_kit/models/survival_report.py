@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import display
+from ..arguments import whole_number
 from ..key_numbers import KeyNumber
 from ..metrics.pages import PagePart
 from ..periods import as_of_day, month_end, to_month
@@ -318,10 +319,8 @@ def survival_analysis(ds, *, month, horizon_days: int = 90, lookback_months: int
     (False, 'This data set has no subscriptions, so there are no customer lifetimes to follow.')
     """
     month = to_month(month)
-    if not (isinstance(horizon_days, int) and horizon_days >= 1):
-        raise ValueError(f"horizon_days must be a whole number of days >= 1, not {horizon_days!r}.")
-    if not (isinstance(lookback_months, int) and lookback_months >= 1):
-        raise ValueError(f"lookback_months must be a whole number of months >= 1, not {lookback_months!r}.")
+    horizon_days = whole_number(horizon_days, "horizon_days", unit="days")
+    lookback_months = whole_number(lookback_months, "lookback_months", unit="months")
     # The page and its key numbers share one computation; the segment only names the page.
     page = _survival_analysis(ds, str(month), int(horizon_days), int(lookback_months))
     if segment == "all":

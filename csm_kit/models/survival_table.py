@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from ..exceptions import MissingTableError
 from ..metrics.ledger import _check_rows, paid_spells, subscription_mrr
 from ..periods import as_of_day
@@ -347,10 +348,9 @@ def survival_table(data, *, as_of, covariates_at=None, unit: str = "month", spel
     """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}, not {unit!r}.")
-    for name, value in (("window_days", window_days), ("survey_days", survey_days),
-                        ("onboarding_days", onboarding_days)):
-        if not (isinstance(value, (int, np.integer)) and value >= 1):
-            raise ValueError(f"survival_table: {name} must be a whole number >= 1, not {value!r}.")
+    window_days = whole_number(window_days, "window_days", unit="days")
+    survey_days = whole_number(survey_days, "survey_days", unit="days")
+    onboarding_days = whole_number(onboarding_days, "onboarding_days", unit="days")
     if as_of is None:
         raise ValueError("survival_table: as_of is required (the last day observed).")
     day = as_of_day(as_of, name="as_of")

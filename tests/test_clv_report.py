@@ -16,7 +16,11 @@ NAMES = ["saas_ltv", "clv_survival_mean", "clv_survival_total", "sbg_gamma", "sb
 
 @pytest.fixture(scope="module")
 def sim():
-    return csm_kit.simulate(n_customers=800, months=30, seed=23)
+    # Seed 27: a company whose BG/NBD fit has a clear maximum (a = 0.18, b = 1.43). On seed 23, as on many
+    # seeds, the purchases show almost no spread in dropout, so a and b run off together (a/b fixed) and
+    # where the optimiser stops depends on the SciPy/NumPy build: with scipy 1.17.1 and numpy 2.4.6 it
+    # stopped at a = 1.4e5, b = 1.4e6 with a Hessian not positive, and the page rightly reported no fit.
+    return csm_kit.simulate(n_customers=800, months=30, seed=27)
 
 
 @pytest.fixture(scope="module")

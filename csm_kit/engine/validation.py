@@ -1044,7 +1044,11 @@ class _Check:
                 self.warnings.append(NOTES["repeated_usage"].format(n=int(n)))
 
     def _repeats(self, relation: str, columns: str, passes: list[str]) -> int:
-        """Rows of ``relation`` equal in every column to an earlier one, looked for in ``passes`` (SQL conditions).
+        """Rows of ``relation`` equal in every one of ``columns`` to an earlier row, looked for in ``passes`` (SQL conditions).
+
+        Used for whole usage rows (repeated events) and for a table's key
+        columns (a key there twice); within a pass the hashes are in memory at
+        once (8 bytes a row, twice while sorted).
 
         Rows that repeat share a 64-bit hash of their values, so the hashes
         that occur twice are the only candidates; the candidates' rows are

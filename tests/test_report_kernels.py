@@ -202,3 +202,36 @@ def test_a_module_that_fails_to_import_in_the_warm_up_fails_only_the_notebooks_t
     message = str(err.value)
     assert "02_imports_it.ipynb: cell 2 (`import csm_kit_broken_module`) raised ImportError: broken on purpose" in message
     assert "00_first" not in message and "01_second" not in message
+
+
+def test_a_kernel_that_dies_while_starting_is_started_once_more(tmp_path, monkeypatch):
+    """A kernel can die before it answers (a port taken by another process between jupyter_client's choice
+    and the kernel's bind): the worker starts another, and the notebook runs."""
+    from csm_kit.report import kernels
+
+    attempts = []
+    real = kernels._Kernel
+
+    def first_one_dies(cwd, timeout):
+        attempts.append(cwd)
+        if len(attempts) == 1:  # an argument ipykernel refuses: it prints why and exits before kernel_info
+            return real(cwd, timeout, extra_arguments=["--no-such-flag-for-the-test"])
+        return real(cwd, timeout)
+
+    monkeypatch.setattr(kernels, "_Kernel", first_one_dies)
+    with KernelPool(1, cwd=tmp_path) as pool:
+        alive = pool.submit(lambda km: (kernels._run_sync(km.is_alive)(), True), tmp_path).result(timeout=120)
+    assert len(attempts) == 2 and pool.kernels_started == 1 and alive is True
+
+
+def test_a_kernel_that_dies_twice_while_starting_fails_the_notebook_with_its_last_words(tmp_path, monkeypatch):
+    from csm_kit.report import kernels
+
+    monkeypatch.setattr(kernels, "EXTRA_ARGUMENTS", ["--no-such-flag-for-the-test"])
+    with KernelPool(1, cwd=tmp_path) as pool:
+        with pytest.raises(kernels.KernelError) as err:
+            pool.submit(lambda km: (None, True), tmp_path).result(timeout=120)
+    message = str(err.value)
+    assert message.startswith("the notebook kernel could not start: Kernel died before replying to kernel_info")
+    assert "the kernel's last words:" in message and "no-such-flag-for-the-test" in message
+    assert pool.kernels_started == 0

@@ -17,12 +17,18 @@ is given the running kernel (nbclient's ``km=``: it does not own that
 kernel, so it leaves it running). A notebook that fails, or whose kernel
 dies, is reported as it would be with a fresh kernel, and its kernel is
 replaced by a fresh one (started and warmed up the same way) for the rest.
+
+A kernel that dies while it starts (before it answers ``kernel_info``: for
+example when another process took one of the ports chosen for it, a race
+that jupyter_client cannot close) is started once more; if the second one
+dies too, the error quotes what the kernel wrote to its stderr.
 """
 from __future__ import annotations
 
 import os
 import queue
 import subprocess
+import tempfile
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -45,8 +51,23 @@ WARM_UP = ("import importlib\n"
 EXTRA_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
 
+#: Characters of a dead kernel's stderr quoted in the error (its last ones: the reason is at the end).
+STDERR_QUOTED = 600
+#: Kernels started, in all, for one worker's kernel, when each dies while starting.
+START_ATTEMPTS = 2
+
+
+#: Held while a kernel is launched: jupyter_client chooses its ports in a process-wide cache
+#: (``LocalPortCache``) that is not safe for two threads at once, and the pool's workers start together.
+_LAUNCHING = threading.Lock()
+
+
 class KernelError(RuntimeError):
     """A kernel could not be started, warmed up or reset."""
+
+
+class KernelDiedAtStart(KernelError):
+    """The kernel process ended before it was ready (a fresh try may succeed)."""
 
 
 def _run_sync(coro):
@@ -65,7 +86,7 @@ class _Kernel:
     told apart by the request they answer, so one notebook's never reach another's cells.
     """
 
-    def __init__(self, cwd: Path, timeout: float):
+    def __init__(self, cwd: Path, timeout: float, extra_arguments=None):
         from jupyter_client.asynchronous import AsyncKernelClient
         from jupyter_client.manager import AsyncKernelManager
 
@@ -95,17 +116,38 @@ class _Kernel:
         self.kc = None
         # The kernel process's own stdout/stderr (ipykernel's start-up warnings, "Parent appears to have
         # exited" when a run fails early) are not the report's: a notebook's output reaches it over IOPub, and
-        # the terminal or a scheduler's log keeps only the command's own messages.
-        _run_sync(self.km.start_kernel)(extra_arguments=list(EXTRA_ARGUMENTS), cwd=str(cwd), env=dict(self.env),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # the terminal or a scheduler's log keeps only the command's own messages. Its stderr goes to an
+        # unnamed temporary file (gone when closed), read back only to say why a kernel died while starting.
+        self.stderr = tempfile.TemporaryFile()
+        arguments = list(EXTRA_ARGUMENTS if extra_arguments is None else extra_arguments)
         try:
+            with _LAUNCHING:  # the ports are chosen and the process launched; the wait for it is not held
+                _run_sync(self.km.start_kernel)(extra_arguments=arguments, cwd=str(cwd),
+                                                env=dict(self.env), stdout=subprocess.DEVNULL,
+                                                stderr=self.stderr)
             self.kc = self.km.client()
             self.kc.start_channels()
             _run_sync(self.kc.wait_for_ready)(timeout=timeout)
             self.run(WARM_UP)
+        except Exception as exc:
+            died = self.km.has_kernel and not self.alive()
+            said = self.said()
+            self.stop()
+            if died:
+                raise KernelDiedAtStart(f"{exc}" + (f"; the kernel's last words: {said}" if said else "")) from exc
+            raise
         except BaseException:
             self.stop()
             raise
+
+    def said(self) -> str:
+        """The end of what the kernel wrote to its stderr (at most :data:`STDERR_QUOTED` characters), one line."""
+        try:
+            self.stderr.seek(0)
+            text = self.stderr.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+        return " | ".join(line.strip() for line in text.strip().splitlines() if line.strip())[-STDERR_QUOTED:]
 
     def run(self, code: str) -> None:
         """Run ``code`` silently (no outputs, no history, the execution counter untouched); raise on an error."""
@@ -149,6 +191,7 @@ class _Kernel:
                 _run_sync(self.km.shutdown_kernel)(now=True)  # also removes its connection file
         except Exception:
             pass
+        self.stderr.close()
 
 
 class KernelPool:
@@ -207,10 +250,16 @@ class KernelPool:
         return future
 
     def _start(self):
-        kernel = _Kernel(self.cwd, self.timeout)
-        with self._lock:
-            self.kernels_started += 1
-        return kernel
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                kernel = _Kernel(self.cwd, self.timeout)
+            except KernelDiedAtStart:
+                if attempt == START_ATTEMPTS:
+                    raise
+            else:
+                with self._lock:
+                    self.kernels_started += 1
+                return kernel
 
     def _work(self) -> None:
         kernel, failure = None, None

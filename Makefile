@@ -49,7 +49,7 @@ services:
 
 test: venv browser services
 	CSM_KIT_REQUIRE_BROWSER=1 CSM_KIT_REQUIRE_SPARK=1 CSM_KIT_REQUIRE_POSTGRES=1 CSM_KIT_FULL_REPORTS=1 \
-	  $(BIN)/python -m pytest tests csm_kit
+	  $(BIN)/python -m pytest --durations=30 tests csm_kit  # the 30 slowest tests are listed at the end
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks  # each kernel starts in notebooks/
 
 clean:

@@ -248,12 +248,22 @@ def test_nine_segments_get_nine_colours_and_the_payload_stays_text():
 
 def test_months_outside_the_data_say_so_and_record_nothing():
     ds = hand_dataset()
-    for month, word in (("2099-01", "The data ends on 2026-10-31"), ("2026-07", "first subscription starts in 2026-08")):
+    # the last dated row is the CSAT answer of 31 October, so October is the last complete month
+    for month, reason in (
+            ("2099-01", "The data ends on 2026-10-31 (last complete month 2026-10), before 2099-01: "
+                        "nothing can be said about 2099-01 yet."),
+            ("2026-07", "The first subscription starts in 2026-08, after 2026-07: there was no paying customer yet.")):
         page = churn_page(ds, month=month)
-        assert not page.available and word in page.reason
+        assert not page.available and page.reason == reason
         assert values(churn_key_numbers(ds, month=month))["logo_churn"] is None
         assert values(revenue_key_numbers(ds, month=month))["mrr"] is None
-    assert "The data ends on 2026-10-31" in satisfaction_page(ds, month="2099-01").reason
+    assert satisfaction_page(ds, month="2099-01").reason == (
+        "The data ends on 2026-10-31 (last complete month 2026-10), before 2099-01: "
+        "no answers can be reported for 2099-01.")
+    late = {k.name: k for k in overview_key_numbers(ds, month="2099-01")}["new_customers"]
+    assert late.value is None and late.extra["reason"] == (
+        "The data ends on 2026-10-31 (last complete month 2026-10), before 2099-01: "
+        "no sign-ups can be counted for 2099-01.")
 
 
 def test_edges_of_the_sample_range():

@@ -211,11 +211,14 @@ def test_bad_input_is_named():
 # -- as_of after the data ------------------------------------------------------------
 def test_as_of_after_the_data_is_refused_naming_its_last_complete_month():
     # COHORTS' data runs to 30 June 2026 (dataset()); a later as_of would close every window that is still open
-    for fn in (onboarding_completion, adoption_rate, milestone_completion, time_to_value, time_to_value_curve,
-               time_to_value_durations):
-        with pytest.raises(ValueError, match=r"as_of=2026-07 is after the data, which ends on 2026-06-30 "
-                                             r"\(last complete month 2026-06\)"):
+    # the curve and the durations check as_of through time_to_value, and say so
+    for fn, named in ((onboarding_completion, "onboarding_completion"), (adoption_rate, "adoption_rate"),
+                      (milestone_completion, "milestone_completion"), (time_to_value, "time_to_value"),
+                      (time_to_value_curve, "time_to_value"), (time_to_value_durations, "time_to_value")):
+        with pytest.raises(ValueError) as refused:
             fn(COHORTS, as_of="2026-07-15")
+        assert str(refused.value) == (f"{named}(as_of=2026-07): The data ends on 2026-06-30 (last complete "
+                                      "month 2026-06), before 2026-07; a month without data would read as zero.")
     assert onboarding_completion(COHORTS, as_of="2026-06-30", by=None)["customers"].iloc[0] == 7
 
 
@@ -284,7 +287,8 @@ def test_onboarding_page_says_why_when_it_cannot_measure():
     # twelve cohort months asked for, but the data's first sign-up is in January: the cohorts start there
     assert onboarding_page(PAGE, month="2026-06").intro.values["first_cohort"] == pd.Period("2026-01", "M")
     late = onboarding_page(PAGE, month="2026-09")
-    assert "ends on 2026-06-30" in late.ttv.reason
+    assert late.ttv.reason == ("The data ends on 2026-06-30 (last complete month 2026-06), before 2026-09: "
+                               "nothing to measure for 2026-09.")
 
 
 def test_time_to_value_worked_example_matches_the_hand_arithmetic():

@@ -84,7 +84,8 @@ def test_the_last_dated_and_the_last_observed_day_differ_on_a_snapshot_only():
     # the snapshot is known up to the day it was taken
     assert last_observed_day(snap) == pd.Timestamp("2026-10-31")
     # what a page built on the dated day says of October
-    assert after_data_reason(snap, "2026-10").startswith("This report's data ends on 2026-09-15")
+    assert after_data_reason(snap, "2026-10") == ("The data ends on 2026-09-15 (last complete month 2026-08), "
+                                                  "before 2026-10: nothing to measure for 2026-10.")
 
     dated = Dataset(customers=snap.customers.drop(columns="snapshot_as_of"), subscriptions=snap.subscriptions)
     assert last_dated_day(dated) == last_observed_day(dated) == pd.Timestamp("2026-09-15")

@@ -267,7 +267,9 @@ def test_page_without_subscriptions_snapshot_and_after_the_data(simulated):
         assert not page.upcoming.available and "no subscriptions table" in page.upcoming.reason
         assert [k.value for k in page.key_numbers()] == [None] * 5
     late = renewals_page(simulated, month="2027-12")
-    assert not late.upcoming.available and "ends on" in late.upcoming.reason
+    # 30 simulated months from 2024-01: the data runs to 30 June 2026
+    assert not late.upcoming.available and late.upcoming.reason == (
+        "The data ends on 2026-06-30 (last complete month 2026-06), before 2027-12: nothing to measure for 2027-12.")
     from csm_kit.io.snapshot_import import from_snapshot
 
     snap = from_snapshot(pd.DataFrame({"id": ["a", "b", "c"], "t": [3, 14, 2], "c": ["No", "No", "Yes"],

@@ -165,7 +165,10 @@ def test_month_churn_headline_and_its_reasons():
     assert h.reactivated == 2 and h.previous_churned == 0
     assert h.previous_rate is None  # nobody was paying at the start of January: undefined, not 0%
     assert month_churn(ds, month="2026-02", convention="start").rate == pytest.approx(10 / 200)
-    assert "ends on 2026-02-20" in month_churn(ds, month="2026-05").reason
+    # the last dated row is the last cancellation (20 February): January is the last complete month
+    assert month_churn(ds, month="2026-05").reason == (
+        "The data ends on 2026-02-20 (last complete month 2026-01), before 2026-05: "
+        "nothing can be said about 2026-05 yet.")
     assert month_churn(Dataset(subscriptions=worked_example(), snapshot=True), month="2026-02").rate is None
     with pytest.raises(ValueError, match="convention"):
         month_churn(ds, month="2026-02", convention="stripe")

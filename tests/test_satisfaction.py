@@ -448,4 +448,6 @@ def test_nps_waves_with_one_wave_or_none():
     early = nps_waves(_waves_data().with_tables(surveys=support_first), month="2026-06")
     assert "No relationship NPS answers up to 2026-06" in early.reason
     assert "no surveys table" in nps_waves(Dataset(), month="2026-06").reason
-    assert "ends on 2026-10-31" in nps_waves(_waves_data(), month="2027-01").reason
+    assert nps_waves(_waves_data(), month="2027-01").reason == (
+        "The data ends on 2026-10-31 (last complete month 2026-10), before 2027-01: "
+        "no answers can be reported for 2027-01.")

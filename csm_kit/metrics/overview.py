@@ -15,7 +15,7 @@ from .. import display
 from ..key_numbers import KeyNumber
 from ..periods import months as month_range, to_month
 from .coverage import data_coverage
-from .pages import PagePart, segment_lead
+from .pages import PagePart, data_end_clause, segment_lead
 
 __all__ = ["DataOverview", "data_overview", "overview_key_numbers", "source_name"]
 
@@ -149,6 +149,12 @@ def overview_key_numbers(data, *, month, segment: str = "all", **report_paramete
     ...     "signup_date": pd.to_datetime(["2026-09-05", "2026-10-20"])})
     >>> [(k.name, k.value) for k in overview_key_numbers(Dataset(customers=customers), month="2026-10")]
     [('customers_total', 2), ('new_customers', 1), ('rows_customers', 2)]
+
+    A month after the data's last day records no sign-up count (not 0), and says why:
+
+    >>> late = overview_key_numbers(Dataset(customers=customers), month="2027-01")[1]
+    >>> late.value, late.extra["reason"]
+    (None, 'The data ends on 2026-10-20 (last complete month 2026-09), before 2027-01: no sign-ups can be counted for 2027-01.')
     """
     month = to_month(month)
     has = data.has("customers")
@@ -160,6 +166,7 @@ def overview_key_numbers(data, *, month, segment: str = "all", **report_paramete
     return [
         KeyNumber("customers_total", len(data.customers) if has else None, "customers", "Customers in the data"),
         KeyNumber("new_customers", None if after else new, "customers", f"New sign-ups in {month}",
-                  {"reason": f"the data ends on {cov.last_day.date()}"} if after else {}),
+                  {"reason": f"{data_end_clause(cov.last_day, month)}: no sign-ups can be counted for {month}."}
+                  if after else {}),
         *[KeyNumber(f"rows_{name}", len(frame), "rows", f"Rows in {name}", {"scorecard": False}) for name, frame in data],
     ]

@@ -5,6 +5,8 @@
   that runs past the data is an error naming the data's last complete month,
   never a run of months of zeros; :func:`last_observed_day`, the same day
   except for a snapshot data set (its snapshot day);
+- :func:`data_end_clause`: the one wording of "the data ends before the
+  month asked", which every such error and page sentence starts with;
 - :class:`PagePart`: one piece of a report page (a table and its headline
   numbers), or the one sentence saying why it could not be computed; every
   page's tables are PageParts;
@@ -100,6 +102,23 @@ def last_observed_day(data) -> pd.Timestamp:
     return pd.Timestamp(last).normalize()
 
 
+def data_end_clause(last_day: pd.Timestamp, month) -> str:
+    """The clause saying that the data ends before ``month``: its last day and last complete month.
+
+    The one wording of that fact: :func:`refuse_months_after_data`,
+    :func:`after_data_reason`, :func:`ledger_reason`, :func:`survey_reason`
+    and the data overview's key numbers start their sentence with it and add
+    what it means in their context (no final full stop here). ``last_day`` is
+    whichever last day the caller compares ``month`` with
+    (:func:`last_dated_day` or :func:`~csm_kit.metrics.coverage.data_coverage`).
+
+    >>> data_end_clause(pd.Timestamp("2026-10-30"), "2099-01")
+    'The data ends on 2026-10-30 (last complete month 2026-09), before 2099-01'
+    """
+    day = pd.Timestamp(last_day).normalize()
+    return f"The data ends on {day.date()} (last complete month {latest_complete_month(day)}), before {to_month(month)}"
+
+
 def refuse_months_after_data(end, last_day: pd.Timestamp | None, *, fn: str, name: str = "end") -> pd.Period:
     """``end`` as a month, refused when it starts after the data's last day.
 
@@ -114,13 +133,12 @@ def refuse_months_after_data(end, last_day: pd.Timestamp | None, *, fn: str, nam
     >>> refuse_months_after_data("2099-01", pd.Timestamp("2026-10-31"), fn="stickiness")
     Traceback (most recent call last):
     ...
-    ValueError: stickiness: end=2099-01 is after the data, which ends on 2026-10-31 (last complete month 2026-10); a month without data would read as zero.
+    ValueError: stickiness(end=2099-01): The data ends on 2026-10-31 (last complete month 2026-10), before 2099-01; a month without data would read as zero.
     """
     month = to_month(end)
     if last_day is not None and month_start(month) > last_day:
-        raise ValueError(f"{fn}: {name}={month} is after the data, which ends on {last_day.date()} "
-                         f"(last complete month {latest_complete_month(last_day)}); "
-                         f"a month without data would read as zero.")
+        raise ValueError(f"{fn}({name}={month}): {data_end_clause(last_day, month)}; "
+                         "a month without data would read as zero.")
     return month
 
 
@@ -162,7 +180,7 @@ def after_data_reason(data, month) -> str | None:
     >>> from csm_kit import Dataset
     >>> ds = Dataset(customers=pd.DataFrame({"customer_id": ["a"], "signup_date": pd.to_datetime(["2025-03-04"])}))
     >>> after_data_reason(ds, "2026-10")
-    "This report's data ends on 2025-03-04 (last complete month 2025-02), before 2026-10: nothing to measure for 2026-10."
+    'The data ends on 2025-03-04 (last complete month 2025-02), before 2026-10: nothing to measure for 2026-10.'
     >>> after_data_reason(ds, "2025-03") is None
     True
     """
@@ -170,8 +188,7 @@ def after_data_reason(data, month) -> str | None:
     last = last_dated_day(data)
     if last is None or month_start(period) <= last:
         return None
-    return (f"This report's data ends on {last.date()} (last complete month {latest_complete_month(last)}), "
-            f"before {period}: nothing to measure for {period}.")
+    return f"{data_end_clause(last, period)}: nothing to measure for {period}."
 
 
 def tables_missing(data, *names: str) -> list[str]:
@@ -355,7 +372,7 @@ def ledger_reason(ds, month) -> str | None:
                 "retention or recurring revenue on.")
     whole = data_coverage(ds)
     if whole.known and month > whole.last_month:
-        return f"The data ends on {whole.last_day.date()}, before {month}: nothing can be said about {month} yet."
+        return f"{data_end_clause(whole.last_day, month)}: nothing can be said about {month} yet."
     first = ds.subscriptions["start_date"].min().to_period("M")
     if month < first:
         return f"The first subscription starts in {first}, after {month}: there was no paying customer yet."
@@ -374,7 +391,7 @@ def survey_reason(ds, month, survey: str = "surveys") -> str | None:
         return "This data set has no surveys table: there are no NPS, CSAT or CES answers to report."
     whole = data_coverage(ds)
     if whole.known and month > whole.last_month:
-        return f"The data ends on {whole.last_day.date()}, before {month}: no answers can be reported for {month}."
+        return f"{data_end_clause(whole.last_day, month)}: no answers can be reported for {month}."
     read = data_coverage(ds, ["surveys", "survey_sends"])
     if read.known and month < read.first_month:
         return f"The first survey was sent or answered in {read.first_month}, after {month}."

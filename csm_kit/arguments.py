@@ -12,14 +12,16 @@ import pandas as pd
 
 from .periods import as_of_day
 
-__all__ = ["required_day", "whole_number"]
+__all__ = ["confidence_level", "required_day", "whole_number"]
 
 
-def whole_number(value, name: str, *, minimum: int = 1, unit: str = "") -> int:
+def whole_number(value, name: str, *, minimum: int = 1, maximum: int | None = None, unit: str = "",
+                 context: str = "") -> int:
     """``value`` as a Python int, or a ValueError naming the argument and the value.
 
     Accepted: an int or NumPy integer, or a float (Python or NumPy) with no
-    fractional part (``2.0`` gives ``2``), at least ``minimum``. Refused:
+    fractional part (``2.0`` gives ``2``), at least ``minimum`` (and at most
+    ``maximum`` when given). Refused:
     bools (``True`` is not a count), floats with a fractional part, NaN and
     infinities, strings (``"3"``: nothing is silently converted), None and
     anything else.
@@ -32,9 +34,14 @@ def whole_number(value, name: str, *, minimum: int = 1, unit: str = "") -> int:
         The argument's name, as the caller spells it (``"trend_months"``).
     minimum : int, default 1
         The smallest value allowed (0 for "within 0 days", say).
+    maximum : int, optional
+        The largest value allowed; the message then gives the range ("a whole
+        number from 0 to 10").
     unit : str, optional
         What the number counts (``"days"``), put in the message: "a whole
         number of days >= 1".
+    context : str, optional
+        Words put after the range, where the bounds come from (``"on a 1-5 scale"``).
 
     Returns
     -------
@@ -43,7 +50,8 @@ def whole_number(value, name: str, *, minimum: int = 1, unit: str = "") -> int:
     Raises
     ------
     ValueError
-        ``"<name> must be a whole number >= <minimum>, not <value!r>."``
+        ``"<name> must be a whole number >= <minimum>, not <value!r>."``, or with a maximum
+        ``"<name> must be a whole number from <minimum> to <maximum>, not <value!r>."``
 
     Examples
     --------
@@ -61,6 +69,10 @@ def whole_number(value, name: str, *, minimum: int = 1, unit: str = "") -> int:
     Traceback (most recent call last):
     ...
     ValueError: horizon_days must be a whole number of days >= 1, not 0.
+    >>> whole_number(5, "top_box", maximum=4, context="on a 1-5 scale")
+    Traceback (most recent call last):
+    ...
+    ValueError: top_box must be a whole number from 1 to 4 on a 1-5 scale, not 5.
     """
     whole = None
     if isinstance(value, (bool, np.bool_)):
@@ -69,10 +81,36 @@ def whole_number(value, name: str, *, minimum: int = 1, unit: str = "") -> int:
         whole = int(value)
     elif isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
         whole = int(value)
-    if whole is None or whole < minimum:
+    if whole is None or whole < minimum or (maximum is not None and whole > maximum):
         of = f" of {unit}" if unit else ""
-        raise ValueError(f"{name} must be a whole number{of} >= {minimum}, not {value!r}.")
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        where = f" {context}" if context else ""
+        raise ValueError(f"{name} must be a whole number{of} {bounds}{where}, not {value!r}.")
     return whole
+
+
+def confidence_level(confidence) -> float:
+    """``confidence`` as a float strictly between 0 and 1, or a ValueError saying what it must be.
+
+    The one check of every ``confidence=`` argument (intervals, change
+    tests, the pages' noise bands). Accepted: an int or float, Python or
+    NumPy, with ``0 < confidence < 1``. Refused: bools, strings (``"0.95"``),
+    None, NaN, percentages (``95``) and the bounds themselves (a 100%
+    interval is unbounded, a 0% one empty).
+
+    Examples
+    --------
+    >>> confidence_level(0.9)
+    0.9
+    >>> confidence_level(95)
+    Traceback (most recent call last):
+    ...
+    ValueError: confidence must be a number strictly between 0 and 1 (e.g. 0.95), not 95.
+    """
+    number = isinstance(confidence, (int, float, np.integer, np.floating)) and not isinstance(confidence, (bool, np.bool_))
+    if not (number and 0 < confidence < 1):
+        raise ValueError(f"confidence must be a number strictly between 0 and 1 (e.g. 0.95), not {confidence!r}.")
+    return float(confidence)
 
 
 def required_day(value, *, name: str = "as_of", meaning: str = "the day the data is known up to") -> pd.Timestamp:

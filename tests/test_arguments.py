@@ -35,6 +35,56 @@ def test_minimum_and_unit():
         whole_number(True, "within_days", minimum=0)
 
 
+def test_maximum_gives_the_range_and_context_says_where_it_comes_from():
+    assert whole_number(10, "min_score", minimum=0, maximum=10) == 10
+    assert whole_number(np.float64(4.0), "top_box", maximum=4) == 4
+    with pytest.raises(ValueError, match=r"^min_score must be a whole number from 0 to 10, not 11\.$"):
+        whole_number(11, "min_score", minimum=0, maximum=10)
+    with pytest.raises(ValueError, match=r"^top_box must be a whole number from 1 to 4 on a 1-5 scale, not True\.$"):
+        whole_number(True, "top_box", maximum=4, context="on a 1-5 scale")
+
+
+def test_bounded_metric_arguments_refuse_bools_and_strings_and_take_whole_floats():
+    """top_box, sent, min_score and within_days once had checks of their own that let True (and "3") through."""
+    from csm_kit.metrics.feedback import referral_candidates
+    from csm_kit.metrics.satisfaction import csat, nps
+
+    scores = pd.Series([9, 10, 3, 7])
+    assert nps(scores, sent=8.0).response_rate == nps(scores, sent=8).response_rate == 0.5
+    for bad in (True, "8", -1, 7.5):
+        with pytest.raises(ValueError) as err:
+            nps(scores, sent=bad)
+        assert str(err.value) == f"sent must be a whole number of invitations >= 0, not {bad!r}."
+    answers = pd.Series([5, 4, 4, 2, 1])
+    assert csat(answers, top_box=2.0).score == csat(answers, top_box=2).score == 60.0  # the 4s and 5s: 3 of 5 answers
+    for bad in (True, 0, 5, "2"):
+        with pytest.raises(ValueError) as err:
+            csat(answers, top_box=bad)
+        assert str(err.value) == f"top_box must be a whole number from 1 to 4 on a 1-5 scale, not {bad!r}."
+    surveys = pd.DataFrame({"response_id": ["1"], "customer_id": ["a"], "survey": "nps", "touchpoint": "relationship",
+                            "score": [10.0], "comment": ["Great"], "responded_at": pd.to_datetime(["2026-03-15"])})
+    assert len(referral_candidates(surveys, as_of="2026-03-31", min_score=9.0, within_days=30.0)) == 1
+    for name, bad, sentence in (("min_score", True, "a whole number from 0 to 10"),
+                                ("min_score", 11, "a whole number from 0 to 10"),
+                                ("within_days", 0, "a whole number of days >= 1"),
+                                ("within_days", "30", "a whole number of days >= 1")):
+        with pytest.raises(ValueError) as err:
+            referral_candidates(surveys, as_of="2026-03-31", **{name: bad})
+        assert str(err.value) == f"{name} must be {sentence}, not {bad!r}."
+
+
+@pytest.mark.parametrize("bad", [True, 95, 0, 1, "0.95", None, float("nan")])
+def test_confidence_is_checked_once_with_one_sentence(bad):
+    from csm_kit.arguments import confidence_level
+    from csm_kit.metrics.intervals import wilson_interval
+
+    assert confidence_level(np.float32(0.5)) == 0.5 and confidence_level(0.9) == 0.9
+    for call in (lambda: confidence_level(bad), lambda: wilson_interval(3, 10, confidence=bad)):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert str(err.value) == f"confidence must be a number strictly between 0 and 1 (e.g. 0.95), not {bad!r}."
+
+
 # -- every count argument of the metrics goes through whole_number: same refusals, same sentence -------------
 import pandas as pd  # noqa: E402
 

@@ -44,6 +44,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..arguments import whole_number
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import as_of_day, months as month_range
 from .coverage import check_months
@@ -533,10 +534,8 @@ def referral_candidates(data, *, as_of, min_score: int = 9, within_days: int = 1
       customer_id  score  days_since_response
     0           b    9.0                   44
     """
-    if not (isinstance(min_score, (int, np.integer)) and 0 <= min_score <= 10):
-        raise ValueError(f"min_score must be a whole number from 0 to 10, not {min_score!r}.")
-    if not (isinstance(within_days, (int, np.integer)) and within_days > 0):
-        raise ValueError(f"within_days must be a whole number of days > 0, not {within_days!r}.")
+    min_score = whole_number(min_score, "min_score", minimum=0, maximum=10)
+    within_days = whole_number(within_days, "within_days", unit="days")
     day = as_of_day(as_of)
     check_months(data, None, day.to_period("M"), fn="referral_candidates", tables=["surveys"], ledger=False)
     surveys = _surveys(data, "referral_candidates")

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ..arguments import confidence_level
+
 __all__ = [
     "z_value",
     "wilson_interval",
@@ -42,12 +44,6 @@ __all__ = [
 NPS_ADJUSTMENT = {"promoters": 0.75, "passives": 1.5, "detractors": 0.75}
 
 
-def _check_confidence(confidence: float) -> float:
-    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
-        raise ValueError(f"confidence must be a number strictly between 0 and 1 (e.g. 0.95), not {confidence!r}.")
-    return float(confidence)
-
-
 def z_value(confidence: float = 0.95) -> float:
     """The two-sided standard-normal quantile for a confidence level.
 
@@ -56,7 +52,7 @@ def z_value(confidence: float = 0.95) -> float:
     >>> round(z_value(0.95), 4)
     1.96
     """
-    return float(stats.norm.ppf(0.5 + _check_confidence(confidence) / 2))
+    return float(stats.norm.ppf(0.5 + confidence_level(confidence) / 2))
 
 
 def _out(*arrays):
@@ -149,7 +145,7 @@ def mean_interval(mean, sd, n, confidence: float = 0.95):
     >>> mean_interval(4.0, float("nan"), 1)
     (nan, nan)
     """
-    conf = _check_confidence(confidence)
+    conf = confidence_level(confidence)
     mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = stats.t.ppf(0.5 + conf / 2, np.where(n >= 2, n - 1, np.nan))
@@ -327,7 +323,7 @@ def proportion_change(successes_before, n_before, successes_after, n_after, *, c
     p1, p2 = (k1 + 1) / (n1 + 2), (k2 + 1) / (n2 + 2)
     se = np.sqrt(p1 * (1 - p1) / (n1 + 2) + p2 * (1 - p2) / (n2 + 2))
     conv = f"change in share, {confidence:.0%} Agresti-Caffo adjusted-Wald interval; within noise if it contains 0"
-    return _change_test(before, after, p2 - p1, se, n1, n2, _check_confidence(confidence), conv)
+    return _change_test(before, after, p2 - p1, se, n1, n2, confidence_level(confidence), conv)
 
 
 def nps_change(before, after, *, confidence: float = 0.95) -> ChangeTest:
@@ -377,7 +373,7 @@ def nps_change(before, after, *, confidence: float = 0.95) -> ChangeTest:
         observed = [100 * (np.asarray(c[0], float) - np.asarray(c[2], float)) / n for c, n in ((counts[0], n1), (counts[1], n2))]
     conv = f"change in NPS points, {confidence:.0%} adjusted-Wald interval (n+3 per sample); within noise if it contains 0"
     return _change_test(observed[0], observed[1], c2 - c1, np.sqrt(se1**2 + se2**2), n1, n2,
-                        _check_confidence(confidence), conv, scale=100.0)
+                        confidence_level(confidence), conv, scale=100.0)
 
 
 def mean_change(before, after, *, confidence: float = 0.95) -> ChangeTest:
@@ -405,7 +401,7 @@ def mean_change(before, after, *, confidence: float = 0.95) -> ChangeTest:
     >>> round(t.change, 2), t.within_noise
     (-1.8, False)
     """
-    conf = _check_confidence(confidence)
+    conf = confidence_level(confidence)
     a, b = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
     if np.isnan(a).any() or np.isnan(b).any():
         raise ValueError("mean_change: ratings contain missing values; drop them explicitly first.")

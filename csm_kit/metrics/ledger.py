@@ -40,12 +40,29 @@ def _subscriptions(data) -> pd.DataFrame:
 _NEEDED = ("customer_id", "start_date", "end_date", "billing_period", "amount")
 
 
-def _check_rows(subs: pd.DataFrame) -> None:
+def check_ledger_rows(subs: pd.DataFrame) -> None:
     """Refuse rows the ledger cannot place, instead of silently mis-adding them.
 
     Loaders validate the whole contract; this repeats the few rules the
     arithmetic depends on for tables passed in directly as DataFrames.
-    Row numbers are 1-based positions.
+    Row numbers are 1-based positions. Shared by every function that adds
+    subscriptions up (the ledger, revenue, lifetime value, the survival table).
+
+    Raises
+    ------
+    MissingTableError
+        A column the ledger needs is missing.
+    DataValidationError
+        A rule is broken; the error names the column, the rule and the first rows.
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({"customer_id": ["a", "b"], "start_date": pd.to_datetime(["2026-01-01", "2026-03-01"]),
+    ...     "end_date": pd.to_datetime([None, "2026-02-01"]), "billing_period": "month", "amount": [10.0, 5.0]})
+    >>> check_ledger_rows(subs)
+    Traceback (most recent call last):
+    ...
+    csm_kit.exceptions.DataValidationError: subscriptions.end_date: ends before it starts (1 row(s))...
     """
     missing = [c for c in _NEEDED if c not in subs.columns]
     if missing:
@@ -154,19 +171,27 @@ def month_end_mrr(data, start, end) -> pd.DataFrame:
     a              100.0    150.0    100.0
     b                0.0      0.0      0.0
     """
-    customers, _, cols, micro = _month_end_micro(_subscriptions(data), start, end)
+    customers, _, cols, micro = month_end_micro(_subscriptions(data), start, end)
     return pd.DataFrame(micro / MICRO, index=pd.Index(customers, name="customer_id"), columns=cols)
 
 
-def _month_end_micro(subs: pd.DataFrame, start, end):
+def month_end_micro(subs: pd.DataFrame, start, end):
     """The arithmetic of :func:`month_end_mrr`, in integer micro-units.
 
     Returns ``(customers, codes, months, balances)``: the sorted customer ids,
     each subscription row's position in them, the ``PeriodIndex`` of months
     and the int64 customer x month balance matrix. Revenue metrics use this
     form directly so that sums stay exact and nothing is converted twice.
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({"customer_id": ["b", "a"], "start_date": pd.to_datetime(["2026-01-10", "2026-02-01"]),
+    ...     "end_date": pd.NaT, "billing_period": ["month", "year"], "amount": [10.0, 120.0]})
+    >>> customers, codes, months, micro = month_end_micro(subs, "2026-01", "2026-02")
+    >>> list(customers), codes.tolist(), [str(m) for m in months], micro.tolist()
+    (['a', 'b'], [1, 0], ['2026-01', '2026-02'], [[0, 10000000], [10000000, 10000000]])
     """
-    _check_rows(subs)
+    check_ledger_rows(subs)
     _check_single_currency(subs)
     cols = month_range(start, end)
     n_months = len(cols)
@@ -220,7 +245,7 @@ def paid_spells(data) -> pd.DataFrame:
     1           a      2 2026-05-01        NaT
     """
     subs = _subscriptions(data)
-    _check_rows(subs)
+    check_ledger_rows(subs)
     paying = subs[subscription_mrr(subs).to_numpy() > 0]
     starts = pd.DataFrame({"customer_id": paying["customer_id"].to_numpy(),
                            "date": paying["start_date"].to_numpy(), "delta": 1})

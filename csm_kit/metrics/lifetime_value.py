@@ -26,9 +26,9 @@ from ..arguments import whole_number
 from ..contract import BILLING_PERIOD_MONTHS
 from ..exceptions import DataValidationError
 from ..periods import months as month_range, to_month
-from .ledger import MICRO, _month_end_micro, paid_spells
-from .retention import _first_month, churn_rates, customer_groups
-from .revenue import _group_sums, _subs, mrr
+from .ledger import MICRO, month_end_micro, paid_spells
+from .retention import first_subscription_month, churn_rates, customer_groups
+from .revenue import sums_by_group, subscriptions_of, mrr
 
 #: CLV:CAC at or above this is called healthy (a rule of thumb, not a law).
 HEALTHY_CLV_TO_CAC = 3.0
@@ -359,9 +359,9 @@ def saas_ltv_by_month(data, *, start=None, end, gross_margin: float = 1.0, windo
     window = whole_number(window, "window", unit="months")
     if smoothing not in ("mean", "pooled"):
         raise ValueError(f"smoothing must be 'mean' or 'pooled', not {smoothing!r}.")
-    subs = _subs(data, "saas_ltv_by_month")
+    subs = subscriptions_of(data, "saas_ltv_by_month")
     end = to_month(end)
-    start = to_month(start) if start is not None else _first_month(subs)
+    start = to_month(start) if start is not None else first_subscription_month(subs)
     keys = [by] if by else []
     convention = default_churn_convention() if convention is None else convention
     rates = churn_rates(data, start=start - (window - 1), end=end, convention=convention, by=by)
@@ -471,9 +471,9 @@ def simple_clv_by_segment(data, *, start, end, by: str | None = "segment", gross
     n_months = len(month_range(start, end))
     data.require("customers", by="simple_clv_by_segment")
     if source == "subscriptions":
-        subs = _subs(data, "simple_clv_by_segment")
-        customers, _, _, micro = _month_end_micro(subs, start, end)
-        groups, sums = _group_sums(data, by, pd.Index(customers), {
+        subs = subscriptions_of(data, "simple_clv_by_segment")
+        customers, _, _, micro = month_end_micro(subs, start, end)
+        groups, sums = sums_by_group(data, by, pd.Index(customers), {
             "revenue": micro, "customer_months": micro > 0,
             "customers": lambda: (micro > 0).any(axis=1, keepdims=True)})
         table = pd.DataFrame({"customers": sums["customers"][:, 0],
@@ -508,7 +508,7 @@ def simple_clv_by_segment(data, *, start, end, by: str | None = "segment", gross
             table["lifespan_months"] = 1.0 / table["monthly_churn"]
         source_label = "1 / mean monthly logo churn (start-of-month convention)"
     elif isinstance(lifespan, str) and lifespan == "observed":
-        table["lifespan_months"] = _observed_lifespan(data, _subs(data, "simple_clv_by_segment"),
+        table["lifespan_months"] = _observed_lifespan(data, subscriptions_of(data, "simple_clv_by_segment"),
                                                       start, end, by, table.index)
         source_label = "observed: mean completed lifetime of customers who left in the window"
     elif isinstance(lifespan, (int, float, np.integer, np.floating)) and np.isfinite(lifespan) and lifespan >= 0:

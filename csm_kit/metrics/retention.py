@@ -53,7 +53,12 @@ COUNT_COLUMNS = ["customers_start", "new", "reactivated", "joined", "churned_exi
                  "churned_joined", "churned", "customers_end"]
 
 
-def _first_month(subs: pd.DataFrame) -> pd.Period:
+def first_subscription_month(subs: pd.DataFrame) -> pd.Period:
+    """The month of the earliest ``start_date``: where a series of monthly metrics starts by default.
+
+    >>> first_subscription_month(pd.DataFrame({"start_date": pd.to_datetime(["2026-03-05", "2025-11-30"])}))
+    Period('2025-11', 'M')
+    """
     if subs.empty:
         raise ValueError("There are no subscriptions, so there is no first month; pass start=.")
     return subs["start_date"].min().to_period("M")
@@ -79,7 +84,7 @@ def customer_flows(data, *, start=None, end) -> dict[str, pd.DataFrame]:
     subs = data if isinstance(data, pd.DataFrame) else _subscriptions(data)
     check_months(data, start, end, fn="customer_flows", tables=["subscriptions"])
     end = to_month(end)
-    start = to_month(start) if start is not None else _first_month(subs)
+    start = to_month(start) if start is not None else first_subscription_month(subs)
     cols = month_range(start, end)
     balances = month_end_mrr(subs, start - 1, end)
     paying = balances.to_numpy() > 0

@@ -38,8 +38,8 @@ import pandas as pd
 from ..arguments import whole_number
 from ..periods import month_index, to_month
 from .coverage import check_months
-from .ledger import MICRO, _month_end_micro, subscription_mrr
-from .retention import _first_month, customer_groups
+from .ledger import MICRO, month_end_micro, subscription_mrr
+from .retention import first_subscription_month, customer_groups
 
 MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
 _NEVER = np.iinfo(np.int64).max // 2
@@ -48,7 +48,18 @@ _NO_START_NOTE = "no MRR at the start of the month: rate undefined"
 
 # -- shared machinery -----------------------------------------------------------
 
-def _subs(data, fn: str) -> pd.DataFrame:
+def subscriptions_of(data, fn: str) -> pd.DataFrame:
+    """The subscriptions table: ``data`` itself when it is a DataFrame, else the Dataset's table.
+
+    A Dataset without subscriptions raises :class:`~csm_kit.exceptions.MissingTableError`
+    naming ``fn``, the function that needed them.
+
+    >>> from csm_kit import Dataset
+    >>> subscriptions_of(Dataset(), "mrr")
+    Traceback (most recent call last):
+    ...
+    csm_kit.exceptions.MissingTableError: mrr needs the 'subscriptions' table, which this data set (memory) does not have.
+    """
     if isinstance(data, pd.DataFrame):
         return data
     data.require("subscriptions", by=fn)
@@ -58,7 +69,7 @@ def _subs(data, fn: str) -> pd.DataFrame:
 def _window(subs: pd.DataFrame, start, end, data=None, fn: str = "this function") -> tuple[pd.Period, pd.Period]:
     check_months(data, start, end, fn=fn, tables=["subscriptions"])
     end = to_month(end)
-    start = to_month(start) if start is not None else _first_month(subs)
+    start = to_month(start) if start is not None else first_subscription_month(subs)
     if end < start:
         raise ValueError(f"The period ends ({end}) before it starts ({start}).")
     return start, end
@@ -78,7 +89,7 @@ class _Ledger:
 
 def _ledger(subs: pd.DataFrame, start: pd.Period, end: pd.Period) -> _Ledger:
     # Balances from the month before `start`, so the first month has an opening balance.
-    customers, codes, cols, micro = _month_end_micro(subs, start - 1, end)
+    customers, codes, cols, micro = month_end_micro(subs, start - 1, end)
     before, after = micro[:, :-1], micro[:, 1:]
     n, t = after.shape
 
@@ -113,13 +124,24 @@ def _ledger(subs: pd.DataFrame, start: pd.Period, end: pd.Period) -> _Ledger:
     return _Ledger(pd.Index(customers, name="customer_id"), cols[1:], before, after, kinds, joined_left)
 
 
-def _group_sums(data, by: str | None, customers: pd.Index, matrices: dict) -> tuple[pd.Index, dict]:
+def sums_by_group(data, by: str | None, customers: pd.Index, matrices: dict) -> tuple[pd.Index, dict]:
     """Column sums of customer x month matrices per group of customers (int64).
 
     ``matrices`` maps names to arrays or to zero-argument functions making
     them, so that only one temporary matrix exists at a time (a million
     customers x 24 months is 200 MB per int64 matrix). Rows are sorted by
     group once, then ``np.add.reduceat`` sums each block: no long format.
+    ``by`` None sums every customer into one group, ``"all"``.
+
+    Returns
+    -------
+    (Index, dict)
+        The groups (sorted) and, per name, a groups x months int64 array.
+
+    Examples
+    --------
+    >>> sums_by_group(None, None, pd.Index(["a", "b"]), {"mrr": np.array([[1, 2], [3, 4]])})
+    (Index(['all'], dtype='object'), {'mrr': array([[4, 6]])})
     """
     def make(m):
         return m() if callable(m) else m
@@ -152,7 +174,7 @@ def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 
 def _movement_table(data, start, end, by, fn) -> pd.DataFrame:
-    subs = _subs(data, fn)
+    subs = subscriptions_of(data, fn)
     start, end = _window(subs, start, end, data, fn)
     L = _ledger(subs, start, end)
     before, after, kinds = L.before, L.after, L.kinds
@@ -166,7 +188,7 @@ def _movement_table(data, start, end, by, fn) -> pd.DataFrame:
     counts = {f"{m}_customers": kinds[m] for m in MOVEMENTS}
     counts.update(joined_and_left=L.joined_left, paying_customers_start=lambda: before > 0,
                   paying_customers_end=lambda: after > 0)
-    groups, sums = _group_sums(data, by, L.customers, {**money, **counts})
+    groups, sums = sums_by_group(data, by, L.customers, {**money, **counts})
     out = _tidy(groups, L.months, sums, by)
     out[list(money)] = out[list(money)] / MICRO  # integer micro-units -> currency, after summing
     return out
@@ -218,10 +240,10 @@ def mrr(data, *, start=None, end, by: str | None = None) -> pd.DataFrame:
          month    mrr     arr  paying_customers   arpa
     0  2026-01  200.0  2400.0                 2  100.0
     """
-    subs = _subs(data, "mrr")
+    subs = subscriptions_of(data, "mrr")
     start, end = _window(subs, start, end, data, "mrr")
-    customers, _, months, micro = _month_end_micro(subs, start, end)
-    groups, sums = _group_sums(data, by, pd.Index(customers), {"mrr": micro, "paying_customers": micro > 0})
+    customers, _, months, micro = month_end_micro(subs, start, end)
+    groups, sums = sums_by_group(data, by, pd.Index(customers), {"mrr": micro, "paying_customers": micro > 0})
     out = _tidy(groups, months, sums, by)
     out["mrr"] = out["mrr"] / MICRO
     out["arr"] = 12 * out["mrr"]
@@ -381,7 +403,7 @@ def mrr_movement_log(data, *, start=None, end, by: str | None = None,
     0           b  2026-02            churn        50.0        0.0   -50.0
     1           c  2026-02  joined_and_left         0.0        0.0     0.0
     """
-    subs = _subs(data, "mrr_movement_log")
+    subs = subscriptions_of(data, "mrr_movement_log")
     start, end = _window(subs, start, end, data, "mrr_movement_log")
     L = _ledger(subs, start, end)
     masks = dict(L.kinds)
@@ -479,9 +501,9 @@ def revenue_retention(data, *, start=None, end, form: str = "movement", window: 
         base_note = _NO_START_NOTE
     elif form == "cohort":
         window = whole_number(window, "window", unit="months")
-        subs = _subs(data, "revenue_retention")
+        subs = subscriptions_of(data, "revenue_retention")
         start, end = _window(subs, start, end, data, "revenue_retention")
-        customers, _, months, micro = _month_end_micro(subs, start - window, end)
+        customers, _, months, micro = month_end_micro(subs, start - window, end)
         then, now = micro[:, :-window], micro[:, window:]
         base = then > 0
         matrices = {
@@ -494,7 +516,7 @@ def revenue_retention(data, *, start=None, end, form: str = "movement", window: 
             "mrr_now": lambda: np.where(base, now, 0),
             "mrr_now_capped": lambda: np.where(base, np.minimum(now, then), 0),
         }
-        groups, sums = _group_sums(data, by, pd.Index(customers), matrices)
+        groups, sums = sums_by_group(data, by, pd.Index(customers), matrices)
         out = _tidy(groups, months[window:], sums, by)
         money = ["mrr_start", "expansion", "contraction", "churn", "mrr_now", "mrr_now_capped"]
         out[money] = out[money] / MICRO

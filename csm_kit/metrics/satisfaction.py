@@ -21,11 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..arguments import confidence_level, whole_number
 from ..contract import SURVEY_SCALES
 from ..exceptions import DataValidationError, MissingTableError
 from ..periods import months as month_range, to_month
 from .coverage import check_months
-from .intervals import ChangeTest, _check_confidence, mean_interval, nps_change, nps_interval, wilson_interval
+from .intervals import ChangeTest, mean_interval, nps_change, nps_interval, wilson_interval
 
 __all__ = ["NPSResult", "CSATResult", "CESResult", "nps", "csat", "ces", "survey_summary", "nps_category",
            "NPSWaves", "nps_waves"]
@@ -109,8 +110,7 @@ def _scores(scores, scale, what: str) -> np.ndarray:
 def _response_rate(n: int, sent) -> float | None:
     if sent is None:
         return None
-    if not (float(sent).is_integer() and sent >= 0):
-        raise ValueError(f"sent must be a whole number of invitations >= 0, not {sent!r}.")
+    sent = whole_number(sent, "sent", minimum=0, unit="invitations")
     if n > sent:
         raise ValueError(f"{n} responses but only {sent} invitations sent: check `sent`.")
     return n / sent if sent else float("nan")
@@ -290,7 +290,7 @@ def nps(scores, *, confidence: float = 0.95, sent: int | None = None) -> NPSResu
     >>> nps([]).score
     nan
     """
-    confidence = _check_confidence(confidence)
+    confidence = confidence_level(confidence)
     values = _scores(scores, NPS_SCALE, "NPS")
     P, D = int((values >= 9).sum()), int((values <= 6).sum())
     n = len(values)
@@ -305,9 +305,7 @@ _CSAT_METHODS = {"top_box": "top_box", "top2": "top_box", "mean": "mean"}
 
 def _check_top_box(top_box, scale) -> int:
     lo, hi = scale
-    if not (isinstance(top_box, (int, np.integer)) and 1 <= top_box <= hi - lo):
-        raise ValueError(f"top_box must be a whole number from 1 to {hi - lo} on a {lo}-{hi} scale, not {top_box!r}.")
-    return int(top_box)
+    return whole_number(top_box, "top_box", maximum=hi - lo, context=f"on a {lo}-{hi} scale")
 
 
 def csat(scores, *, scale=(1, 5), method: str = "top_box", top_box: int = 2,
@@ -354,7 +352,7 @@ def csat(scores, *, scale=(1, 5), method: str = "top_box", top_box: int = 2,
     >>> csat([10, 9, 8, 2], scale=(1, 10)).score
     50.0
     """
-    confidence = _check_confidence(confidence)
+    confidence = confidence_level(confidence)
     if method not in _CSAT_METHODS:
         raise ValueError(f"method must be 'top_box' or 'mean', not {method!r}.")
     method = _CSAT_METHODS[method]
@@ -423,7 +421,7 @@ def ces(scores, *, version: str = "2.0", scale=None, confidence: float = 0.95,
     >>> r.label
     'CES (original, lower is better)'
     """
-    confidence = _check_confidence(confidence)
+    confidence = confidence_level(confidence)
     if version not in CES_SCALES:
         raise ValueError(f"version must be '2.0' or 'original', not {version!r}.")
     scale = _check_scale(CES_SCALES[version] if scale is None else scale)
@@ -563,7 +561,7 @@ def survey_summary(data, survey: str = "nps", *, end, start=None, by=("touchpoin
     check_months(data, start, end, fn=fn, tables=["surveys", "survey_sends"], ledger=False)
     if survey not in SURVEY_SCALES:
         raise ValueError(f"survey must be one of {list(SURVEY_SCALES)}, not {survey!r}.")
-    confidence = _check_confidence(confidence)
+    confidence = confidence_level(confidence)
     by = (by,) if isinstance(by, str) else tuple(by)
     unknown = [k for k in by if k not in _GROUP_KEYS]
     if unknown:

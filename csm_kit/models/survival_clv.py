@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..arguments import whole_number
+from ..arguments import confidence_level, whole_number
 from .base import check_is_fitted
 
 TIMINGS = ("end", "start")
@@ -352,8 +352,7 @@ class SurvivalCLV:
         """
         if not 0 <= self.gross_margin <= 1:
             raise ValueError(f"gross_margin is a fraction between 0 and 1, not {self.gross_margin!r}.")
-        if not 0 < self.confidence < 1:
-            raise ValueError(f"confidence must be between 0 and 1, not {self.confidence!r}.")
+        confidence_level(self.confidence)
         h = int(self.horizon_months)
         v = discount_factors(h, self.annual_discount_rate, self.timing)
         s = self._check_survival(survival, h)

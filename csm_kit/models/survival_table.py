@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..arguments import whole_number
 from ..exceptions import MissingTableError
-from ..metrics.ledger import _check_rows, paid_spells, subscription_mrr
+from ..metrics.ledger import check_ledger_rows, paid_spells, subscription_mrr
 from ..periods import as_of_day
 
 DAY = pd.Timedelta(days=1)
@@ -361,7 +361,7 @@ def survival_table(data, *, as_of, covariates_at=None, unit: str = "month", spel
     if isinstance(attributes, str):
         attributes = [attributes]
     subs = _subscriptions(data)
-    _check_rows(subs)
+    check_ledger_rows(subs)
     snapshot = bool(getattr(data, "snapshot", False))
 
     sp = _snapshot_spells(subs) if snapshot else paid_spells(subs)

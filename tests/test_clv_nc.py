@@ -225,3 +225,183 @@ def test_no_finite_maximum_has_its_own_error_class():
     s = pd.DataFrame({"frequency": [0] * 5, "recency": [0.0] * 5, "T": [3.0, 5, 8, 10, 12], "time_unit": "week"})
     with pytest.raises(NoFiniteMaximumError):
         BetaGeoModel().fit(s)
+
+
+# -- one dropout probability for everyone: the a, b -> inf limit of BG/NBD -------------------------------------
+
+def _by_hand(params, time_unit="week"):
+    m = BetaGeoModel()
+    m.params_, m.time_unit_ = dict(params), time_unit
+    return m
+
+
+def _rows(x, tx, T):
+    s = pd.DataFrame({"frequency": x, "recency": tx, "T": T})
+    s.attrs["time_unit"] = "week"
+    return s
+
+
+def test_common_dropout_formulas_by_integrating_over_the_purchase_rate():
+    # An independent path: with one p, integrate the individual-level BG/NBD over lambda ~ Gamma(r, alpha)
+    # numerically instead of using the closed forms.
+    from scipy import integrate, stats
+
+    from csm_kit.models.clv_nc import _bgnbd_common_loglik, _codes
+
+    r, alpha, p = 0.7, 5.0, 0.15
+    m = _by_hand({"r": r, "alpha": alpha, "p": p})
+    rows = _rows([0, 1, 4, 9], [0.0, 3.0, 20.0, 35.5], [30.0, 10.0, 39.0, 40.0])
+    alive = m.probability_alive(rows)
+    expected = m.expected_purchases(rows, 26.0)
+    x, tx, T = (rows[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    ll = _bgnbd_common_loglik((r, alpha, p), x, tx, T, np.ones(4), (_codes(x), _codes(tx), _codes(T)), False)[0]
+    total = 0.0
+    for i in range(4):
+        xi, txi, Ti = x[i], tx[i], T[i]
+        prior = stats.gamma(r, scale=1 / alpha).pdf
+        stay = integrate.quad(lambda lam: (1 - p) ** xi * lam ** xi * np.exp(-lam * Ti) * prior(lam), 0, np.inf)[0]
+        gone = 0.0 if xi == 0 else integrate.quad(
+            lambda lam: p * (1 - p) ** (xi - 1) * lam ** xi * np.exp(-lam * txi) * prior(lam), 0, np.inf)[0]
+        assert alive.iloc[i] == pytest.approx(stay / (stay + gone), rel=1e-7)
+        total += np.log(stay + gone)   # the density of the purchase times (no x!, as in FHL's eq. 6)
+        # alive: lambda | history ~ Gamma(r + x, alpha + T); an alive customer buys (1 - e^(-lambda p t)) / p
+        post = stats.gamma(r + xi, scale=1 / (alpha + Ti)).pdf
+        ahead = integrate.quad(lambda lam: (1 - np.exp(-lam * p * 26.0)) / p * post(lam), 0, np.inf)[0]
+        assert expected.iloc[i] == pytest.approx(stay / (stay + gone) * ahead, rel=1e-7)
+    assert ll == pytest.approx(total, abs=1e-6)   # quad's accuracy
+    new = integrate.quad(lambda lam: (1 - np.exp(-lam * p * 52.0)) / p * stats.gamma(r, scale=1 / alpha).pdf(lam),
+                         0, np.inf)[0]
+    assert m.expected_purchases_new_customer(52.0) == pytest.approx(new, rel=1e-7)
+    # by hand for one customer: x = 1, t_x = 3, T = 10 -> 1 / (1 + 0.15 / 0.85 x (15 / 8)^1.7)
+    assert alive.iloc[1] == pytest.approx(1 / (1 + 0.15 / 0.85 * (15 / 8) ** 1.7), rel=1e-12)
+    assert alive.iloc[0] == 1.0
+
+
+def test_common_dropout_formulas_are_the_limits_of_the_full_model():
+    from csm_kit.models.clv_nc import _bgnbd_common_loglik, _bgnbd_loglik, _codes
+
+    r, alpha, p = 1.4, 66.0, 0.09
+    common = _by_hand({"r": r, "alpha": alpha, "p": p})
+    rows = _rows([0, 1, 3, 10, 25], [0.0, 30.0, 60.0, 100.0, 129.0], [100.0, 100.0, 100.0, 130.0, 130.0])
+    x, tx, T = (rows[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    idx, w = (_codes(x), _codes(tx), _codes(T)), np.array([3.0, 1, 2, 1, 1])
+    ll_c, g_c = _bgnbd_common_loglik((r, alpha, p), x, tx, T, w, idx)
+    gaps = []
+    for K in (1e6, 1e7):
+        full = _by_hand({"r": r, "alpha": alpha, "a": p * K, "b": (1 - p) * K})
+        gap = max(
+            np.max(np.abs(full.probability_alive(rows) / common.probability_alive(rows) - 1)),
+            np.max(np.abs(full.expected_purchases(rows, 52.0) / common.expected_purchases(rows, 52.0) - 1)),
+            np.max(np.abs(full.expected_purchases_new_customer([1.0, 52.0, 520.0])
+                          / common.expected_purchases_new_customer([1.0, 52.0, 520.0]) - 1)))
+        # measured 1.05e-5 at K = 1e6 (the x = 25 customer's expectation), 1.05e-6 at 1e7
+        assert gap < 100 / K
+        gaps.append(gap)
+        ll_f, g_f = _bgnbd_loglik((r, alpha, p * K, (1 - p) * K), x, tx, T, w, idx)
+        assert ll_f == pytest.approx(ll_c, abs=1e3 / K)
+        # d/dp along a = pK, b = (1 - p) K is K (d/da - d/db); r and alpha's gradients are the same
+        assert np.allclose([g_f[0], g_f[1], K * (g_f[2] - g_f[3])], g_c, rtol=1e3 / K)
+    assert gaps[1] < gaps[0] / 5       # the gap shrinks like 1 / K: the formulas are the limits
+
+
+def test_one_dropout_probability_gives_the_common_model_wherever_the_optimiser_starts():
+    from csm_kit.models.clv_nc import _bgnbd_loglik, _codes, _maximise
+
+    # Beta(1e7, 9e7) is p = 0.1 for everyone to 4 decimals
+    T = np.random.default_rng(5).integers(27 * 7, 39 * 7 + 1, 20_000) / 7
+    sim = simulate_bgnbd_summary(20_000, r=0.4, alpha=6.0, a=1e7, b=9e7, T=T, seed=11, resolution=1 / 7)
+    starts = [None, (0.5, 1.0, 0.5, 3.0), (3.0, 100.0, 2.0, 20.0), (0.2, 5.0, 50.0, 500.0)]
+    fits = [BetaGeoModel().fit(sim, initial_point=s) for s in starts]
+    # What the plain four-parameter fit does here: BFGS stops somewhere on the ridge, wherever it started
+    # (measured a + b from 1.0e6 to 2.2e6 over these starts, a / (a + b) = 0.0977 at each).
+    rows = sim.groupby(["frequency", "recency", "T"]).size().reset_index(name="w")
+    x, tx, T_, w = (rows[c].to_numpy(float) for c in ("frequency", "recency", "T", "w"))
+    idx = (_codes(x), _codes(tx), _codes(T_))
+    ends = [np.exp(_maximise(lambda th: _bgnbd_loglik(th, x, tx, T_, w, idx), np.array(s or (1, 3.3, 1, 1)),
+                             w.sum())) for s in starts]
+    sizes = [e[2] + e[3] for e in ends]
+    assert max(sizes) / min(sizes) > 1.5 and min(sizes) > 1e5
+    first = fits[0]
+    assert list(first.params_) == ["r", "alpha", "p"] and not first.dropout_heterogeneity_
+    assert first.dropout_lr_statistic_ < 1e-3 and first.converged_
+    for k, v in {"r": 0.4, "alpha": 6.0, "p": 0.1}.items():
+        assert abs(first.params_[k] - v) < 3 * first.standard_errors_[k], (k, first.params_[k])
+    head = sim.iloc[:200]
+    for m in fits[1:]:
+        assert not m.dropout_heterogeneity_
+        for k in first.params_:
+            assert m.params_[k] == pytest.approx(first.params_[k], rel=1e-5)
+        assert m.log_likelihood_ == pytest.approx(first.log_likelihood_, abs=1e-6)
+        assert np.allclose(m.expected_purchases(head, 39.0), first.expected_purchases(head, 39.0), rtol=1e-5)
+    assert list(first.summary.index) == ["r", "alpha", "p"]
+    assert "one dropout probability" in repr(first)
+
+
+def test_simulated_companies_with_one_dropout_probability_fit_the_same_from_any_start():
+    full = rfm_summary(csm_kit.simulate(n_customers=800, months=30, seed=23), calibration_end="2026-04",
+                       time_unit="week")
+    fits = [BetaGeoModel().fit(full, initial_point=s) for s in (None, (0.5, 1.0, 0.5, 3.0), (3.0, 100.0, 2.0, 20.0))]
+    # measured (scipy 1.17.1, numpy 2.4.6): r = 1.441, alpha = 66.15, p = 0.0891, log-likelihood -1615.985;
+    # the four-parameter fit alone stopped at a = 1.4e5, b = 1.4e6 with a Hessian not positive definite
+    for m in fits:
+        assert not m.dropout_heterogeneity_
+        assert {k: round(v, 3) for k, v in m.params_.items()} == {"r": 1.441, "alpha": 66.145, "p": 0.089}
+        assert round(m.log_likelihood_, 3) == -1615.985
+        assert m.expected_purchases(full, 52.0).sum() == pytest.approx(fits[0].expected_purchases(full, 52.0).sum(),
+                                                                       rel=1e-6)
+
+
+def test_cdnow_keeps_its_beta_dropout(summary):
+    m = BetaGeoModel().fit(summary)
+    assert m.dropout_heterogeneity_ and list(m.params_) == ["r", "alpha", "a", "b"]
+    # 2 (-9582.43 - ll with one p): the spread in dropout is far beyond the 5% threshold 2.7055
+    assert round(m.dropout_lr_statistic_, 1) == 42.4
+
+
+def test_the_threshold_is_the_boundary_likelihood_ratio_test_at_5_percent():
+    from scipy import stats
+
+    from csm_kit.models.clv_nc import COMMON_DROPOUT_LR_THRESHOLD
+
+    # a 50:50 mix of chi2_0 and chi2_1: P(stat > c) = P(chi2_1 > c) / 2 = 5%
+    assert stats.chi2.sf(COMMON_DROPOUT_LR_THRESHOLD, 1) / 2 == pytest.approx(0.05, abs=1e-5)
+
+
+def test_clv_and_holdout_table_with_one_dropout_probability(summary):
+    K = 1e7
+    common = _by_hand({"r": 0.243, "alpha": 4.414, "p": 0.25})
+    full = _by_hand({"r": 0.243, "alpha": 4.414, "a": 0.25 * K, "b": 0.75 * K})
+    gg = GammaGammaModel().fit(summary)
+    head = summary.iloc[:50]
+    v = customer_lifetime_value(common, gg, head, months=3, annual_discount_rate=0.10)
+    limit = customer_lifetime_value(full, gg, head, months=3, annual_discount_rate=0.10)
+    assert np.allclose(v["clv"], limit["clv"], rtol=1e-4)
+    month = 365.25 / 12 / 7
+    cum = [common.expected_purchases(head, i * month) for i in range(4)]
+    by_hand = sum(gg.expected_spend(head) * (cum[i] - cum[i - 1]) / 1.1 ** (i / 12) for i in (1, 2, 3))
+    assert np.allclose(v["clv"], by_hand, rtol=1e-10)
+    t = holdout_comparison(common, summary)
+    assert t["predicted_total"].sum() == pytest.approx(common.expected_purchases(summary, 39).sum())
+
+
+def test_initial_point_is_checked(summary):
+    with pytest.raises(ValueError, match="initial_point must be 4 positive numbers"):
+        BetaGeoModel().fit(summary, initial_point=(1.0, 2.0, 3.0))
+    with pytest.raises(ValueError, match="initial_point must be 4 positive numbers"):
+        BetaGeoModel().fit(summary, initial_point=(1.0, 2.0, -3.0, 1.0))
+    m = BetaGeoModel().fit(summary, initial_point=(0.5, 2.0, 2.0, 5.0))
+    assert {k: round(v, 3) for k, v in m.params_.items()} == {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+
+
+def test_warm_start_on_ridge_data_reaches_the_same_fit(monkeypatch):
+    import csm_kit.models.clv_nc as clv_nc
+
+    full = rfm_summary(csm_kit.simulate(n_customers=800, months=30, seed=23), calibration_end="2026-04",
+                       time_unit="week")
+    plain = BetaGeoModel().fit(full)
+    monkeypatch.setattr(clv_nc, "_WARM_ROWS", 60)   # 344 distinct rows > 4 x 60: both fits start from a sample's
+    warm = BetaGeoModel().fit(full)
+    assert warm.n_rows_ > 240 and not warm.dropout_heterogeneity_
+    assert warm.log_likelihood_ == pytest.approx(plain.log_likelihood_, abs=1e-6)
+    for k in plain.params_:
+        assert warm.params_[k] == pytest.approx(plain.params_[k], rel=1e-5)

@@ -16,10 +16,10 @@ NAMES = ["saas_ltv", "clv_survival_mean", "clv_survival_total", "sbg_gamma", "sb
 
 @pytest.fixture(scope="module")
 def sim():
-    # Seed 27: a company whose BG/NBD fit has a clear maximum (a = 0.18, b = 1.43). On seed 23, as on many
-    # seeds, the purchases show almost no spread in dropout, so a and b run off together (a/b fixed) and
-    # where the optimiser stops depends on the SciPy/NumPy build: with scipy 1.17.1 and numpy 2.4.6 it
-    # stopped at a = 1.4e5, b = 1.4e6 with a Hessian not positive, and the page rightly reported no fit.
+    # Seed 27. The simulator gives every customer one dropout probability; BetaGeoModel fits that limit
+    # (r, alpha, p) unless a Beta spread is significantly better (seed 27: the refit to 2026-04 has one p;
+    # the calibration fit keeps a Beta with a and b near 0, where BFGS stops depending on the start: no test
+    # here relies on it). Seed 23 is tested below.
     return csm_kit.simulate(n_customers=800, months=30, seed=27)
 
 
@@ -137,3 +137,19 @@ def test_text_from_the_data_is_escaped_on_the_page(sim):
     html = a.survival_section().show().html
     assert payload not in html and "&lt;script&gt;" in html
     assert "<script>" not in str(a.headline())
+
+
+def test_a_company_with_one_dropout_probability_has_a_purchase_model():
+    # Seed 23: every customer has the same dropout probability, so the BG/NBD likelihood rises along a, b -> inf
+    # with a / (a + b) fixed. Before, the fit stopped at a = 1.4e5, b = 1.4e6 with a Hessian not positive
+    # (scipy 1.17.1, numpy 2.4.6) and the page had no purchase model; now both fits are the one-p limit.
+    ds = csm_kit.simulate(n_customers=800, months=30, seed=23)
+    a = clv_analysis(ds, month="2026-04")
+    assert a.bgnbd is not None and a.bgnbd_test is not None and a.purchase_clv is not None
+    assert not a.bgnbd.dropout_heterogeneity_ and list(a.bgnbd.params_) == ["r", "alpha", "p"]
+    assert round(a.bgnbd.params_["p"], 4) == 0.0891 and round(a.bgnbd_test.params_["p"], 4) == 0.0420
+    full = rfm_summary(ds, calibration_end="2026-04", time_unit="week")
+    assert a.expected_purchases == pytest.approx(a.bgnbd.expected_purchases(full, 12 * 365.25 / 12 / 7).sum())
+    assert round(a.expected_purchases) == 342
+    assert "one dropout probability p = 0.042 for every customer" in str(a.test_text())
+    assert list(a.bgnbd_section().frame["parameter"]) == ["r", "alpha", "p"]

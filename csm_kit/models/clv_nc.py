@@ -3,12 +3,21 @@
 - Fader, Hardie & Lee (2005). "Counting your customers" the easy way: an
   alternative to the Pareto/NBD model. *Marketing Science*, 24(2), 275-284.
 - Fader & Hardie (2013). The Gamma-Gamma model of monetary value. Note.
+- Self & Liang (1987). Asymptotic properties of maximum likelihood estimators
+  and likelihood ratio tests under nonstandard conditions. *JASA*, 82(398),
+  605-610 (the likelihood-ratio test on a boundary, used for one dropout p).
 
 Written on scipy rather than taken from ``lifetimes`` (archived since 2020,
 several features broken on current pandas, and a CLV helper that silently
 assumed days) or PyMC-Marketing (pulls in PyMC, needs Python 3.12 for current
 releases, seconds of compile per fit). Every fitted model keeps the
 ``time_unit`` of the summary it was fitted on and refuses another.
+
+When customers show no spread in their dropout probability, the BG/NBD
+likelihood has no finite maximum (a and b run off together); ``BetaGeoModel``
+then fits its limit with one dropout probability p for everyone, by a
+likelihood-ratio rule that does not depend on where the optimiser stops (its
+docstring gives the rule and the limit formulas).
 
 Speed: the BG/NBD likelihood depends on a customer only through
 (frequency, recency, T), so it is evaluated once per distinct row with a
@@ -66,36 +75,69 @@ def _codes(values: np.ndarray):
     return np.asarray(uniques, dtype=float), codes
 
 
+def _gamma_part(r, alpha, x, idx, log_c):
+    """What the BG/NBD likelihoods share: per-row log-likelihood but the dropout term, and the (r, alpha) gradient.
+
+    Both forms are ``Gamma(r + x) alpha^r / Gamma(r) x D x [(alpha + T)^-(r+x) + [x > 0] c (alpha + t_x)^-(r+x)]``
+    with D and c from the dropout distribution; ``log_c`` is log c per row
+    (unused where x = 0). Returns, per row, log[Gamma(r + x) alpha^r / Gamma(r)]
+    and log[...] (the row's log-likelihood is their sum plus log D), the weight
+    ``w4`` of the second term in the bracket, d/dr and d/dalpha.
+    """
+    (ux, ix), (utx, itx), (uT, iT) = idx
+    g_rx = (gammaln(r + ux) - gammaln(r))[ix]
+    l_T, l_tx = np.log(alpha + uT)[iT], np.log(alpha + utx)[itx]
+    rx = r + x
+    a3 = -rx * l_T
+    a4 = np.where(x > 0, log_c - rx * l_tx, -np.inf)
+    m = np.logaddexp(a3, a4)
+    w4 = np.exp(a4 - m)
+    w3 = 1 - w4
+    d_r = (digamma(r + ux) - digamma(r))[ix] + np.log(alpha) - w3 * l_T - w4 * l_tx
+    d_alpha = r / alpha - rx * (w3 / (alpha + uT)[iT] + w4 / (alpha + utx)[itx])
+    return g_rx + r * np.log(alpha), m, w4, d_r, d_alpha
+
+
 def _bgnbd_loglik(theta, x, tx, T, w, idx, gradient=True):
     """Weighted BG/NBD log-likelihood (FHL 2005 eq. 6) and its gradient in (r, alpha, a, b).
 
     ``idx`` holds the distinct values of x, t_x and T and each row's code:
     gamma functions and logs are computed per distinct value, then gathered.
+    D = B(a, b + x) / B(a, b) and c = a / (b + x - 1) (:func:`_gamma_part`).
     """
     r, alpha, a, b = theta
-    (ux, ix), (utx, itx), (uT, iT) = idx
-    g_rx = (gammaln(r + ux) - gammaln(r))[ix]
+    ux, ix = idx[0]
     g_b = (gammaln(a + b) + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))[ix]
-    l_T, l_tx = np.log(alpha + uT)[iT], np.log(alpha + utx)[itx]
-    rx = r + x
-    a3 = -rx * l_T
-    rep = x > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(rep, np.log(a) - np.log(np.where(ux > 0, b + ux - 1, 1.0))[ix] - rx * l_tx, -np.inf)
-    m = np.logaddexp(a3, a4)
-    ll = _wsum(w, g_rx + r * np.log(alpha) + g_b + m)
+        log_c = np.log(a) - np.log(np.where(ux > 0, b + ux - 1, 1.0))[ix]
+        head, m, w4, d_r, d_alpha = _gamma_part(r, alpha, x, idx, log_c)
+    ll = _wsum(w, head + g_b + m)
     if not gradient:
         return ll, None
-    w4 = np.exp(a4 - m)
-    w3 = 1 - w4
-    d_r = (digamma(r + ux) - digamma(r))[ix] + np.log(alpha) - w3 * l_T - w4 * l_tx
-    d_alpha = r / alpha - rx * (w3 / (alpha + uT)[iT] + w4 / (alpha + utx)[itx])
     d_ab = digamma(a + b) - digamma(a + b + ux)
     d_a = d_ab[ix] + w4 / a
     with np.errstate(divide="ignore"):
         inv_b = np.where(ux > 0, 1 / (b + ux - 1), 0.0)[ix]
     d_b = (d_ab + digamma(b + ux) - digamma(b))[ix] - w4 * inv_b
     return ll, np.array([_wsum(w, d_r), _wsum(w, d_alpha), _wsum(w, d_a), _wsum(w, d_b)])
+
+
+def _bgnbd_common_loglik(theta, x, tx, T, w, idx, gradient=True):
+    """The BG/NBD log-likelihood with one dropout probability p for everyone, and its gradient in (r, alpha, p).
+
+    The limit of :func:`_bgnbd_loglik` as a, b -> inf with a / (a + b) = p:
+    D = B(a, b + x) / B(a, b) = E[(1 - p)^x] -> (1 - p)^x and
+    c = a / (b + x - 1) -> p / (1 - p). Not defined for p >= 1 (NaN).
+    """
+    r, alpha, p = theta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q = np.log1p(-p)
+        head, m, w4, d_r, d_alpha = _gamma_part(r, alpha, x, idx, np.log(p) - log_q)
+        ll = _wsum(w, head + x * log_q + m)
+    if not gradient:
+        return ll, None
+    d_p = -x / (1 - p) + w4 / (p * (1 - p))
+    return ll, np.array([_wsum(w, d_r), _wsum(w, d_alpha), _wsum(w, d_p)])
 
 
 def _gg_loglik(theta, x, m, gradient=True):
@@ -144,19 +186,40 @@ def _inverse_hessian(objective, z, step: float = 1e-4):
     return (inv + inv.T) / 2
 
 
-def _warm_start(cls, sample_loglik, n_rows: int, weights, start):
+def _maximise(loglik, start, n, gtol: float = 1e-9, hess_inv0=None) -> np.ndarray:
+    """Log-parameters where BFGS stops maximising ``loglik(theta) -> (ll, grad)`` from ``start``.
+
+    The point may be off towards 0 or infinity: :func:`_set_fit` checks it.
+    """
+    # BFGS keeps its few-parameter algebra in NumPy; scipy's L-BFGS-B spent more time in threaded BLAS
+    # calls than in the likelihood on a busy machine.
+    res = optimize.minimize(_objective(loglik, n), np.log(start), jac=True, method="BFGS",
+                            options={"gtol": gtol, "hess_inv0": hess_inv0})
+    return res.x
+
+
+def _log_likelihood_at(loglik, z) -> float:
+    """The log-likelihood at log-parameters z (-inf where it is not finite, e.g. a parameter overflowed)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ll = loglik(np.exp(z), gradient=False)[0] if np.all(np.isfinite(np.exp(z))) else -np.inf
+    return float(ll) if np.isfinite(ll) else -np.inf
+
+
+def _warm_start(sample_loglik, n_rows: int, weights, start):
     """Starting point and inverse Hessian from a seeded sample of rows, when there are many rows.
 
     ``sample_loglik(rows)`` returns the log-likelihood of those rows. The
-    final fit is on every row either way: the sample only saves iterations.
+    final fit is on every row either way: the sample only saves iterations
+    (and if the sample's maximum runs off, the full fit starts from ``start``).
     """
     if n_rows <= 4 * _WARM_ROWS:
         return start, None
     rows = np.sort(np.random.default_rng(0).choice(n_rows, _WARM_ROWS, replace=False))
     loglik, n = sample_loglik(rows), float(np.sum(weights[rows]))
-    warm = cls()
-    _fit_by_gradient(warm, loglik, start, n, hessian=False, gtol=1e-6)
-    start = np.array(list(warm.params_.values()))
+    z = _maximise(loglik, start, n, gtol=1e-6)
+    if not np.max(np.abs(z)) <= 25:
+        return start, None
+    start = np.exp(z)
     # The sample's curvature preconditions BFGS on the full data: a few iterations instead of ~20.
     return start, _inverse_hessian(_objective(loglik, n), np.log(start))
 
@@ -166,27 +229,19 @@ def _plain(names, theta) -> str:
     return ", ".join(f"{n} = {v:.3g}" for n, v in zip(names, theta))
 
 
-def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float = 1e-9, hess_inv0=None):
-    """Maximise ``loglik(theta) -> (ll, grad)`` over log-parameters; set params_, standard_errors_ and the rest.
+def _set_fit(model, loglik, z, n, names) -> None:
+    """Set params_, standard_errors_, log_likelihood_, converged_ from the maximum at log-parameters z.
 
-    BFGS with the analytic gradient (from ``hess_inv0`` when a warm start
-    supplies one); standard errors from a Hessian by central differences of
-    the analytic gradient.
+    Raises :class:`NoFiniteMaximumError` when a parameter ran off (|log| > 25)
+    or the Hessian there is not negative definite. Standard errors from a
+    Hessian by central differences of the analytic gradient.
     """
-    objective = _objective(loglik, n)
-    # BFGS keeps its few-parameter algebra in NumPy; scipy's L-BFGS-B spent more time in threaded BLAS
-    # calls than in the likelihood on a busy machine.
-    res = optimize.minimize(objective, np.log(start), jac=True, method="BFGS",
-                            options={"gtol": gtol, "hess_inv0": hess_inv0})
     with np.errstate(over="ignore"):
-        theta = np.exp(res.x)
-    if not np.all(np.isfinite(theta)) or np.max(np.abs(res.x)) > 25:
+        theta = np.exp(z)
+    if not np.all(np.isfinite(theta)) or np.max(np.abs(z)) > 25:
         raise NoFiniteMaximumError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (a parameter "
-                         f"ran off to {_plain(model.param_names, theta)}); this happens with "
+                         f"ran off to {_plain(names, theta)}); this happens with "
                          "few customers or few repeat purchases.")
-    model.params_ = {name: float(v) for name, v in zip(model.param_names, theta)}
-    if not hessian:
-        return
     ll, grad = loglik(theta)
     k = len(theta)
     h = 1e-5 * theta
@@ -198,12 +253,28 @@ def _fit_by_gradient(model, loglik, start, n, hessian: bool = True, gtol: float 
     hess = (hess + hess.T) / 2
     if not np.all(np.isfinite(hess)) or not np.all(np.linalg.eigvalsh(hess) > 0):
         raise NoFiniteMaximumError(f"{type(model).__name__}: the likelihood has no finite maximum on these data (it is flat "
-                         f"or still rising at {_plain(model.param_names, theta)}); this "
+                         f"or still rising at {_plain(names, theta)}); this "
                          "happens with few customers or few repeat purchases.")
     se = np.sqrt(np.diag(np.linalg.inv(hess)))
-    model.standard_errors_ = {name: float(v) for name, v in zip(model.param_names, se)}
+    model.params_ = {name: float(v) for name, v in zip(names, theta)}
+    model.standard_errors_ = {name: float(v) for name, v in zip(names, se)}
     model.log_likelihood_ = ll
     model.converged_ = bool(np.max(np.abs(grad * theta)) / n < 1e-5)
+
+
+def _fit_by_gradient(model, loglik, start, n, gtol: float = 1e-9, hess_inv0=None):
+    """Maximise ``loglik(theta) -> (ll, grad)`` over log-parameters; set params_, standard_errors_ and the rest.
+
+    BFGS with the analytic gradient (from ``hess_inv0`` when a warm start
+    supplies one), then :func:`_set_fit`.
+    """
+    _set_fit(model, loglik, _maximise(loglik, start, n, gtol, hess_inv0), n, model.param_names)
+
+
+#: Likelihood-ratio threshold above which BetaGeoModel keeps a Beta spread of dropout probabilities:
+#: chi2_1's 90% point (scipy.stats.chi2.ppf(0.90, 1)), the 5% test of a null on the parameter space's
+#: boundary, where the statistic is a 50:50 mix of chi2_0 and chi2_1 (Self & Liang 1987).
+COMMON_DROPOUT_LR_THRESHOLD = 2.7055
 
 
 class BetaGeoModel(_UnitModel):
@@ -213,6 +284,43 @@ class BetaGeoModel(_UnitModel):
     after each repeat purchase they drop out for good with probability p,
     p ~ Beta(a, b). Fitted by maximum likelihood on an RFM summary
     (``frequency``, ``recency``, ``T`` in the summary's ``time_unit``).
+
+    **One dropout probability for everyone.** When customers barely differ in
+    p, the likelihood keeps rising along a ridge where a and b run off to
+    infinity together with a / (a + b) fixed (Beta(a, b) tends to a point
+    mass at p), and where BFGS stops on it depends on the SciPy/NumPy build
+    (a "fit" at a = 1e5, b = 1e6 on one, no finite maximum on another). So
+    ``fit`` maximises two likelihoods from the same start, the full model's
+    and its limit's with one p for everyone (parameters r, alpha, p), and
+    keeps the full model only if it is clearly better:
+
+    ``2 (ll_beta - ll_common) > 2.706`` (:data:`COMMON_DROPOUT_LR_THRESHOLD`),
+
+    the likelihood-ratio test rejecting "one p for everyone" at 5%. The
+    common model is the boundary 1 / (a + b) = 0 of the full one, so under it
+    the statistic is a 50:50 mix of chi2_0 and chi2_1 and the 5% point is
+    chi2_1's 90% point. ``ll_beta`` is the full likelihood where BFGS
+    stopped, a maximum or not (-inf if a parameter overflowed), so the rule
+    does not depend on where on the ridge it stopped: there ll_beta is at
+    most ll_common plus noise (about 1e-6). The test also covers data with
+    one p where sampling noise puts a shallow maximum of the full model at
+    finite a and b (half of such data sets): a statistic under 2.706 gives
+    the common model too. If the common model has no finite maximum itself
+    (p -> 0: nobody seems to drop out), the full model is kept when it has
+    one. On data with real spread in p (CDNOW: statistic 42.4) nothing
+    changes.
+
+    The common model's formulas are the full model's limits as a, b -> inf
+    with a / (a + b) = p (checked against the full formulas at a + b = 1e6
+    and 1e7 in the tests):
+
+    - likelihood: ``Gamma(r+x) alpha^r / Gamma(r) (1-p)^x [(alpha+T)^-(r+x)
+      + [x > 0] p / (1-p) (alpha+t_x)^-(r+x)]`` (B(a, b+x) / B(a, b) -> (1-p)^x,
+      a / (b+x-1) -> p / (1-p));
+    - ``P(alive) = 1 / (1 + [x > 0] p / (1-p) ((alpha+T) / (alpha+t_x))^(r+x))``;
+    - ``E[Y(t) | x, t_x, T] = P(alive) / p x [1 - ((alpha+T) / (alpha+T+p t))^(r+x)]``
+      ((a+b+x-1) / (a-1) -> 1 / p and 2F1(r+x, b+x; a+b+x-1; z) -> (1 - (1-p) z)^-(r+x));
+    - ``E[X(t)] = [1 - (alpha / (alpha + p t))^r] / p`` for a new customer.
 
     Parameters
     ----------
@@ -224,10 +332,19 @@ class BetaGeoModel(_UnitModel):
     Attributes
     ----------
     params_ : dict
-        ``{"r", "alpha", "a", "b"}`` (alpha in the summary's time unit).
+        ``{"r", "alpha", "a", "b"}``, or ``{"r", "alpha", "p"}`` when the fit
+        is the common-dropout model (alpha in the summary's time unit). A
+        model whose ``params_`` are set by hand is read by its keys.
+    dropout_heterogeneity_ : bool
+        True: p ~ Beta(a, b) across customers; False: one p for everyone.
+    dropout_lr_statistic_ : float
+        ``max(0, 2 (ll_beta - ll_common))``, the statistic of the rule above
+        (inf when only the common model's likelihood could not be evaluated,
+        0 when neither could).
     standard_errors_ : dict
-        From the inverse Hessian of the log-likelihood at the optimum.
+        From the inverse Hessian of the log-likelihood at the optimum (same keys as ``params_``).
     log_likelihood_ : float
+        Of the model kept.
     converged_ : bool
     time_unit_ : str
     n_customers_ : int
@@ -247,19 +364,44 @@ class BetaGeoModel(_UnitModel):
 
     >>> s = simulate_bgnbd_summary(20_000, r=0.25, alpha=4.0, a=0.8, b=2.5, T=39.0, seed=3, resolution=1 / 7)
     >>> m = BetaGeoModel().fit(s)
-    >>> m.converged_, m.time_unit_, m.n_rows_ < len(s)
-    (True, 'week', True)
+    >>> m.converged_, m.time_unit_, m.n_rows_ < len(s), m.dropout_heterogeneity_
+    (True, 'week', True, True)
     >>> {k: round(v, 2) for k, v in m.params_.items()}
     {'r': 0.25, 'alpha': 4.02, 'a': 0.82, 'b': 2.46}
+
+    Every customer with the same p = 0.1 (Beta(1e7, 9e7) is 0.1 to 4 decimals):
+
+    >>> s = simulate_bgnbd_summary(20_000, r=0.25, alpha=4.0, a=1e7, b=9e7, T=39.0, seed=3, resolution=1 / 7)
+    >>> m = BetaGeoModel().fit(s)
+    >>> m.dropout_heterogeneity_, {k: round(v, 2) for k, v in m.params_.items()}
+    (False, {'r': 0.25, 'alpha': 3.98, 'p': 0.1})
+    >>> round(m.dropout_lr_statistic_, 2)  # a shallow maximum at finite a, b: not significant
+    1.63
     """
 
     param_names = ("r", "alpha", "a", "b")
+    #: Parameters of the common-dropout model (the limit a, b -> inf with a / (a + b) = p).
+    common_dropout_param_names = ("r", "alpha", "p")
 
     def __init__(self, compress: bool = True):
         self.compress = compress
 
-    def fit(self, summary: pd.DataFrame) -> "BetaGeoModel":
-        """Maximum-likelihood fit on an RFM summary; returns self."""
+    def fit(self, summary: pd.DataFrame, initial_point=None) -> "BetaGeoModel":
+        """Maximum-likelihood fit on an RFM summary; returns self.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            RFM summary (``frequency``, ``recency``, ``T``, a time unit).
+        initial_point : sequence of 4 floats, optional
+            Where the optimiser starts, (r, alpha, a, b); by default
+            (1, mean T / 10, 1, 1). The common-dropout fit starts at
+            (r, alpha, a / (a + b)). Where it starts changes nothing but the
+            number of iterations where there is a maximum, and on the
+            a, b -> inf ridge (the class docstring says why). It can where
+            the likelihood runs off towards a, b -> 0 with p -> 0 (no finite
+            maximum of either model): the kit has no limit model for that yet.
+        """
         check_summary(summary, "BetaGeoModel.fit")
         unit = _unit(summary)
         if self.compress:
@@ -268,17 +410,46 @@ class BetaGeoModel(_UnitModel):
             rows = summary[["frequency", "recency", "T"]].assign(w=1)
         x, tx, T, w = (rows[c].to_numpy(float) for c in ("frequency", "recency", "T", "w"))
         idx = (_codes(x), _codes(tx), _codes(T))
-        # Start with alpha on the scale of the observation window.
-        start = np.array([1.0, max(float(np.mean(T)), 1e-3) / 10, 1.0, 1.0])
+        if initial_point is None:
+            # Start with alpha on the scale of the observation window.
+            start = np.array([1.0, max(float(np.mean(T)), 1e-3) / 10, 1.0, 1.0])
+        else:
+            start = np.asarray(initial_point, dtype=float)
+            if start.shape != (4,) or not np.all(np.isfinite(start) & (start > 0)):
+                raise ValueError(f"initial_point must be 4 positive numbers (r, alpha, a, b), not {initial_point!r}.")
+        r0, alpha0, a0, b0 = start
+        n = w.sum()
 
-        def sample(k):  # the likelihood of some rows, their arrays built once
-            xs, txs, Ts, ws = x[k], tx[k], T[k], w[k]
-            codes = (_codes(xs), _codes(txs), _codes(Ts))
-            return lambda theta: _bgnbd_loglik(theta, xs, txs, Ts, ws, codes)
+        def on_rows(loglik):
+            def sample(k):  # the likelihood of some rows, their arrays built once
+                xs, txs, Ts, ws = x[k], tx[k], T[k], w[k]
+                codes = (_codes(xs), _codes(txs), _codes(Ts))
+                return lambda theta, gradient=True: loglik(theta, xs, txs, Ts, ws, codes, gradient)
+            return sample
 
-        start, hess_inv0 = _warm_start(type(self), sample, len(x), w, start)
-        _fit_by_gradient(self, lambda theta: _bgnbd_loglik(theta, x, tx, T, w, idx), start, w.sum(),
-                         hess_inv0=hess_inv0)
+        beta = lambda theta, gradient=True: _bgnbd_loglik(theta, x, tx, T, w, idx, gradient)  # noqa: E731
+        common = lambda theta, gradient=True: _bgnbd_common_loglik(theta, x, tx, T, w, idx, gradient)  # noqa: E731
+        # Both maximised from the same start (on large bases, from their own sample fits); neither from the other.
+        fits = {}
+        for name, loglik, full_loglik, first in (
+                ("beta", _bgnbd_loglik, beta, start),
+                ("common", _bgnbd_common_loglik, common, np.array([r0, alpha0, a0 / (a0 + b0)]))):
+            begin, hess_inv0 = _warm_start(on_rows(loglik), len(x), w, first)
+            fits[name] = _maximise(full_loglik, begin, n, hess_inv0=hess_inv0)
+        ll_beta, ll_common = _log_likelihood_at(beta, fits["beta"]), _log_likelihood_at(common, fits["common"])
+        with np.errstate(invalid="ignore"):
+            statistic = 2 * (ll_beta - ll_common)   # nan when neither is finite: the full model says why
+        heterogeneity = True
+        if statistic <= COMMON_DROPOUT_LR_THRESHOLD:
+            try:
+                _set_fit(self, common, fits["common"], n, self.common_dropout_param_names)
+                heterogeneity = False
+            except NoFiniteMaximumError:
+                pass  # no finite p either (e.g. p -> 0, nobody seems to drop out): the full model if it has a maximum
+        if heterogeneity:
+            _set_fit(self, beta, fits["beta"], n, self.param_names)
+        self.dropout_heterogeneity_ = heterogeneity
+        self.dropout_lr_statistic_ = float(statistic) if statistic > 0 else 0.0
         self.time_unit_ = unit
         self.n_customers_ = len(summary)
         self.n_rows_ = len(rows)
@@ -292,15 +463,23 @@ class BetaGeoModel(_UnitModel):
         check_summary(summary, type(self).__name__)
         return tuple(summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
 
+    def _common_p(self):
+        """The common dropout probability p, or None when p ~ Beta(a, b) (read from ``params_``' keys)."""
+        return self.params_["p"] if "p" in self.params_ else None
+
     def _p_alive(self, x, tx, T) -> np.ndarray:
-        r, alpha, a, b = self.params_.values()
+        par, p = self.params_, self._common_p()
+        r, alpha = par["r"], par["alpha"]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            log_odds = np.log(a) - np.log(np.where(x > 0, b + x - 1, 1.0)) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+            log_c = (np.log(par["a"]) - np.log(np.where(x > 0, par["b"] + x - 1, 1.0)) if p is None
+                     else np.log(p) - np.log1p(-p))
+            log_odds = log_c + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
         return np.where(x > 0, 1 / (1 + np.exp(log_odds)), 1.0)
 
     def probability_alive(self, summary: pd.DataFrame) -> pd.Series:
         """P(alive at T | x, t_x, T) = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)).
 
+        With one dropout probability p, ``a / (b + x - 1)`` is ``p / (1 - p)``.
         A customer with no repeat purchase is alive for sure (BG/NBD drops
         customers only right after a purchase).
         """
@@ -310,21 +489,29 @@ class BetaGeoModel(_UnitModel):
     def _tail(self, x, T, t) -> tuple[np.ndarray, np.ndarray]:
         """1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t)) per distinct (x, T).
 
+        With one dropout probability p: ``1 - ((alpha+T)/(alpha+T+p t))^(r+x)``.
         Returns each row's code and the (distinct pairs x len(t)) values: the
         hypergeometric function is evaluated once per distinct pair and horizon.
         """
-        r, alpha, a, b = self.params_.values()
+        par, p = self.params_, self._common_p()
+        r, alpha = par["r"], par["alpha"]
         (vx, cx), (vT, cT) = _codes(x), _codes(T)
         codes, pairs = pd.factorize(cx.astype(np.int64) * len(vT) + cT)
         ux = vx[pairs // len(vT)][:, None]
         uT = vT[pairs % len(vT)][:, None]
         t = np.atleast_1d(np.asarray(t, dtype=float))[None, :]
+        if p is not None:
+            return codes, 1 - ((alpha + uT) / (alpha + uT + p * t)) ** (r + ux)
+        a, b = par["a"], par["b"]
         z = t / (alpha + uT + t)
         return codes, 1 - ((alpha + uT) / (alpha + uT + t)) ** (r + ux) * hyp2f1(r + ux, b + ux, a + b + ux - 1, z)
 
     def _scale(self, x, tx, T) -> np.ndarray:
-        """P(alive) x (a + b + x - 1) / (a - 1): the per-customer factor of the conditional expectation."""
-        r, alpha, a, b = self.params_.values()
+        """P(alive) x (a + b + x - 1) / (a - 1), or P(alive) / p: the per-customer factor of the conditional expectation."""
+        par, p = self.params_, self._common_p()
+        if p is not None:
+            return self._p_alive(x, tx, T) / p
+        a, b = par["a"], par["b"]
         return (a + b + x - 1) / (a - 1) * self._p_alive(x, tx, T)
 
     def expected_purchases(self, summary: pd.DataFrame, t: float) -> pd.Series:
@@ -332,6 +519,7 @@ class BetaGeoModel(_UnitModel):
 
         ``P(alive) x (a + b + x - 1) / (a - 1) x [1 - ((alpha + T) / (alpha + T + t))^(r + x)
         2F1(r + x, b + x; a + b + x - 1; t / (alpha + T + t))]``; ``t`` in the model's time unit.
+        With one dropout probability p: ``P(alive) / p x [1 - ((alpha + T) / (alpha + T + p t))^(r + x)]``.
         """
         if not np.isscalar(t) or not t >= 0:
             raise ValueError(f"t must be a number >= 0 (in {getattr(self, 'time_unit_', 'time unit')}s), not {t!r}.")
@@ -342,11 +530,16 @@ class BetaGeoModel(_UnitModel):
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] for a customer just acquired (FHL 2005, eq. 7).
 
-        ``(a + b - 1) / (a - 1) x [1 - (alpha / (alpha + t))^r 2F1(r, b; a + b - 1; t / (alpha + t))]``
+        ``(a + b - 1) / (a - 1) x [1 - (alpha / (alpha + t))^r 2F1(r, b; a + b - 1; t / (alpha + t))]``;
+        with one dropout probability p: ``[1 - (alpha / (alpha + p t))^r] / p``.
         """
         self._check_fitted()
-        r, alpha, a, b = self.params_.values()
+        par, p = self.params_, self._common_p()
+        r, alpha = par["r"], par["alpha"]
         t = np.asarray(t, dtype=float)
+        if p is not None:
+            return (1 - (alpha / (alpha + p * t)) ** r) / p
+        a, b = par["a"], par["b"]
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
 
     def plot_probability_alive_matrix(self, ax=None, **kwargs):
@@ -363,7 +556,8 @@ class BetaGeoModel(_UnitModel):
         if not hasattr(self, "params_"):
             return "<BetaGeoModel (not fitted)>"
         p = ", ".join(f"{k}={v:.3f}" for k, v in self.params_.items())
-        return f"<BetaGeoModel {p}, fitted on {self.n_customers_:,} customers in {self.time_unit_}s>"
+        common = " (one dropout probability for every customer)" if self._common_p() is not None else ""
+        return f"<BetaGeoModel {p}{common}, fitted on {self.n_customers_:,} customers in {self.time_unit_}s>"
 
 
 class GammaGammaModel(_UnitModel):
@@ -406,7 +600,7 @@ class GammaGammaModel(_UnitModel):
             xs, ms = x[k], m[k]
             return lambda theta: _gg_loglik(theta, xs, ms)
 
-        start, hess_inv0 = _warm_start(type(self), sample, len(x), np.ones(len(x)), np.ones(3))
+        start, hess_inv0 = _warm_start(sample, len(x), np.ones(len(x)), np.ones(3))
         _fit_by_gradient(self, lambda theta: _gg_loglik(theta, x, m), start, len(x), hess_inv0=hess_inv0)
         self.time_unit_ = unit
         self.n_customers_ = len(buyers)
@@ -601,5 +795,5 @@ def simulate_bgnbd_summary(n_customers: int, *, r: float, alpha: float, a: float
     return out
 
 
-__all__ = ["BetaGeoModel", "GammaGammaModel", "customer_lifetime_value", "holdout_comparison",
+__all__ = ["COMMON_DROPOUT_LR_THRESHOLD", "BetaGeoModel", "GammaGammaModel", "customer_lifetime_value", "holdout_comparison",
            "simulate_bgnbd_summary"]

@@ -39,7 +39,8 @@ from ..metrics.lifetime_value import SaasLTV, default_churn_convention, saas_ltv
 from ..metrics.pages import PagePart
 from ..periods import as_of_day, month_end, to_month
 from .base import NoFiniteMaximumError
-from .clv_nc import BetaGeoModel, GammaGammaModel, customer_lifetime_value, holdout_comparison
+from .clv_nc import (COMMON_DROPOUT_LR_THRESHOLD, BetaGeoModel, GammaGammaModel, customer_lifetime_value,
+                     holdout_comparison)
 from .retention_curves import RetentionCurves
 from .rfm import rfm_summary
 from .sbg import ShiftedBetaGeoModel, cohort_survivors
@@ -57,6 +58,19 @@ _MONEY = {"clv_mean": "money", "clv_mean_low": "money", "clv_mean_high": "money"
 
 def _why(error: Exception) -> str:
     return str(error).splitlines()[0]
+
+
+#: Appended to a purchase sentence when the BG/NBD fit has one dropout probability for everyone.
+_ONE_DROPOUT = (" The purchases show no spread in dropout (likelihood-ratio statistic {lr:.2f}, under {c:.2f}): the "
+                "model has one dropout probability p = {p:.3f} for every customer instead of a Beta(a, b) spread.")
+
+
+def _dropout_values(model) -> tuple[str, dict]:
+    """The one-dropout sentence and its values for a BG/NBD fit, or nothing when p ~ Beta(a, b)."""
+    if "p" not in model.params_:
+        return "", {}
+    return _ONE_DROPOUT, {"lr": getattr(model, "dropout_lr_statistic_", float("nan")), "p": model.params_["p"],
+                          "c": COMMON_DROPOUT_LR_THRESHOLD}
 
 
 @dataclass(frozen=True)
@@ -183,11 +197,12 @@ class ClvAnalysis:
         c = holdout_comparison(self.bgnbd_test, self.calibration_summary)
         actual, predicted = float(c["actual_total"].sum()), float(c["predicted_total"].sum())
         cal_end = self.as_of_calibration
+        one, values = _dropout_values(self.bgnbd_test)
         return display.text("Calibration: first purchase to {cal}, {n:int} customers; holdout {h:int} months to "
-                            "{end}. Holdout purchases: predicted {p:,.0f}, actual {a:,.0f} ({d:+.1%}).",
+                            "{end}. Holdout purchases: predicted {pred:,.0f}, actual {a:,.0f} ({d:+.1%})." + one,
                             cal=str(cal_end.date()), n=len(self.calibration_summary), h=self.holdout_months,
-                            end=str(self.as_of.date()), p=predicted, a=actual,
-                            d=predicted / actual - 1 if actual else float("nan"))
+                            end=str(self.as_of.date()), pred=predicted, a=actual,
+                            d=predicted / actual - 1 if actual else float("nan"), **values)
 
     @property
     def as_of_calibration(self) -> pd.Timestamp:

@@ -17,6 +17,15 @@ Conventions
   pattern. Unformatted floats get at most three significant decimals, never
   ``0.02562111801242236``. Missing values show as an em dash, never ``nan``,
   ``None`` or ``NaT``.
+- Text columns (names, segments, owners, reasons, dates) are left-aligned,
+  number columns right-aligned with tabular figures: a column is a number
+  column when its dtype is numeric, or when every value it shows is a number
+  or a number already formatted as text (``"1,288"``, ``"60.0%"``,
+  ``"-1.3 points"``; see :func:`is_number_column`). The alignment is written
+  on each cell (a ``style`` attribute JupyterLab's sanitizer keeps) as well
+  as in its class (``num`` / ``text``, which the exported page's stylesheet
+  styles): JupyterLab right-aligns every table cell, and a notebook has no
+  stylesheet of the kit's.
 """
 from __future__ import annotations
 
@@ -175,6 +184,43 @@ def _cell(value, kind, currency, max_text: int = MAX_TEXT) -> str:
     return escape(shorten(str(value), max_text))
 
 
+#: A number already formatted as text: sign, currency, digits with separators, decimals, exponent, a unit.
+_NUMBER_TEXT = re.compile(r"[+\-\u2212]?(?:[$€£¥]|[A-Z]{3} )?\d[\d,]*(?:\.\d+)?(?:[eE][+\-]?\d+)?"
+                          r"(?:%|\s?[^\W\d_]{1,12}\.?)?")
+
+#: The attributes of a number cell and of a text cell (see the module's conventions).
+CELL_ATTRIBUTES = {"num": ' class="num" style="text-align: right; font-variant-numeric: tabular-nums"',
+                   "text": ' class="text" style="text-align: left"'}
+
+
+def is_number_column(column: pd.Series) -> bool:
+    """Whether a table shows ``column`` as numbers (right-aligned) rather than text (left-aligned).
+
+    True for a numeric dtype (not bool), and for a column of text whose every
+    non-missing value is a number or reads as one once formatted (what
+    :func:`format_number` and :func:`format_value` write: ``"1,288"``,
+    ``"$1,262.04"``, ``"60.0%"``, ``"+3.7"``, ``"-1.3 points"``,
+    ``"2.1e-11"``, ``"3.9 h"``). A column mixing numbers and words
+    (``"17.0"``, ``"not reached"``), dates or months, or only missing
+    values, is text.
+
+    >>> [is_number_column(pd.Series(v)) for v in ([1, 2], ["1,288", "60.0%", "—", None], ["smb", "3"],
+    ...                                          ["2026-10"], [True, False], ["+3.7", "-1.3 points", "$1,262.04"])]
+    [True, True, False, False, False, True]
+    """
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    if not pd.api.types.is_object_dtype(column) and not pd.api.types.is_string_dtype(column):
+        return False
+    shown = [v for v in column if not (v is None or v is pd.NA or v is pd.NaT or (isinstance(v, str) and v == MISSING)
+                                       or (isinstance(v, float) and math.isnan(v)))]
+    return bool(shown) and all(
+        (isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)))
+        or (isinstance(v, str) and _NUMBER_TEXT.fullmatch(v.strip()) is not None) for v in shown)
+
+
 class Table:
     """An escaped, formatted HTML table (what :func:`table` returns); displays itself in Jupyter."""
 
@@ -221,20 +267,24 @@ def table(frame: pd.DataFrame, *, formats: dict | None = None, labels: dict | No
     >>> t = table(pd.DataFrame({"segment": ["<b>smb</b>"], "churn_rate": [0.0256]}), formats={"churn_rate": "share"})
     >>> "&lt;b&gt;smb&lt;/b&gt;" in t.html and "<b>" not in t.html and "2.6%" in t.html and "Churn rate" in t.html
     True
+
+    Text left, numbers right (with tabular figures), on every cell:
+
+    >>> print(t.html.split("<tbody>")[1].split("</tbody>")[0])
+    <tr><td class="text" style="text-align: left">&lt;b&gt;smb&lt;/b&gt;</td><td class="num" style="text-align: right; font-variant-numeric: tabular-nums">2.6%</td></tr>
     """
     formats, labels = dict(formats or {}), dict(labels or {})
     shown = frame.reset_index() if index else frame
     extra = 0
     if max_rows is not None and len(shown) > max_rows:
         extra, shown = len(shown) - max_rows, shown.head(max_rows)
-    numeric = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c]) and not
-               pd.api.types.is_bool_dtype(shown[c])}
-    head = "".join(f'<th class="{"num" if c in numeric else "text"}">{escape(labels.get(c, label(c)))}</th>'
-                   for c in shown.columns)
+    kinds = [CELL_ATTRIBUTES["num" if is_number_column(shown.iloc[:, i]) else "text"]
+             for i in range(shown.shape[1])]
+    head = "".join(f"<th{kind}>{escape(labels.get(c, label(c)))}</th>" for c, kind in zip(shown.columns, kinds))
     body = []
     for row in shown.itertuples(index=False, name=None):
-        cells = "".join(f'<td class="{"num" if c in numeric else "text"}">{_cell(v, formats.get(c), currency)}</td>'
-                        for c, v in zip(shown.columns, row))
+        cells = "".join(f"<td{kind}>{_cell(v, formats.get(c), currency)}</td>"
+                        for c, kind, v in zip(shown.columns, kinds, row))
         body.append(f"<tr>{cells}</tr>")
     more = (f'<p class="csm-more">{extra:,} more row{"s" if extra != 1 else ""} not shown.</p>' if extra else "")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""

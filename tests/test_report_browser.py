@@ -11,7 +11,10 @@ payload in every text column of the contract) is opened page by page: no
 dialog opens, no element made from a payload exists (no script, frame, SVG,
 event-handler attribute, ``javascript:`` link or marker id), and no script
 error or console error occurs. Every page of the report fits a 1366 px
-laptop screen without sideways scrolling.
+laptop screen without sideways scrolling. Table cells are laid out with text
+left and numbers right (tabular figures), on the report's pages and on a
+small table as JupyterLab's own stylesheet (which right-aligns every cell)
+shows it in a notebook.
 
 Driver: Playwright for Python with the system Chromium (``executable_path``);
 ``playwright install`` is never run. Without /usr/bin/chromium the tests are
@@ -197,3 +200,67 @@ def test_hostile_report_shows_the_payloads_as_text(browser, hostile_report):
         shown += sum(marker in text for marker in ("<script>alert(", "onerror=alert(", "<iframe src="))
         result["page"].close()
     assert shown >= 3
+
+
+# -- table alignment ----------------------------------------------------------------
+_ALIGNMENT = """Array.from(document.querySelectorAll('table.csm-table th, table.csm-table td')).map(c => ({
+    text: c.innerText, cls: c.className, align: getComputedStyle(c).textAlign,
+    figures: getComputedStyle(c).fontVariantNumeric}))"""
+
+
+def _small_table_notebook(path: Path) -> Path:
+    """A notebook whose one output is display.table of a text column (one value hostile) and a number column."""
+    import nbformat
+    import pandas as pd
+
+    from csm_kit.display import table
+
+    shown = table(pd.DataFrame({"owner": ["<script>alert('csm-xss-align')</script>", "ana"], "mrr": [1200.0, 30.5]}),
+                  formats={"mrr": "money"})
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    cell = nbformat.v4.new_code_cell("table(frame)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": shown.html, "text/plain": "table"})]
+    nb.cells = [cell]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_table_text_is_left_aligned_and_numbers_right_aligned(browser, tmp_path):
+    # The report page (the kit's export) and the notebook as JupyterLab shows it: nbconvert's own lab template
+    # brings JupyterLab's CSS (which right-aligns every table cell) and none of the kit's stylesheet; the output is
+    # not sanitized, as JupyterLab shows a trusted output (its sanitizer, for an untrusted one, keeps text-align).
+    from nbconvert import HTMLExporter
+
+    from csm_kit.report.html import notebook_html
+
+    nb = _small_table_notebook(tmp_path / "table.ipynb")
+    (tmp_path / "report.html").write_text(notebook_html(nb, index_href=None), encoding="utf-8")
+    lab, _ = HTMLExporter(template_name="lab").from_filename(str(nb))
+    (tmp_path / "lab.html").write_text(lab, encoding="utf-8")
+    for name in ("report.html", "lab.html"):
+        result = _open(browser, tmp_path / name)
+        cells = result["page"].evaluate(_ALIGNMENT)
+        if name == "report.html":  # nbconvert's lab template loads require.js and MathJax; the kit's page nothing
+            _check(result, name)
+        assert result["dialogs"] == [], f"{name}: the payload ran"
+        result["page"].close()
+        assert [(c["text"], c["cls"], c["align"]) for c in cells] == [
+            ("Owner", "text", "left"), ("MRR", "num", "right"),
+            ("<script>alert('csm-xss-align')</script>", "text", "left"), ("$1,200", "num", "right"),
+            ("ana", "text", "left"), ("$30.50", "num", "right")], name
+        if name == "report.html":  # JupyterLab's sanitizer keeps text-align only; the report's CSS has tabular figures
+            assert {c["figures"] for c in cells if c["cls"] == "num"} == {"tabular-nums"}
+
+
+def test_report_tables_align_text_left_and_numbers_right(browser, kit_report):
+    # every table of every area page, as the browser lays it out
+    checked = 0
+    for path in sorted(kit_report.glob("[0-9][0-9]_*.html")):
+        result = _open(browser, path)
+        cells = result["page"].evaluate(_ALIGNMENT)
+        result["page"].close()
+        wrong = [c for c in cells if c["align"] != {"text": "left", "num": "right"}[c["cls"]]]
+        assert wrong == [], f"{path.name}: {wrong[:4]}"
+        checked += len(cells)
+    assert checked > 100

@@ -4,8 +4,10 @@ Each page of the kit's report on the small simulated data set is scanned as
 a reader sees it (its visible text, style and script left out): no raw
 Python repr (``<Dataset ...>``, ``<ChurnDrivers ...>``, ``object at 0x``),
 no ``None``, ``NaT`` or ``nan``, no unformatted float (``0.02562111801242236``),
-no snake_case column header, no local path of the data. The index: its
-numbers formatted, the data named by its folder name and fingerprint.
+no snake_case column header, no local path of the data; table columns say
+their alignment on every cell (text left, numbers right, numbers formatted
+before the table included). The index: its numbers formatted, the data named
+by its folder name and fingerprint.
 One test per page, so a failure names the page.
 """
 import re
@@ -106,3 +108,32 @@ def test_index_numbers_are_formatted_and_the_data_named(kit_report, small_data_d
     meta = re.search(r'<p class="meta">(.*?)</p>', page).group(1)
     assert Path(small_data_dir).name in meta and csm_kit.load_dataset(small_data_dir).fingerprint in meta
     assert re.search(r"<h1>Customer-success report, 2026-10</h1>", page)
+
+
+_TABLE = re.compile(r'<table class="csm-table">(.*?)</table>', flags=re.S)
+_CELL = re.compile(r'<t[dh] class="(num|text)" style="([^"]*)">(.*?)</t[dh]>', flags=re.S)
+_FIGURES = re.compile(r"^[+-]?[$€£¥]?\d[\d,]*(\.\d+)?(e-?\d+)?(%| pts| points| h| days| months)?$")
+
+
+def _columns(table_html: str) -> list[tuple[set, set, list]]:
+    """Per column of one page table: the classes and inline styles of its cells, and its body cells' text."""
+    rows = [_CELL.findall(row) for row in re.findall(r"<tr>(.*?)</tr>", table_html, flags=re.S)]
+    width = max(len(r) for r in rows)
+    return [({r[i][0] for r in rows if i < len(r)}, {r[i][1].rstrip(";") for r in rows if i < len(r)},
+             [re.sub(r"<[^>]+>", "", r[i][2]).strip() for r in rows[1:] if i < len(r)]) for i in range(width)]
+
+
+@pytest.mark.parametrize("stem", [p for p in PAGES if p != "index"])
+def test_table_text_columns_are_left_aligned_and_number_columns_right_aligned(kit_report, stem):
+    # JupyterLab right-aligns every cell of a notebook's tables: each cell says its alignment itself
+    tables = _TABLE.findall(_page(kit_report, stem).read_text(encoding="utf-8"))
+    assert tables, f"{stem}: no table"
+    for t in tables:
+        for classes, styles, cells in _columns(t):
+            assert len(classes) == 1, f"{stem}: a column mixes number and text cells: {cells[:4]}"
+            kind = classes.pop()
+            assert styles == {"text-align: left" if kind == "text" else
+                              "text-align: right; font-variant-numeric: tabular-nums"}, f"{stem}: {styles}"
+            shown = [c for c in cells if c != "—"]
+            if kind == "text" and shown:  # numbers formatted before they reached the table still read as numbers
+                assert not all(_FIGURES.match(c) for c in shown), f"{stem}: numbers aligned as text: {shown[:4]}"

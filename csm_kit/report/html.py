@@ -76,7 +76,8 @@ def clean_html(fragment) -> str:
         from bleach.css_sanitizer import CSSSanitizer
 
         kwargs["css_sanitizer"] = CSSSanitizer(allowed_css_properties=["text-align", "white-space", "width",
-                                                                       "min-width", "max-width"])
+                                                                       "min-width", "max-width",
+                                                                       "font-variant-numeric"])
     except ImportError:  # tinycss2 missing: style attributes are dropped
         pass
     cleaned = bleach.clean(text, tags=ALLOWED_TAGS, attributes=_allowed_attribute,
@@ -85,6 +86,10 @@ def clean_html(fragment) -> str:
 
 
 #: Style of tables made by csm_kit.display.table, and of any other table: they fit a 1366 px screen.
+#: Text cells (class ``text``) left, number cells (``num``) right with tabular figures. The class rules
+#: outrank JupyterLab's ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td { text-align: right }``
+#: (two classes and two elements against two classes and one), which the lab template brings and which
+#: would otherwise right-align every cell; the cells also carry the alignment inline (csm_kit.display).
 TABLE_CSS = """
 .csm-table { max-width: 100%; overflow-x: auto; margin: .4rem 0 1rem; }
 table.csm-table { border-collapse: collapse; font-size: 14px; width: auto; max-width: 100%; table-layout: auto; }
@@ -94,8 +99,9 @@ table.csm-table th, table.csm-table td { padding: .3rem .6rem; border-bottom: 1p
 table.csm-table th { background: #f4f6f8; font-weight: 600; }
 table.csm-table td.text { max-width: 28rem; white-space: normal; overflow-wrap: break-word; }
 table.csm-table th { white-space: normal; min-width: 3.5rem; }
-table.csm-table th.num { text-align: right; }
-table.csm-table td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.csm-table th.text, table.csm-table td.text { text-align: left; }
+table.csm-table th.num, table.csm-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.csm-table td.num { white-space: nowrap; }
 .csm-more { color: #666; font-size: 13px; margin: .2rem 0 0; }
 .jp-RenderedHTMLCommon table { max-width: 100%; }
 .jp-OutputArea-output { overflow-x: auto; }

@@ -235,3 +235,37 @@ def test_a_kernel_that_dies_twice_while_starting_fails_the_notebook_with_its_las
     assert message.startswith("the notebook kernel could not start: Kernel died before replying to kernel_info")
     assert "the kernel's last words:" in message and "no-such-flag-for-the-test" in message
     assert pool.kernels_started == 0
+
+
+def _first_kernels_die(monkeypatch, dying: int):
+    """papermill's first ``dying`` fresh kernels get an argument ipykernel refuses (it exits before kernel_info)."""
+    from csm_kit.report import runner
+
+    real, calls = runner.papermill.execute_notebook, []
+
+    def execute(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) <= dying:
+            kwargs = dict(kwargs, extra_arguments=["--no-such-flag-for-the-test"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner.papermill, "execute_notebook", execute)
+    return calls
+
+
+def test_a_fresh_kernel_that_dies_while_starting_is_started_once_more(tmp_path, small_data_dir, tiny_notebooks,
+                                                                     monkeypatch):
+    calls = _first_kernels_die(monkeypatch, dying=1)
+    folder = run_report("2026-09", data=small_data_dir, out=tmp_path / "r", notebooks_dir=tiny_notebooks,
+                        progress=False, pdf=False, jobs=1, fresh_kernels=True)
+    assert [os.path.basename(c) for c in calls] == ["00_first.ipynb", "00_first.ipynb", "01_second.ipynb"]
+    assert _value(_metrics(folder), "00_first", "customers") > 0  # the retried notebook ran, once
+
+
+def test_a_fresh_kernel_that_dies_twice_fails_its_notebook_only(tmp_path, small_data_dir, tiny_notebooks, monkeypatch):
+    calls = _first_kernels_die(monkeypatch, dying=2)
+    with pytest.raises(ReportError) as err:
+        run_report("2026-09", data=small_data_dir, out=tmp_path / "r", notebooks_dir=tiny_notebooks,
+                   progress=False, pdf=False, jobs=1, fresh_kernels=True)
+    assert "00_first.ipynb: RuntimeError: Kernel died before replying to kernel_info" in str(err.value)
+    assert "01_second" not in str(err.value) and len(calls) == 3

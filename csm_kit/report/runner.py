@@ -37,7 +37,7 @@ from .parameters import check_user_parameters, notebook_parameters, parameters_f
 from .publish import (check_target, new_work_folder, private_folder, remove_stale, swap_into_place,
                       terminating_cleanly)
 from .engines import ENV as FITS_ENV
-from .kernels import KernelPool
+from .kernels import EXTRA_ARGUMENTS, START_ATTEMPTS, KernelPool
 from .snapshot import ENV as SNAPSHOT_ENV, is_url, redact, write_snapshot
 
 KERNEL = "python3"
@@ -45,7 +45,9 @@ KERNEL = "python3"
 #: notebook has arrived when its last cell has replied, so the kernel is stopped at once instead of asked to
 #: shut down and waited for (0.5-1.2 s a notebook, idle); its input history is kept in memory, not in the
 #: user's IPython history database, which two kernels at once would otherwise both write.
-KERNEL_OPTIONS = {"shutdown_kernel": "immediate", "extra_arguments": ["--HistoryManager.hist_file=:memory:"]}
+KERNEL_OPTIONS = {"shutdown_kernel": "immediate", "extra_arguments": list(EXTRA_ARGUMENTS)}
+#: What nbclient raises when a fresh kernel's process ends before it answers (nothing of the notebook has run).
+DIED_AT_START = "Kernel died before replying to kernel_info"
 
 
 def report_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
@@ -118,16 +120,23 @@ def _execute(nb: Path, output: Path, parameters: dict, progress: bool, teaching:
     ``km``: a running kernel's manager (:mod:`.kernels`), which papermill's
     nbclient uses without owning it (it stays running); None: papermill
     starts a fresh kernel for this notebook and stops it after.
-    ``export`` False: the notebook only (:func:`_export` later).
+    ``export`` False: the notebook only (:func:`_export` later). A fresh
+    kernel that dies before it answers (see :mod:`.kernels`: a port taken
+    between its choice and the kernel's bind) is started again, as the pool
+    does for its kernels: no cell has run, so nothing is run twice.
     """
     started = time.perf_counter()
     kernel = {"km": km} if km is not None else KERNEL_OPTIONS
-    try:
-        papermill.execute_notebook(str(nb), str(output), parameters=parameters, kernel_name=KERNEL,
-                                   cwd=str(nb.parent), progress_bar=progress and {"desc": nb.stem},
-                                   start_timeout=120, **kernel)
-    except Exception as exc:  # kept and reported with the notebook's name by the caller
-        return _Outcome(nb, output, time.perf_counter() - started, exc)
+    for attempt in range(1, (1 if km is not None else START_ATTEMPTS) + 1):
+        try:
+            papermill.execute_notebook(str(nb), str(output), parameters=parameters, kernel_name=KERNEL,
+                                       cwd=str(nb.parent), progress_bar=progress and {"desc": nb.stem},
+                                       start_timeout=120, **kernel)
+        except Exception as exc:  # kept and reported with the notebook's name by the caller
+            if km is None and attempt < START_ATTEMPTS and DIED_AT_START in str(exc):
+                continue
+            return _Outcome(nb, output, time.perf_counter() - started, exc)
+        break
     done = _Outcome(nb, output, time.perf_counter() - started, None)
     return _export(done, teaching) if export else done
 

@@ -395,3 +395,28 @@ def test_missing_tables_leave_renewals_and_tenure_to_learn_from(small, drop):
     hb = health_backtest(ds, as_of="2025-12-31")
     assert hb.fitted is not None and "renewal" in [m.name for m in hb.fitted.spec]
     assert not {"usage", "usage_trend"} & {m.name for m in hb.fitted.spec}
+
+
+def test_snapshot_features_are_the_same_whether_usage_is_sorted_by_time_or_not():
+    """A usage table sorted by time (as compact_usage returns it) is cut by binary search, another row by row:
+    the features must not depend on which, nor on the rows' order, at the edges of the 180-day window too."""
+    import csm_kit
+    from csm_kit.metrics.ledger import paid_spells
+    from csm_kit.models.risk_features import USAGE_DAYS, compact_usage, known_at, snapshot_features
+
+    ds = csm_kit.simulate(n_customers=300, months=18, seed=19)
+    known = compact_usage(known_at(ds, "2025-03-31"))
+    ev = known.usage_events
+    assert ev["timestamp"].is_monotonic_increasing
+    shuffled = known.with_tables(usage_events=ev.sample(frac=1.0, random_state=3))
+    assert not shuffled.usage_events["timestamp"].is_monotonic_increasing
+    spells = paid_spells(known.subscriptions)
+    day = pd.Timestamp("2025-02-28")
+    # rows exactly on the window's first day and on the snapshot day are inside; the day before the window is not
+    first_day = day - pd.Timedelta(days=USAGE_DAYS - 1)
+    assert ((ev["timestamp"] == first_day).any() and (ev["timestamp"] == day).any()
+            and (ev["timestamp"] == first_day - pd.Timedelta(days=1)).any())
+    a = snapshot_features(known, day, spells=spells)
+    b = snapshot_features(shuffled, day, spells=spells)
+    pd.testing.assert_frame_equal(a, b.loc[a.index, a.columns], check_exact=True)
+    assert a["usage_30"].sum() > 0 and (a["usage_base"] > 0).any()

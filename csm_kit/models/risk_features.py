@@ -87,7 +87,8 @@ def compact_usage(data):
     :func:`~csm_kit.metrics.health_measures.health_measures` counts whole days
     (windows run from midnight to midnight), events (quantity summed) or
     distinct users, so they are the same on the compact table, which is much
-    smaller: fitting reads it at every snapshot.
+    smaller: fitting reads it at every snapshot. Its rows are sorted by day,
+    then customer and user.
 
     >>> from csm_kit import Dataset
     >>> ev = pd.DataFrame({"customer_id": ["a", "a", "a"], "user_id": ["u", "u", "v"], "event": ["x", "y", "x"],
@@ -104,7 +105,9 @@ def compact_usage(data):
     q = ev["quantity"].fillna(1).astype(np.int64) if "quantity" in ev.columns else pd.Series(1, index=ev.index)
     frame = pd.DataFrame({"customer_id": ev["customer_id"].to_numpy(), "user_id": ev["user_id"].to_numpy(),
                           "timestamp": ev["timestamp"].dt.normalize().to_numpy(), "quantity": q.to_numpy()})
-    out = frame.groupby(["customer_id", "user_id", "timestamp"], sort=True, observed=True)["quantity"].sum().reset_index()
+    # Sorted by day (then customer and user), so that each snapshot cuts its window out with a binary search.
+    out = (frame.groupby(["timestamp", "customer_id", "user_id"], sort=True, observed=True)["quantity"].sum()
+           .reset_index()[["customer_id", "user_id", "timestamp", "quantity"]])
     out.attrs[USER_DAYS] = True  # rows are user-days already: snapshot_features need not de-duplicate them
     return data.with_tables(usage_events=out)
 
@@ -239,6 +242,25 @@ def _window_sum(frame: pd.DataFrame, time: str, day: pd.Timestamp, lo: int, hi: 
     return sub.groupby("customer_id")[value].sum()
 
 
+#: Days of usage back from the snapshot day that any usage feature reads (``usage_trend``'s base: days 31-180).
+USAGE_DAYS = 180
+
+
+def _usage_window(ev: pd.DataFrame, day: pd.Timestamp, days: int) -> pd.DataFrame:
+    """The usage rows dated in the ``days`` days up to ``day`` (included), in their order.
+
+    A table sorted by time (:func:`compact_usage` returns one) is cut with two
+    binary searches; another is filtered row by row. Every usage feature
+    then reads this slice instead of the whole history, at every snapshot.
+    """
+    t = ev["timestamp"]
+    lo, hi = day + DAY - days * DAY, day + DAY
+    if t.is_monotonic_increasing:
+        first, last = t.searchsorted([lo, hi], side="left")
+        return ev.iloc[first:last]
+    return ev[(t >= lo) & (t < hi)]
+
+
 def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spells=None) -> pd.DataFrame:
     """The engine's features for every account paying on ``day``, from rows dated on or before it.
 
@@ -314,6 +336,7 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spell
 
     ev = data.usage_events
     if ev is not None:
+        ev = _usage_window(ev, day, USAGE_DAYS)
         ev = ev[ev["customer_id"].isin(ids)]
         if "quantity" in ev.columns:
             ev = ev.assign(_q=ev["quantity"].fillna(1).astype(float))

@@ -195,6 +195,13 @@ def renewal_schedule(anchor, billing_period, day, horizon_days: int) -> pd.DataF
                          "exposure_months": count * term_months})
 
 
+def _paying(subs: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """The subscriptions covering ``day`` (start <= day < end) with an MRR above 0, their MRR in ``_mrr``."""
+    covers = subs[(subs["start_date"] <= day) & (subs["end_date"].isna() | (subs["end_date"] > day))]
+    covers = covers.assign(_mrr=subscription_mrr(covers).to_numpy())
+    return covers[covers["_mrr"] > 0]
+
+
 def current_terms(subs: pd.DataFrame, day, spells: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per customer paying on ``day``: its main subscription (largest MRR) and the paid spell it is in.
 
@@ -206,10 +213,7 @@ def current_terms(subs: pd.DataFrame, day, spells: pd.DataFrame | None = None) -
     already has it (it is computed otherwise).
     """
     day = as_of_day(day)
-    covers = subs[(subs["start_date"] <= day) & (subs["end_date"].isna() | (subs["end_date"] > day))]
-    mrr = subscription_mrr(covers)
-    covers = covers.assign(_mrr=mrr.to_numpy())
-    covers = covers[covers["_mrr"] > 0]
+    covers = _paying(subs, day)
     total = covers.groupby("customer_id")["_mrr"].sum()
     main = (covers.sort_values(["customer_id", "_mrr", "start_date"], ascending=[True, False, True], kind="mergesort")
             .drop_duplicates("customer_id").set_index("customer_id"))
@@ -411,7 +415,7 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spell
     out["onboarding_share"] = share.to_numpy()
 
     before = day - pd.Timedelta(days=90)
-    then = current_terms(subs, before, spells)["mrr"].reindex(ids)
+    then = _paying(subs, before).groupby("customer_id")["_mrr"].sum().reindex(ids)  # current_terms' "mrr" then
     out["mrr_change"] = np.where(then.notna() & (then > 0), np.log(out["mrr"] / then.where(then > 0)), 0.0)
     out["log_mrr"] = np.log1p(out["mrr"])
     out["reactivated"] = (terms["spell"] > 1).astype(float).to_numpy()

@@ -456,3 +456,158 @@ def test_repeated_rows_passes_are_customer_ranges(tmp_path, monkeypatch):
     counts = [checked.con.execute(f"SELECT count(*) FROM read_parquet('{folder}/usage_events.parquet') WHERE {w}")
               .fetchall()[0][0] for w in ranges]
     assert sum(counts) == len(events) + 4 and min(counts) > 0
+
+
+class _Spy:
+    """A DuckDB connection that records every statement it runs (the rest is passed through)."""
+
+    def __init__(self, con):
+        self._con, self.sql = con, []
+
+    def execute(self, sql, *args, **kwargs):
+        self.sql.append(sql)
+        return self._con.execute(sql, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def _typed_parquet(folder, tables, statistics: bool):
+    """Each table as the kit writes it (typed Parquet), with or without the footer's statistics."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / f"{name}.parquet",
+                       write_statistics=statistics)
+    return folder
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+@pytest.mark.parametrize("case", ["null_timestamp", "negative_quantity", "infinite_amount", "nan_amount",
+                                  "start_after_last_day", "placeholder_end", "timed_signup", "csat_above",
+                                  "null_required_bool", "old_timestamp", "huge_quantity", "blank_id", "padded_id"])
+def test_typed_parquet_rules_with_and_without_footer_statistics(tmp_path, statistics, case):
+    """A rule the footer could prove is still broken where the rows break it, whether the file has statistics
+    or not: the same errors and warnings as load_dataset (which never reads the statistics)."""
+    tables = valid_tables()
+    if case == "null_timestamp":
+        tables["usage_events"].loc[1, "timestamp"] = pd.NaT
+    elif case == "negative_quantity":
+        tables["usage_events"].loc[2, "quantity"] = -2
+    elif case == "infinite_amount":
+        tables["subscriptions"].loc[1, "amount"] = np.inf
+    elif case == "nan_amount":  # NaN is left out of the statistics: a blank the footer cannot show
+        tables["subscriptions"].loc[0, "amount"] = np.nan
+    elif case == "start_after_last_day":
+        subs = tables["subscriptions"]
+        subs["start_date"] = subs["start_date"].astype("datetime64[us]")
+        subs.loc[2, "start_date"] = np.datetime64("9999-12-31", "us")
+    elif case == "placeholder_end":
+        subs = tables["subscriptions"]
+        subs["end_date"] = subs["end_date"].astype("datetime64[us]")
+        subs.loc[0, "end_date"] = np.datetime64("9999-12-31", "us")
+    elif case == "timed_signup":
+        tables["customers"].loc[1, "signup_date"] = pd.Timestamp("2026-02-01T10:00:00")
+    elif case == "csat_above":
+        tables["tickets"].loc[0, "csat"] = 6.0
+    elif case == "null_required_bool":
+        tables["milestones"]["required"] = pd.array([True, None, False], dtype="boolean")
+    elif case == "old_timestamp":  # before 1678: odd, so the pandas path decides
+        events = tables["usage_events"]
+        events["timestamp"] = events["timestamp"].astype("datetime64[us]")
+        events.loc[0, "timestamp"] = np.datetime64("1600-01-01", "us")
+    elif case == "huge_quantity":  # beyond 2**53: odd, the pandas path
+        tables["usage_events"].loc[0, "quantity"] = 2**60
+    elif case == "blank_id":
+        tables["usage_events"].loc[1, "user_id"] = None
+    elif case == "padded_id":  # and a row equal to it once trimmed: a repeat of the typed rows, not the stored
+        events = tables["usage_events"]
+        events.loc[1, "user_id"] = "u1 "
+        tables["usage_events"] = pd.concat([events, events.iloc[[1]].assign(user_id="u1")], ignore_index=True)
+    folder = _typed_parquet(tmp_path / "data", tables, statistics)
+    errors, checked = compare(folder)
+    expected = {"null_timestamp": ("usage_events", "timestamp", "required value is empty"),
+                "negative_quantity": ("usage_events", "quantity", "value below the minimum 0"),
+                "infinite_amount": ("subscriptions", "amount", "infinite number"),
+                "nan_amount": ("subscriptions", "amount", "required value is empty"),
+                "start_after_last_day": ("subscriptions", "start_date", "a date after 2262-04-11, the last day the kit can hold"),
+                "timed_signup": ("customers", "signup_date", "a date column holds a time of day"),
+                "csat_above": ("tickets", "csat", "value above the maximum 5"),
+                "null_required_bool": ("milestones", "required", "required value is empty"),
+                "blank_id": ("usage_events", "user_id", "required value is empty")}
+    if case in expected:
+        assert errors is not None and expected[case] in [(e.table, e.column, e.rule) for e in errors]
+    elif case == "placeholder_end":
+        assert errors is None and any("subscriptions.end_date: 1 row(s) hold a date after" in w for w in checked.warnings)
+    elif case == "padded_id":
+        assert errors is None and any(w.startswith("usage_events.user_id: 1 value(s) had spaces") for w in checked.warnings)
+        assert any(w.startswith("usage_events: 1 row(s) repeat an earlier row exactly") for w in checked.warnings)
+    elif case == "huge_quantity":  # beyond 2**53 the queries do not vouch for the value: load_dataset checks it
+        assert errors is None and "usage_events" in checked.by_pandas
+    else:  # old_timestamp: refused alike by both paths, as compare checks
+        assert errors is not None
+
+
+def _statements(folder):
+    import duckdb
+
+    spy = _Spy(duckdb.connect())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataValidationWarning)
+        checked = validated_tables(folder, con=spy)
+    return checked, spy.sql
+
+
+def test_rules_proven_from_footer_statistics_are_not_asked_of_the_rows(tmp_path):
+    """With statistics, usage's NULL, date-range and minimum checks and its text columns' NULLs and first
+    characters come from the footer: no aggregate reads usage_events, the plain-text pass asks only for
+    the last characters. Without statistics the same checks are queries, and the results are the same."""
+    tables = valid_tables()
+    tables["usage_events"]["quantity"] = pd.array([1, 3, 2], dtype="Int64")
+    # microseconds, as the simulator writes them (nanoseconds need a look at each value's last digits)
+    tables["usage_events"]["timestamp"] = tables["usage_events"]["timestamp"].astype("datetime64[us]")
+    with_stats, sql = _statements(_typed_parquet(tmp_path / "stats", tables, True))
+    without, sql_none = _statements(_typed_parquet(tmp_path / "none", tables, False))
+
+    def about_usage(statements):
+        return [s for s in statements if "usage_events" in s and s.lstrip().upper().startswith("SELECT")]
+
+    aggregate = [s for s in about_usage(sql) if "csm_checked_usage_events" in s and "count_if" in s]
+    assert aggregate == []  # timestamp: no NULL, 2026 within 1678..LAST_DAY; quantity: no NULL, from 1
+    plain = [s for s in about_usage(sql) if "[-1]" in s]  # only the text columns' last characters are read
+    assert len(plain) == 1 and " IS NULL)" not in plain[0] and ">= '!'" not in plain[0]
+    assert not any('"quantity" < 0' in s for s in sql) and not any("__f0_timestamp" in s for s in about_usage(sql))
+    # without statistics every one of them is a query
+    assert any("csm_checked_usage_events" in s and "__f0_timestamp" in s and '"quantity" < 0' in s
+               for s in about_usage(sql_none))
+    plain_none = [s for s in about_usage(sql_none) if "[-1]" in s]
+    assert len(plain_none) == 1 and " IS NULL)" in plain_none[0] and ">= '!'" in plain_none[0]
+    # the same result both ways: rows, warnings, coverage, typed values
+    assert with_stats.rows == without.rows and with_stats.warnings == without.warnings
+    assert with_stats.coverage == without.coverage and with_stats.coverage["usage_events.timestamp"] == (
+        pd.Timestamp("2026-01-06T09:00:00"), pd.Timestamp("2026-02-03T12:00:00"))
+    for name, view in with_stats.views.items():
+        assert (with_stats.con.execute(f"SELECT * FROM {view}").fetchall()
+                == without.con.execute(f"SELECT * FROM {without.views[name]}").fetchall()), name
+
+
+def test_footer_statistics_of_every_row_group_or_none(tmp_path):
+    """A column is proven only from statistics every row group has; a row group of NULLs needs no min/max."""
+    from csm_kit.engine.parquet_stats import column_stats
+
+    path = tmp_path / "t.parquet"
+    table = pa.table({"n": pa.array([1, 2, None, None, 5, -3], pa.int64()),
+                      "s": pa.array(["a", "b", None, None, "c", "~d"]),
+                      "t": pa.array([None, None, None, None, 1.5, float("nan")])})
+    pq.write_table(table, path, row_group_size=2)
+    stats = column_stats(path)
+    assert (stats["n"].nulls, stats["n"].low, stats["n"].high) == (2, -3, 5)
+    assert stats["s"].ascii_first is True and stats["s"].nulls == 2
+    # the writer leaves NaN out of min/max (so a float's blanks, NULL or NaN, are never taken from the footer)
+    assert (stats["t"].nulls, stats["t"].low, stats["t"].high) == (4, 1.5, 1.5)
+    assert stats["n"].within(-3, 5) and not stats["n"].within(-2) and not stats["n"].within(None, 4)
+    # statistics for some columns only: the others unknown
+    pq.write_table(table, path, row_group_size=2, write_statistics=["n"])
+    stats = column_stats(path)
+    assert stats["n"].nulls == 2 and stats["s"].nulls is None and stats["s"].ascii_first is None
+    pq.write_table(pa.table({"s": pa.array(["ab", "é"])}), path)
+    assert column_stats(path)["s"].ascii_first is False

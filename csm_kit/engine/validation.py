@@ -20,14 +20,18 @@ How a table is checked
 2. **Plain text first.** One pass finds the text columns whose every value
    begins and ends with a printable ASCII character (most ids, labels,
    dates and numbers): those need no trimming, so their checks and typed
-   values are the column itself.
+   values are the column itself. In a Parquet file with statistics, the
+   NULLs and the first characters come from the footer.
 3. **One aggregate query per table** counts, for every column and rule, the
    rows that break it (empty required values, dates that do not parse, dates
    after ``LAST_DAY``, times of day in a date column, infinite or fractional
    numbers, not true/false, minimum/maximum, allowed values, not-before
    pairs, survey scales, ids and labels with surrounding spaces, "no end"
    placeholders, zero-length subscriptions, stale tickets) together with the
-   first and last day of the time columns. Set rules have a query each:
+   first and last day of the time columns. From a Parquet file, the counts
+   its footer proves are not asked (:func:`_footer_counts`: NULL counts,
+   ranges of dates and numbers from every row group's statistics; a file
+   without them is checked by the rows alone). Set rules have a query each:
    duplicate keys, the total MRR bound, the first-value milestone, repeated
    usage rows (64-bit hashes of the rows sorted in numpy, the rows of equal
    hashes then compared by value), and after every table the references to
@@ -196,6 +200,7 @@ class _Table:
     arrow: object = None  # csv: the Arrow table
     rows: np.ndarray | None = None  # csv: row numbers
     frame: pd.DataFrame | None = None  # pandas: the typed frame
+    stats: dict = field(default_factory=dict)  # parquet: column -> ColumnStats of the file's footer
 
 
 class _Redo(Exception):
@@ -525,6 +530,104 @@ def _column_sql(col: Column, category: str | None, plain: bool = False) -> _Sql:
     raise ValueError(f"Unknown column kind {col.kind!r}")  # a bug in the contract, not in the data
 
 
+def _footer_stats(path: Path) -> dict:
+    """The file's column statistics (:func:`~csm_kit.engine.parquet_stats.column_stats`), or none if unreadable."""
+    from .parquet_stats import column_stats
+
+    try:
+        return column_stats(path)
+    except (ValueError, OSError, KeyError, TypeError, AttributeError):  # every rule is then checked by queries
+        return {}
+
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+_DAY_US = 86_400_000_000
+
+
+def _days(day: str) -> int:
+    return (datetime.date.fromisoformat(day) - _EPOCH.date()).days
+
+
+def _footer_counts(t: "_Table", sql: dict) -> tuple[dict, dict]:
+    """The aggregate's counts that need no row read, and the typed first and last values the footer gives.
+
+    Returns (key -> count, column -> (first, last)), keyed as
+    :meth:`_Check._check_table` counts: ``odd:c``, ``check:c:i`` (the i-th
+    of the column's checks), ``beyond:c``, ``min:c``, ``max:c``.
+
+    Some counts are zero by the column's type (a typed integer is never
+    infinite nor fractional; a typed date has no time of day and is never
+    "not a valid date"). The others come from a Parquet file's statistics
+    (:mod:`~csm_kit.engine.parquet_stats`; only where every row group has
+    them): an "empty" count is the NULL count where a blank is only NULL (not
+    for floats, whose NaN the statistics leave out); a range rule (dates from
+    1678 to ``LAST_DAY``, nothing after it, ``min``/``max``, integers within
+    2**53, finite floats) is zero when the file's smallest and largest values
+    are within it. A count not proven zero is asked of the rows, as without
+    statistics. First and last values: a date or timestamp column's
+    statistics, when nothing is after ``LAST_DAY`` (which the typed column
+    would make NULL).
+    """
+    import math
+
+    counts, ends = {}, {}
+    tags = {RULES[k]: k for k in ("empty", "beyond", "timed", "infinite", "fraction", "huge", "bool")}
+    for name, s in sql.items():
+        col, category = TABLES[t.name][name], t.types.get(name)
+        if s.odd == "false":  # no value is odd (the flag is false whatever the row)
+            counts[f"odd:{name}"] = 0
+        if category not in ("ts", "date", "int", "double", "bool"):
+            continue
+        checks = [tags.get(rule, "invalid" if rule == RULES["invalid"].format(kind=col.kind) else rule)
+                  for rule, _, _ in s.checks]
+        proof = {}  # check tag -> count
+        if col.kind in ("date", "datetime"):
+            proof["invalid"] = 0  # typed dates and timestamps are valid by their type
+            if category == "date":
+                proof["timed"] = 0
+        if category == "int":
+            proof.update(infinite=0, fraction=0)
+        st = t.stats.get(name)
+        if st is not None:
+            if st.nulls is not None and (category != "double" or st.all_null):
+                proof["empty"] = st.nulls
+                if category == "bool":
+                    proof["bool"] = st.nulls  # a typed boolean is refused only when blank
+            if st.all_null:
+                proof.update(timed=0, fraction=0)
+            if col.kind in ("date", "datetime") and category in ("ts", "date"):
+                unit = _DAY_US if category == "ts" else 1
+                first, last, after = (_days(d) * unit for d in (_FIRST_YEAR, LAST_DAY, _AFTER_LAST))
+                # odd: before 1678, or (timestamps) during LAST_DAY after its midnight
+                if st.within(first, last if category == "ts" else None):
+                    counts[f"odd:{name}"] = 0
+                if st.within(None, after - 1):
+                    proof["beyond"] = 0
+                    if s.beyond and s.placeholder_note:
+                        counts[f"beyond:{name}"] = 0
+                    step = datetime.timedelta(microseconds=1) if category == "ts" else datetime.timedelta(days=1)
+                    if st.all_null:
+                        ends[name] = (None, None)
+                    elif st.within(first):  # (earlier ones are odd: the pandas path)
+                        ends[name] = (_EPOCH + st.low * step, _EPOCH + st.high * step)
+            if col.kind in ("float", "int") and category in ("int", "double"):
+                if category == "int" and st.within(-_WHOLE_LIMIT, _WHOLE_LIMIT):
+                    counts[f"odd:{name}"] = 0
+                finite = st.all_null or (st.low is not None and math.isfinite(st.low) and math.isfinite(st.high))
+                if category == "double" and finite:
+                    proof["infinite"] = 0
+                    if st.all_null or -_WHOLE_LIMIT < st.low and st.high < _WHOLE_LIMIT:
+                        counts[f"odd:{name}"] = 0
+                if col.min is not None and st.within(col.min):
+                    counts[f"min:{name}"] = 0
+                if col.max is not None and st.within(None, col.max):
+                    counts[f"max:{name}"] = 0
+        for i, tag in enumerate(checks):
+            if tag in proof:
+                counts[f"check:{name}:{i}"] = proof[tag]
+    return counts, ends
+
+
 def _ranges(bounds: list) -> list[str]:
     """SQL conditions on ``customer_id`` cut at sorted, distinct ``bounds``: every row in one (NULLs in the first)."""
     if not bounds:
@@ -687,7 +790,7 @@ class _Check:
                 self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * EXCLUDE (file_row_number), "
                                  f"file_row_number + 1 AS {_ROW} FROM read_parquet({_lit(parquet)}, "
                                  "file_row_number = true)")
-            self.read[name] = _Table(name, "parquet", view, columns, types, n, parquet)
+            self.read[name] = _Table(name, "parquet", view, columns, types, n, parquet, stats=_footer_stats(parquet))
 
     def _attach(self) -> None:
         self.con.execute(f"ATTACH {_lit(self.path)} AS csm_source (READ_ONLY)")
@@ -798,37 +901,45 @@ class _Check:
                 known.update({f"odd:{name}": 0, f"pad:{name}": 0})
                 if sql[name].checks:  # its one check, "empty", is its blanks: its NULLs
                     known[f"check:{name}:0"] = nulls
+        # Counts the Parquet footer proves (NULLs, ranges), and the first and last value it gives: those
+        # are not asked of the rows (a table whose every count is proven is not read here at all).
+        proven, ends = _footer_counts(t, sql)
+        known = proven | known
         for name, s in sql.items():
             if f"odd:{name}" not in known:
                 count(f"odd:{name}", _q(f"__odd_{name}"))
         for name, s in sql.items():
-            if f"odd:{name}" in known:
-                continue
             for i in range(len(s.checks)):
-                count(f"check:{name}:{i}", _q(f"__f{i}_{name}"))
-            if s.padded:
+                if f"check:{name}:{i}" not in known:
+                    count(f"check:{name}:{i}", _q(f"__f{i}_{name}"))
+            if s.padded and f"pad:{name}" not in known:
                 count(f"pad:{name}", _q(f"__pad_{name}"))
-            if s.beyond and s.placeholder_note:
+            if s.beyond and s.placeholder_note and f"beyond:{name}" not in known:
                 count(f"beyond:{name}", _q(f"__beyond_{name}"))
         rules = self._row_rules(t, sql)
         for key, expr in rules:
-            count(key, expr)
+            if key not in known:
+                count(key, expr)
         dated = [c for c in ([spec.time_column] if spec.time_column else []) + (
             ["end_date"] if t.name == "subscriptions" else []) if c in sql]
-        extra = [f"min({_q(c)}), max({_q(c)})" for c in dated]
-        if t.name == "tickets" and "opened_at" in sql:
+        asked = [c for c in dated if c not in ends]
+        extra = [f"min({_q(c)}), max({_q(c)})" for c in asked]
+        newest_asked = t.name == "tickets" and "opened_at" in sql and "opened_at" not in ends
+        if newest_asked:
             extra.append(f"max({_q('opened_at')})")
-        query = f"SELECT {', '.join(counts + extra) or '1'} FROM {checked}"
-        values = self.con.execute(query).fetchall()[0]
+        values = self.con.execute(f"SELECT {', '.join(counts + extra)} FROM {checked}").fetchall()[0] \
+            if counts or extra else ()
         found = dict(zip(names, values[:len(names)])) | known
         if any(found[f"odd:{name}"] for name in sql):
             return self._by_pandas(t)
         rest = list(values[len(names):])
         for c in dated:
-            first, last = rest.pop(0), rest.pop(0)
+            first, last = ends[c] if c in ends else (rest.pop(0), rest.pop(0))
             if first is not None:
                 self.coverage[f"{t.name}.{c}"] = (pd.Timestamp(first), pd.Timestamp(last))
-        newest_ticket = rest.pop(0) if t.name == "tickets" and "opened_at" in sql else None
+        newest_ticket = None
+        if t.name == "tickets" and "opened_at" in sql:
+            newest_ticket = rest.pop(0) if newest_asked else ends["opened_at"][1]
 
         survived = set()
         for col in present:
@@ -868,17 +979,40 @@ class _Check:
         Most ids, labels, dates and numbers are written so. Proving it for a
         whole column in one cheap pass lets the checks skip trimming it (the
         trim, with its set of characters, is the slowest part of a text
-        check). The first character is tested as ``v >= '!' AND v < chr(127)``,
-        which DuckDB answers from a Parquet file's min/max statistics without
-        reading the column; the last as ``v[-1]``, its last code point.
+        check). The first character is tested as ``v >= '!' AND v < chr(127)``
+        and the last as ``v[-1]``, its last code point. From a Parquet file's
+        footer (:mod:`~csm_kit.engine.parquet_stats`), where every row group
+        has the statistics: the NULLs are its ``null_count`` and the first
+        character is proven by the first bytes of ``min`` and ``max`` (a
+        column they show not plain is not read for it); only the last
+        character is then read row by row.
         """
         text = [c.name for c in present if t.types.get(c.name) == "text"]
         if not text or t.kind == "pandas":
             return {}
-        counts = [f"count_if(NOT ({_q(c)} >= '!' AND {_q(c)} < chr(127) AND {_q(c)}[-1] BETWEEN '!' AND '~')), "
-                  f"count(*) - count({_q(c)})" for c in text]
-        found = self.con.execute(f"SELECT {', '.join(counts)} FROM {t.raw}").fetchall()[0]
-        return {c: nulls for c, odd, nulls in zip(text, found[::2], found[1::2]) if odd == 0}
+        out, flags, asked = {}, [], []
+        for c in text:
+            st, v = t.stats.get(c), _q(c)
+            if st is not None and st.all_null:
+                out[c] = st.nulls
+                continue
+            if st is not None and st.ascii_first is False:
+                continue  # some value begins with another character: not plain
+            last = f"{v}[-1] BETWEEN '!' AND '~'"
+            first = "" if st is not None and st.ascii_first else f"{v} >= '!' AND {v} < chr(127) AND "
+            asked.append((c, None if st is None else st.nulls))
+            flags.append(f"coalesce(NOT ({first}{last}), false)")  # NULL is not odd: counted apart
+            if st is None or st.nulls is None:
+                flags.append(f"{v} IS NULL")
+        if not flags:
+            return out
+        found = list(self.con.execute(f"SELECT {', '.join(f'count_if({f})' for f in flags)} FROM {t.raw}").fetchall()[0])
+        for c, nulls in asked:
+            odd = found.pop(0)
+            nulls = found.pop(0) if nulls is None else nulls
+            if odd == 0:
+                out[c] = nulls
+        return out
 
     def _note_placeholders(self, t: _Table, col: Column, found: dict) -> None:
         key = f"beyond:{col.name}"
@@ -1030,18 +1164,24 @@ class _Check:
                        or (t.types[c] == "text" and (spec[c].kind == "id" or spec[c].label) and not found.get(f"pad:{c}"))
                        for c in names)
             source = t.raw if t.kind != "pandas" and same and not any(found.get(f"beyond:{c}") for c in names) else checked
-            # In passes of at most _ROWS_PER_PASS rows, so that the hashes of 560M rows need not be in
-            # memory at once. Repeats share their customer, so a pass is a range of customer_id: cut at
-            # row-group starts in a Parquet file written customer by customer (each pass reads its own row
-            # groups), else at quantiles of a sample, as few passes as memory allows (in a file in another
-            # order every pass reads all of it).
-            clustered = _row_group_bounds(t.path, _ROWS_PER_CLUSTERED_PASS, _ROWS_PER_PASS) \
-                if t.kind == "parquet" and source == t.raw else None
-            passes = _ranges(clustered) if clustered is not None else \
-                self._customer_ranges(source, -(-t.n // _ROWS_PER_PASS), t.n)
-            n = self._repeats(source, columns, passes)
+            n = self._repeats(source, columns, self._usage_passes(t, source))
             if n:
                 self.warnings.append(NOTES["repeated_usage"].format(n=int(n)))
+
+    def _usage_passes(self, t: _Table, source: str) -> list[str]:
+        """The customer ranges in which usage's repeated rows are looked for (SQL conditions on ``source``).
+
+        In passes of at most ``_ROWS_PER_PASS`` rows, so that the hashes of
+        560M rows need not be in memory at once. Repeats share their customer,
+        so a pass is a range of customer_id: cut at row-group starts in a
+        Parquet file written customer by customer (each pass reads its own row
+        groups), else at quantiles of a sample, as few passes as memory allows
+        (in a file in another order every pass reads all of it).
+        """
+        clustered = _row_group_bounds(t.path, _ROWS_PER_CLUSTERED_PASS, _ROWS_PER_PASS) \
+            if t.kind == "parquet" and source == t.raw else None
+        return _ranges(clustered) if clustered is not None else \
+            self._customer_ranges(source, -(-t.n // _ROWS_PER_PASS), t.n)
 
     def _repeats(self, relation: str, columns: str, passes: list[str]) -> int:
         """Rows of ``relation`` equal in every one of ``columns`` to an earlier row, looked for in ``passes`` (SQL conditions).

@@ -1311,9 +1311,12 @@ class _Check:
                     target_keys = f"(SELECT {_q(target_col)} AS __csm_key FROM csm_checked_{target}) AS target"
                     unmatched = f"csm_checked_{name} ANTI JOIN {target_keys} ON target.__csm_key = {v}"
                     flag = f"{v} IS NOT NULL"
-                    # The distinct values first (a usage table repeats each customer thousands of times):
-                    # when all of them are found, no row is unmatched.
-                    strays = self.con.execute(
+                    # The distinct values first where the table has more rows than the target (a usage table
+                    # repeats each customer thousands of times): when all of them are found, no row is
+                    # unmatched. A table no longer than its target (surveys' send_id, 2.1M mostly distinct
+                    # values against 7.5M sends) is counted row by row at once: its DISTINCT saved nothing
+                    # and cost a quarter of the check.
+                    strays = 1 if t.n <= self.read[target].n else self.con.execute(
                         f"SELECT count(*) FROM (SELECT DISTINCT {_q(col.name)} AS v FROM csm_checked_{name} "
                         f"WHERE {_q(col.name)} IS NOT NULL) AS d ANTI JOIN {target_keys} "
                         f"ON target.__csm_key = d.v").fetchall()[0][0]

@@ -236,11 +236,23 @@ def current_terms(subs: pd.DataFrame, day, spells: pd.DataFrame | None = None) -
     return out.sort_index()
 
 
+def _window_rows(frame: pd.DataFrame, time: str, day: pd.Timestamp, lo: int, hi: int) -> pd.DataFrame:
+    """The rows dated in days ``(day - hi, day - lo]``, ``hi > lo >= 0``, in their order.
+
+    A table sorted by ``time`` (:func:`compact_usage` returns one) is cut with
+    two binary searches; another is filtered row by row.
+    """
+    t = frame[time]
+    start, stop = day + DAY - hi * DAY, day + DAY - lo * DAY
+    if t.is_monotonic_increasing:
+        first, last = t.searchsorted([start, stop], side="left")
+        return frame.iloc[first:last]
+    return frame[(t >= start) & (t < stop)]
+
+
 def _window_sum(frame: pd.DataFrame, time: str, day: pd.Timestamp, lo: int, hi: int, value=None) -> pd.Series:
     """Per customer: rows (or ``value`` summed) dated in days ``(day - hi, day - lo]``, ``hi > lo >= 0``."""
-    t = frame[time]
-    keep = (t < day + DAY - lo * DAY) & (t >= day + DAY - hi * DAY)
-    sub = frame[keep]
+    sub = _window_rows(frame, time, day, lo, hi)
     if value is None:
         return sub.groupby("customer_id").size()
     return sub.groupby("customer_id")[value].sum()
@@ -248,21 +260,6 @@ def _window_sum(frame: pd.DataFrame, time: str, day: pd.Timestamp, lo: int, hi: 
 
 #: Days of usage back from the snapshot day that any usage feature reads (``usage_trend``'s base: days 31-180).
 USAGE_DAYS = 180
-
-
-def _usage_window(ev: pd.DataFrame, day: pd.Timestamp, days: int) -> pd.DataFrame:
-    """The usage rows dated in the ``days`` days up to ``day`` (included), in their order.
-
-    A table sorted by time (:func:`compact_usage` returns one) is cut with two
-    binary searches; another is filtered row by row. Every usage feature
-    then reads this slice instead of the whole history, at every snapshot.
-    """
-    t = ev["timestamp"]
-    lo, hi = day + DAY - days * DAY, day + DAY
-    if t.is_monotonic_increasing:
-        first, last = t.searchsorted([lo, hi], side="left")
-        return ev.iloc[first:last]
-    return ev[(t >= lo) & (t < hi)]
 
 
 def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spells=None) -> pd.DataFrame:
@@ -340,7 +337,8 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spell
 
     ev = data.usage_events
     if ev is not None:
-        ev = _usage_window(ev, day, USAGE_DAYS)
+        # Every usage feature reads these days only: cut them out once (a binary search on compact usage).
+        ev = _window_rows(ev, "timestamp", day, 0, USAGE_DAYS)
         ev = ev[ev["customer_id"].isin(ids)]
         if "quantity" in ev.columns:
             ev = ev.assign(_q=ev["quantity"].fillna(1).astype(float))
@@ -350,7 +348,7 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spell
         base = _window_sum(ev, "timestamp", day, 30, 180, "_q").reindex(ids, fill_value=0.0)
         base_days = np.clip(tenure - 30, 0, 150)
         per30 = base / np.maximum(base_days, 1) * 30
-        recent = ev[(ev["timestamp"] < day + DAY) & (ev["timestamp"] >= day + DAY - 30 * DAY)]
+        recent = _window_rows(ev, "timestamp", day, 0, 30)
         users = recent.groupby("customer_id")["user_id"].nunique().reindex(ids, fill_value=0)
         out["usage_level"] = np.log1p(u30.to_numpy())
         out["usage_trend"] = np.where(base_days >= 30, np.log1p(u30.to_numpy()) - np.log1p(per30.to_numpy()), 0.0)
@@ -358,8 +356,7 @@ def snapshot_features(data, day, *, horizon_days: int = 90, segments=None, spell
         out["usage_30"] = u30.to_numpy()
         out["usage_base"] = np.where(base_days >= 30, per30.to_numpy(), np.nan)
         # Active user-days (a user's rows on one day count once): how often, not how much.
-        t = ev["timestamp"]
-        active = ev.loc[(t < day + DAY) & (t >= day + DAY - 180 * DAY), ["customer_id", "user_id", "timestamp"]]
+        active = ev[["customer_id", "user_id", "timestamp"]]  # ev holds the USAGE_DAYS (180) days already
         if not ev.attrs.get(USER_DAYS):
             active = active.assign(timestamp=active["timestamp"].dt.normalize()).drop_duplicates()
         days30, days60, days_base = (_window_sum(active, "timestamp", day, lo, hi).reindex(ids, fill_value=0)

@@ -37,10 +37,9 @@ from .parameters import check_user_parameters, notebook_parameters, parameters_f
 from .publish import (check_target, new_work_folder, private_folder, remove_stale, swap_into_place,
                       terminating_cleanly)
 from .engines import ENV as FITS_ENV
-from .kernels import EXTRA_ARGUMENTS, START_ATTEMPTS, KernelPool
+from .kernels import EXTRA_ARGUMENTS, KERNEL, START_ATTEMPTS, KernelPool
 from .snapshot import ENV as SNAPSHOT_ENV, is_url, redact, write_snapshot
 
-KERNEL = "python3"
 #: How the runner's kernels start and stop (nbclient options, passed through papermill). Every output of a
 #: notebook has arrived when its last cell has replied, so the kernel is stopped at once instead of asked to
 #: shut down and waited for (0.5-1.2 s a notebook, idle); its input history is kept in memory, not in the

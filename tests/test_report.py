@@ -66,6 +66,28 @@ def test_report_writes_every_artefact(tmp_path, small_data_dir, tiny_notebooks):
     assert "00_first.html" in index and "Customers" in index
 
 
+def test_page_prose_says_a_number_parameter_as_the_value_it_ran_with(tmp_path, small_data_dir):
+    """"the next `horizon_days` days" reads "the next 60 days" on the page of a report run with -p horizon_days=60."""
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    prose = new_markdown_cell("Churn in the next `horizon_days` days (`share` of them), by `model`; see `print`.")
+    _notebook(folder / "00_prose.ipynb", prose, "from csm_kit.record import record\nrecord('days', horizon_days)",
+              params=PARAMS + "\nhorizon_days: int = 90  # days\nshare: float = 0.25  # share\n"
+                              "model: str = 'cox'  # model")
+    page_of = {}
+    for days in (None, "60"):
+        out = run_report("2026-09", data=small_data_dir, out=tmp_path / f"reports-{days}", notebooks_dir=folder,
+                         parameters={"horizon_days": days} if days else None, progress=False, pdf=False)
+        page_of[days] = (out / "00_prose.html").read_text()
+        assert json.loads((out / "metrics.json").read_text())["notebooks"]["00_prose"]["days"]["value"] == int(days or 90)
+    assert "Churn in the next 90 days (0.25 of them), by <code>model</code>; see <code>print</code>." in page_of[None]
+    assert "Churn in the next 60 days (0.25 of them)" in page_of["60"]
+    assert "horizon_days" not in page_of["60"].split("<body")[1]
+    # the executed notebook kept in the report folder is the notebook as run: the names stay there
+    kept = nbformat.read(tmp_path / "reports-60" / "2026-09" / "00_prose.ipynb", as_version=4)
+    assert any("`horizon_days`" in c.source for c in kept.cells if c.cell_type == "markdown")
+
+
 def test_month_defaults_to_latest_complete_month(tmp_path, small_data_dir, tiny_notebooks):
     folder = run_report(None, data=small_data_dir, out=tmp_path, notebooks_dir=tiny_notebooks, progress=False)
     assert folder.name == "2026-10"  # the simulation ends on 2026-10-31

@@ -4,7 +4,8 @@ Each page of the kit's report on the small simulated data set is scanned as
 a reader sees it (its visible text, style and script left out): no raw
 Python repr (``<Dataset ...>``, ``<ChurnDrivers ...>``, ``object at 0x``),
 no ``None``, ``NaT`` or ``nan``, no unformatted float (``0.02562111801242236``),
-no snake_case column header, no local path of the data; table columns say
+no snake_case column header, no number parameter named where its value
+belongs ("the next `horizon_days` days"), no local path of the data; table columns say
 their alignment on every cell (text left, numbers right, numbers formatted
 before the table included). The index: its numbers formatted, the data named
 by its folder name and fingerprint.
@@ -92,6 +93,20 @@ def test_page_shows_no_local_data_path(kit_report, small_data_dir, stem):
     text = _page(kit_report, stem).read_text(encoding="utf-8")
     assert str(small_data_dir) not in text, f"{stem}: shows the data's local path"
     assert str(Path(small_data_dir).parent) not in text, f"{stem}: shows a local path"
+
+
+@pytest.mark.parametrize("stem", [p for p in PAGES if p != "index"])
+def test_page_prose_gives_number_parameters_as_values_not_names(kit_report, stem):
+    """A reader is told "the next 90 days", never "the next `horizon_days` days"."""
+    import nbformat
+
+    from csm_kit.report.parameters import parameter_values
+
+    ran = parameter_values(nbformat.read(kit_report / f"{stem}.ipynb", as_version=4))
+    numbers = [n for n, v in ran.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    page = _page(kit_report, stem).read_text(encoding="utf-8")
+    named = [n for n in numbers if f"<code>{n}</code>" in page]
+    assert named == [], f"{stem}: the prose names parameters instead of their values: {named}"
 
 
 _NUMBER = re.compile(r"^(—|[+-]?[$€£¥]?\d{1,3}(,\d{3})*(\.\d{1,2})?(%| pts)?( [a-z][a-z ]*)?)$")

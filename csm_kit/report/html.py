@@ -26,6 +26,8 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
 
+from .parameters import with_parameter_values
+
 #: Cells with these tags never reach the HTML (papermill's injected parameters too).
 ALWAYS_REMOVED = {"remove-cell", "injected-parameters"}
 TEACHING_TAG = "teaching"
@@ -143,6 +145,8 @@ def notebook_html(notebook: Path, *, teaching: bool = False, index_href: str | N
     ``remove-input`` hides a cell's code (all code is hidden here anyway).
     Images are embedded as ``data:`` URIs; the page loads no script or style
     from elsewhere. ``index_href``: the link back to the report index (None: no link).
+    A number parameter named in the Markdown is written as its value
+    (:func:`~csm_kit.report.parameters.with_parameter_values`).
     """
     removed = set(ALWAYS_REMOVED) | (set() if teaching else {TEACHING_TAG})
     config = Config()
@@ -153,7 +157,8 @@ def notebook_html(notebook: Path, *, teaching: bool = False, index_href: str | N
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                             sanitize_html=True, filters={"clean_html": clean_html})
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4),
+    executed = with_parameter_values(nbformat.read(notebook, as_version=4))  # "the next 90 days", not a name
+    body, _ = exporter.from_notebook_node(executed,
                                           resources={"csm_index_href": index_href, "csm_table_css": TABLE_CSS})
     return body
 

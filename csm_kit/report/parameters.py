@@ -14,11 +14,16 @@ The runner checks names and values itself:
   (``gross_margin: float = 0.8  # help``, read by papermill as
   ``inferred_type_name``), or refused with a message naming the notebook,
   the parameter, the type and the value.
+
+On the report's pages a number parameter named in the prose ("the next
+`horizon_days` days") reads as the value the notebook ran with
+(:func:`with_parameter_values`).
 """
 from __future__ import annotations
 
 import ast
 import math
+import re
 from pathlib import Path
 
 import papermill
@@ -179,3 +184,77 @@ def parameters_for(path: Path, wanted: dict, extra: dict | None = None, declared
         if name in declared and name not in RUNNER_PARAMETERS:
             passed[name] = convert_value(value, _declared_type(declared[name]), parameter=name, notebook=path.name)
     return passed
+
+
+#: A parameter's name in backticks in a Markdown cell (``within_days`` in "the next `within_days` days").
+_NAMED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+
+
+def parameter_values(nb) -> dict:
+    """The values an executed notebook ran with: its ``parameters`` cell's defaults, then papermill's injected ones.
+
+    ``nb`` is a notebook node (nbformat). The defaults are the literals of
+    the cell tagged ``parameters`` (``horizon_days: int = 90  # help``); the
+    values papermill injected are in ``nb.metadata.papermill.parameters``
+    and win. A default that is not a literal is left out.
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'month: str = "2026-10"  # month\\nhorizon_days: int = 90\\nratio = 0.5', metadata={"tags": ["parameters"]})])
+    >>> nb.metadata["papermill"] = {"parameters": {"horizon_days": 60}}
+    >>> parameter_values(nb)
+    {'month': '2026-10', 'horizon_days': 60, 'ratio': 0.5}
+    """
+    values = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for node in ast.parse(cell.source).body:
+            target = node.target if isinstance(node, ast.AnnAssign) else (
+                node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+            if isinstance(target, ast.Name) and getattr(node, "value", None) is not None:
+                try:
+                    values[target.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    pass
+        break
+    values.update(nb.get("metadata", {}).get("papermill", {}).get("parameters", {}) or {})
+    return values
+
+
+def with_parameter_values(nb):
+    """``nb`` with each number parameter named in its Markdown written as the value it ran with.
+
+    A report's reader sees "the next 90 days", not "the next
+    `horizon_days` days": in every Markdown cell, a backticked name of a
+    parameter whose value is a number (int or float, not bool) becomes
+    that value (:func:`parameter_values`; ``-p horizon_days=60`` gives 60).
+    Text, boolean and list parameters are left named (they are spoken of,
+    as in "with `survival_model` set to ..."). The notebook in JupyterLab
+    keeps the names, beside the cell that sets them. Returns a copy.
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("horizon_days: int = 90\\nmodel: str = 'km'", metadata={"tags": ["parameters"]}),
+    ...     nbformat.v4.new_markdown_cell("Churn in the next `horizon_days` days, with `model`; `print`.")])
+    >>> with_parameter_values(nb).cells[1].source
+    'Churn in the next 90 days, with `model`; `print`.'
+    """
+    import copy
+
+    numbers = {name: value for name, value in parameter_values(nb).items()
+               if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    out = copy.deepcopy(nb)
+    if not numbers:
+        return out
+    for cell in out.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _NAMED.sub(lambda m: _written(numbers[m[1]]) if m[1] in numbers else m[0], cell.source)
+    return out
+
+
+def _written(value) -> str:
+    """A number as prose writes it: ``90``, ``1,000``, ``0.5`` (a float's shortest exact form)."""
+    if isinstance(value, float) and not value.is_integer():
+        return repr(value)
+    return f"{int(value):,}"

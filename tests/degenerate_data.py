@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -98,23 +97,12 @@ SCENARIOS = {
 
 
 def run_all(notebook: Path, dirs: dict[str, Path], out: Path) -> dict:
-    """Run ``notebook`` in every scenario, two kernels at a time; scenario -> executed notebook or exception."""
-    import papermill
+    """Run ``notebook`` in every scenario, in two reused kernels; scenario -> executed notebook or exception."""
+    from tests.notebook_runs import run_notebooks
 
-    from csm_kit.config import NOTEBOOKS_DIR
-
-    def run(scenario):
-        data, parameters, _ = SCENARIOS[scenario]
-        try:
-            return papermill.execute_notebook(str(notebook), str(out / f"{notebook.stem}-{scenario}.ipynb"),
-                                              parameters={"data": str(dirs[data]), **parameters},
-                                              kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
-                                              start_timeout=120)
-        except Exception as exc:  # reported by the test of this scenario
-            return exc
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(SCENARIOS, pool.map(run, SCENARIOS)))
+    return run_notebooks({scenario: (notebook, out / f"{notebook.stem}-{scenario}.ipynb",
+                                     {"data": str(dirs[data]), **parameters})
+                          for scenario, (data, parameters, _) in SCENARIOS.items()})
 
 
 def page_outputs(nb) -> list[str]:

@@ -25,10 +25,15 @@ SCENARIOS = ["hostile_last_month", "hostile_first_month", "hostile_segment", "on
 def awkward_runs(tmp_path_factory):
     from csm_kit.config import NOTEBOOKS_DIR
     from tests import degenerate_data
+    from tests.notebook_runs import run_notebooks
 
     dirs = degenerate_data.build(tmp_path_factory.mktemp("awkward_areas"))
     out = tmp_path_factory.mktemp("area_runs")
-    return {stem: degenerate_data.run_all(NOTEBOOKS_DIR / f"{stem}.ipynb", dirs, out) for stem in NUMBERS}, dirs
+    runs = run_notebooks({(stem, scenario): (NOTEBOOKS_DIR / f"{stem}.ipynb", out / f"{stem}-{scenario}.ipynb",
+                                             {"data": str(dirs[data]), **parameters})
+                          for stem in NUMBERS for scenario, (data, parameters, _) in degenerate_data.SCENARIOS.items()})
+    by_stem = {stem: {scenario: nb for (s, scenario), nb in runs.items() if s == stem} for stem in NUMBERS}
+    return by_stem, dirs
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -72,22 +77,12 @@ def test_area_notebook_on_awkward_data(stem, scenario, awkward_runs):
 @pytest.fixture(scope="module")
 def hostile_runs(hostile_data_dir, tmp_path_factory):
     """Notebooks 00-03 on the data set with a script or formula payload in every text value (tests/hostile.py)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import papermill
-
     from csm_kit.config import NOTEBOOKS_DIR
+    from tests.notebook_runs import run_notebooks
 
     out = tmp_path_factory.mktemp("area_hostile")
-
-    def run(stem):
-        return papermill.execute_notebook(str(NOTEBOOKS_DIR / f"{stem}.ipynb"), str(out / f"{stem}.ipynb"),
-                                          parameters={"data": str(hostile_data_dir), "month": "2026-10"},
-                                          kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
-                                          start_timeout=120)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(NUMBERS, pool.map(run, NUMBERS)))
+    return run_notebooks({stem: (NOTEBOOKS_DIR / f"{stem}.ipynb", out / f"{stem}.ipynb",
+                                 {"data": str(hostile_data_dir), "month": "2026-10"}) for stem in NUMBERS})
 
 
 @pytest.mark.parametrize("stem", list(NUMBERS))
@@ -97,6 +92,8 @@ def test_area_notebook_escapes_a_payload_in_every_text_column(stem, hostile_runs
     from tests import degenerate_data
 
     nb = hostile_runs[stem]
+    if isinstance(nb, Exception):
+        raise nb
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
     text = "\n".join(degenerate_data.page_outputs(nb))
@@ -114,22 +111,25 @@ def test_area_notebook_escapes_a_payload_in_every_text_column(stem, hostile_runs
 def test_churn_and_revenue_notebooks_when_every_customer_churned(tmp_path):
     """Every subscription ends by 20 October: churn 100%, MRR 0, no division by zero on the page."""
     import pandas as pd
-    import papermill
 
     import csm_kit
     from csm_kit.config import NOTEBOOKS_DIR
     from csm_kit.record import read_recorded
     from tests import degenerate_data
+    from tests.notebook_runs import run_notebooks
 
     ds = csm_kit.simulate(n_customers=40, start="2026-01", months=10, seed=42)
     subs = ds.subscriptions.assign(end_date=ds.subscriptions["end_date"].fillna(pd.Timestamp("2026-10-20")))
     subs["end_date"] = subs["end_date"].where(subs["end_date"] > subs["start_date"],
                                               subs["start_date"] + pd.Timedelta(days=1))
     folder = ds.with_tables(subscriptions=subs).to_dir(tmp_path / "all_churned")
-    for stem, expected in (("02_churn_retention", {"logo_churn": 1.0}), ("03_revenue", {"mrr": 0.0, "nrr": 0.0})):
-        nb = papermill.execute_notebook(str(NOTEBOOKS_DIR / f"{stem}.ipynb"), str(tmp_path / f"{stem}.ipynb"),
-                                        parameters={"data": str(folder), "month": "2026-10"}, kernel_name="python3",
-                                        cwd=str(NOTEBOOKS_DIR), progress_bar=False, start_timeout=120)
+    expectations = (("02_churn_retention", {"logo_churn": 1.0}), ("03_revenue", {"mrr": 0.0, "nrr": 0.0}))
+    runs = run_notebooks({stem: (NOTEBOOKS_DIR / f"{stem}.ipynb", tmp_path / f"{stem}.ipynb",
+                                 {"data": str(folder), "month": "2026-10"}) for stem, _ in expectations})
+    for stem, expected in expectations:
+        nb = runs[stem]
+        if isinstance(nb, Exception):
+            raise nb
         recorded = read_recorded(nb)
         assert {n: recorded[n]["value"] for n in expected} == expected
         text = "\n".join(degenerate_data.page_outputs(nb))
@@ -139,12 +139,12 @@ def test_churn_and_revenue_notebooks_when_every_customer_churned(tmp_path):
 def test_area_notebooks_on_a_snapshot_data_set(tmp_path):
     """One row per customer (csm_kit.from_snapshot): calendar metrics say they are not available, record None."""
     import pandas as pd
-    import papermill
 
     import csm_kit
     from csm_kit.config import NOTEBOOKS_DIR
     from csm_kit.record import read_recorded
     from tests import degenerate_data
+    from tests.notebook_runs import run_notebooks
 
     frame = pd.DataFrame({"customerID": [f"K{i:03d}" for i in range(60)], "tenure": [i % 30 for i in range(60)],
                           "Churn": ["Yes" if i % 4 == 0 else "No" for i in range(60)],
@@ -154,10 +154,12 @@ def test_area_notebooks_on_a_snapshot_data_set(tmp_path):
                                  as_of="2026-10", mrr="MonthlyCharges", segment="Contract")
     folder = snap.to_dir(tmp_path / "snapshot")
     assert csm_kit.load_dataset(folder).snapshot
+    runs = run_notebooks({stem: (NOTEBOOKS_DIR / f"{stem}.ipynb", tmp_path / f"{stem}.ipynb",
+                                 {"data": str(folder), "month": "2026-10"}) for stem in NUMBERS})
     for stem in NUMBERS:
-        nb = papermill.execute_notebook(str(NOTEBOOKS_DIR / f"{stem}.ipynb"), str(tmp_path / f"{stem}.ipynb"),
-                                        parameters={"data": str(folder), "month": "2026-10"}, kernel_name="python3",
-                                        cwd=str(NOTEBOOKS_DIR), progress_bar=False, start_timeout=120)
+        nb = runs[stem]
+        if isinstance(nb, Exception):
+            raise nb
         recorded = read_recorded(nb)
         text = "\n".join(degenerate_data.page_outputs(nb))
         if stem in ("02_churn_retention", "03_revenue"):
@@ -169,26 +171,12 @@ def test_area_notebooks_on_a_snapshot_data_set(tmp_path):
 @pytest.fixture(scope="module")
 def sample_edge_runs(tmp_path_factory):
     """Notebooks 00-03 on the bundled sample at the first (2023-11) and last (2026-10) month of its range."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import papermill
-
     from csm_kit.config import NOTEBOOKS_DIR
+    from tests.notebook_runs import run_notebooks
 
     out = tmp_path_factory.mktemp("area_sample_edges")
-    keys = [(stem, month) for stem in NUMBERS for month in ("2023-11", "2026-10")]
-
-    def run(key):
-        stem, month = key
-        try:
-            return papermill.execute_notebook(str(NOTEBOOKS_DIR / f"{stem}.ipynb"), str(out / f"{stem}-{month}.ipynb"),
-                                              parameters={"month": month}, kernel_name="python3",
-                                              cwd=str(NOTEBOOKS_DIR), progress_bar=False, start_timeout=120)
-        except Exception as exc:  # reported by the test of this run
-            return exc
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(keys, pool.map(run, keys)))
+    return run_notebooks({(stem, month): (NOTEBOOKS_DIR / f"{stem}.ipynb", out / f"{stem}-{month}.ipynb",
+                                          {"month": month}) for stem in NUMBERS for month in ("2023-11", "2026-10")})
 
 
 @pytest.mark.parametrize("month", ["2023-11", "2026-10"])

@@ -6,7 +6,8 @@ one segment, on a data set with only the tables a subscription business must
 have, and on the CDNOW data set (customers and transactions only). Notebooks
 are found by ``report_notebooks()``, so a new one is tested without editing
 this file. One small simulated data set is shared by the whole session, and
-the runs go two at a time in two reused kernels, as in the report.
+the runs go two at a time in two reused kernels, as in the report
+(``tests/notebook_runs.py``).
 
 Degenerate data never stops a notebook (the notebook rule): a snapshot data
 set (one row per customer, ``csm_kit.from_snapshot``), one customer, nine
@@ -24,10 +25,10 @@ import shutil
 import papermill
 import pytest
 
-from csm_kit.config import CDNOW_DIR, NOTEBOOKS_DIR
+from csm_kit.config import CDNOW_DIR
 from csm_kit.record import read_recorded
 from csm_kit.report import report_notebooks
-from csm_kit.report.kernels import KERNEL, KernelPool
+from tests.notebook_runs import run_notebooks
 
 OPTIONAL_TABLES = ("subscriptions", "transactions", "usage_events", "surveys", "survey_sends", "tickets",
                    "onboarding", "milestones")
@@ -119,40 +120,11 @@ def _tables_read(nb) -> set[str]:
 
 @pytest.fixture(scope="module")
 def runs(small_data_dir, minimal_data_dir, degenerate_dirs, tmp_path_factory):
-    """Every (notebook, scenario) run, in two reused kernels as the report runs them; exceptions kept.
-
-    The report's own :class:`~csm_kit.report.kernels.KernelPool`: each kernel
-    imports the kit once and is reset between notebooks, so the 88 runs pay
-    two kernel starts instead of 88 (and every notebook also runs after
-    notebooks of other data sets in the same kernel, as a report's do).
-    """
+    """Every (notebook, scenario) run, in two reused kernels as the report runs them; exceptions kept."""
     dirs = {"small": small_data_dir, "minimal": minimal_data_dir, **degenerate_dirs}
     out = tmp_path_factory.mktemp("notebook_runs")
-
-    def run(key):
-        notebook, scenario = key
-        parameters, _ = SCENARIOS[scenario](dirs)
-
-        def task(km):
-            try:
-                nb = papermill.execute_notebook(str(notebook), str(out / f"{notebook.stem}-{scenario}.ipynb"),
-                                                parameters=parameters, kernel_name=KERNEL, cwd=str(NOTEBOOKS_DIR),
-                                                progress_bar=False, start_timeout=120, km=km)
-            except Exception as exc:  # reported by the test of this pair; the pool replaces the kernel
-                return exc, False
-            return nb, True
-        return task
-
-    keys = [(nb, sc) for nb in NOTEBOOKS for sc in SCENARIOS]
-    with KernelPool(2, cwd=NOTEBOOKS_DIR) as pool:
-        futures = [pool.submit(run(key), NOTEBOOKS_DIR) for key in keys]
-        results = []
-        for future in futures:
-            try:
-                results.append(future.result())
-            except Exception as exc:  # the kernel could not start: that pair's test says so
-                results.append(exc)
-    return dict(zip(keys, results)), dirs
+    return run_notebooks({(nb, sc): (nb, out / f"{nb.stem}-{sc}.ipynb", SCENARIOS[sc](dirs)[0])
+                          for nb in NOTEBOOKS for sc in SCENARIOS}), dirs
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

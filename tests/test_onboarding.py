@@ -211,10 +211,11 @@ def test_bad_input_is_named():
 # -- as_of after the data ------------------------------------------------------------
 def test_as_of_after_the_data_is_refused_naming_its_last_complete_month():
     # COHORTS' data runs to 30 June 2026 (dataset()); a later as_of would close every window that is still open
-    # the curve and the durations check as_of through time_to_value, and say so
+    # each function names itself (the curve and the durations share time_to_value's code, not its name)
     for fn, named in ((onboarding_completion, "onboarding_completion"), (adoption_rate, "adoption_rate"),
                       (milestone_completion, "milestone_completion"), (time_to_value, "time_to_value"),
-                      (time_to_value_curve, "time_to_value"), (time_to_value_durations, "time_to_value")):
+                      (time_to_value_curve, "time_to_value_curve"),
+                      (time_to_value_durations, "time_to_value_durations")):
         with pytest.raises(ValueError) as refused:
             fn(COHORTS, as_of="2026-07-15")
         assert str(refused.value) == (f"{named}(as_of=2026-07): The data ends on 2026-06-30 (last complete "

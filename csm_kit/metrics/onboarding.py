@@ -396,8 +396,13 @@ def time_to_value_durations(data, *, as_of) -> pd.DataFrame:
     0           a  2026-01-01 2026-01-15    14     True
     1           b  2026-01-01        NaT    30    False
     """
-    customers, onboarding, milestones = _tables(data, "time_to_value")
-    as_of = _as_of(data, as_of, "time_to_value")
+    return _durations(data, as_of, "time_to_value_durations")
+
+
+def _durations(data, as_of, fn: str) -> pd.DataFrame:
+    """:func:`time_to_value_durations`, its errors naming ``fn`` (the public function called)."""
+    customers, onboarding, milestones = _tables(data, fn)
+    as_of = _as_of(data, as_of, fn)
     first_value = _first_value_milestone(milestones)
     cust = customers[customers["signup_date"] <= as_of]
     reached = onboarding[(onboarding["milestone"] == first_value)
@@ -411,8 +416,8 @@ def time_to_value_durations(data, *, as_of) -> pd.DataFrame:
     return out[["customer_id", "signup_date", "value_date", "days", "reached"]]
 
 
-def _ttv_groups(data, as_of, by):
-    durations = time_to_value_durations(data, as_of=as_of)
+def _ttv_groups(data, as_of, by, fn: str):
+    durations = _durations(data, as_of, fn)
     if by is None:
         return durations, [], [((), durations)]
     customers = data.customers.set_index("customer_id")
@@ -480,7 +485,7 @@ def time_to_value(data, *, as_of, by=None, alpha: float = 0.05) -> pd.DataFrame:
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, not {alpha!r}.")
-    _, keys, groups = _ttv_groups(data, as_of, by)
+    _, keys, groups = _ttv_groups(data, as_of, by, "time_to_value")
     rows = []
     for key, g in groups:  # a handful of groups; lifelines does the work
         row = dict(zip(keys, key))
@@ -551,7 +556,7 @@ def time_to_value_curve(data, *, as_of, by=None, alpha: float = 0.05) -> pd.Data
     1     4        2        1            0.5
     2    10        1        0            0.5
     """
-    _, keys, groups = _ttv_groups(data, as_of, by)
+    _, keys, groups = _ttv_groups(data, as_of, by, "time_to_value_curve")
     frames = []
     for key, g in groups:
         if g.empty:
